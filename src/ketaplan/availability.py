@@ -1,0 +1,90 @@
+"""Free chair and room time: opening hours − closures − holidays − bookings − turnover.
+
+Built from the rules in `checks`, so what is offered here is exactly what the checks allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable
+
+from . import checks
+from .clinic import Clinic
+from .model import Booking, Request, Session
+from .occupancy import Occupancy
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class Option:
+    start: datetime
+    end: datetime
+    resource: str
+
+    @property
+    def clock(self) -> time:
+        return self.start.time()
+
+
+class Availability:
+    """The clinic's calendar with everyone else's bookings, for one planning run or batch."""
+
+    def __init__(self, clinic: Clinic, bookings: Iterable[Booking] = ()) -> None:
+        self.clinic = clinic
+        self.zone = clinic.zone
+        self.occupancy = Occupancy(clinic.chairs, clinic.rooms, timedelta(minutes=clinic.turnover_minutes))
+        self.occupancy.add_all(list(clinic.busy) + list(bookings))
+        self._slots: dict[tuple[date, int], list[tuple[datetime, datetime]]] = {}
+
+    def book(self, sessions: Iterable[Session]) -> None:
+        """Take these sessions' time, so the next plan of a batch sees them."""
+        for s in sessions:
+            if s.status != "cancelled":
+                self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
+
+    def clinic_slots(self, day: date, minutes: int) -> list[tuple[datetime, datetime]]:
+        """Start/end pairs on `day` that keep hours, grid and closures (bookings aside)."""
+        key = (day, minutes)
+        cached = self._slots.get(key)
+        if cached is not None:
+            return cached
+        clinic = self.clinic
+        out: list[tuple[datetime, datetime]] = []
+        if checks.closure_problem(clinic, day) is None:
+            length = timedelta(minutes=minutes)
+            step = clinic.slot_minutes
+            for opens, closes in clinic.hours[day.weekday()]:
+                for m in range(-(-opens // step) * step, min(closes, 1440), step):
+                    naive = datetime(day.year, day.month, day.day, m // 60, m % 60)
+                    start = naive.replace(tzinfo=self.zone)
+                    if checks.local(start, self.zone).replace(tzinfo=None) != naive:
+                        continue  # this clock time does not exist today (DST gap)
+                    end = (start.astimezone(UTC) + length).astimezone(self.zone)
+                    if checks.hours_problem(clinic, start, end) is None and checks.grid_problem(clinic, start) is None:
+                        out.append((start, end))
+            out = sorted(set(out))
+        self._slots[key] = out
+        return out
+
+    def options(self, day: date, kind: str, request: Request | None) -> list[Option]:
+        """Every start on `day` where a session of `kind` fits, each on its lowest free resource."""
+        clinic = self.clinic
+        p = clinic.protocol
+        minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
+        out: list[Option] = []
+        for start, end in self.clinic_slots(day, minutes):
+            if request is not None and checks.patient_problem(request, self.zone, start, end):
+                continue
+            resource = self.free_resource(kind, start, end)
+            if resource is not None:
+                out.append(Option(start, end, resource))
+        return out
+
+    def free_resource(self, kind: str, start: datetime, end: datetime) -> str | None:
+        clinic, occ = self.clinic, self.occupancy
+        if kind == "consultation":
+            return next((r for r in clinic.rooms if checks.room_problem(clinic, occ, r, start, end) is None), None)
+        if checks.starts_problem(clinic, occ.starts_at(start)):
+            return None
+        return next((c for c in clinic.chairs if checks.chair_problem(clinic, occ, c, start, end) is None), None)

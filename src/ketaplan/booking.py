@@ -1,0 +1,72 @@
+"""Plan a request against the ledger and book it: the one path `schedule` and `batch` share."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from .availability import Availability
+from .checks import CheckResult
+from .clinic import Clinic
+from .diagnosis import plan_or_explain
+from .ledger import Ledger, LedgerTx, new_plan_id
+from .model import Plan, Request
+from .planner import verify
+
+UTC = timezone.utc
+
+
+def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:
+    """The stretch of calendar a plan for `request` can touch: consultation to last booster."""
+    p = clinic.protocol
+    zone = clinic.zone
+    first = request.first_day - timedelta(days=p.consultation_days_before[1] + 1)
+    reach = request.maintenance * (p.maintenance_every_days + p.maintenance_tolerance_days)
+    last = request.last_day + timedelta(days=reach + 1)
+    return (
+        datetime(first.year, first.month, first.day, tzinfo=zone),
+        datetime(last.year, last.month, last.day, tzinfo=zone),
+    )
+
+
+def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
+    if tx is None:
+        return Availability(clinic)
+    start, end = booking_span(clinic, request)
+    return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone))
+
+
+def plan_and_book(
+    clinic: Clinic,
+    request: Request,
+    ledger: Ledger,
+    *,
+    dry_run: bool,
+    before_commit: Callable[[Plan], None] | None = None,
+) -> tuple[Plan, list[CheckResult]]:
+    """Plan against the ledger's bookings; unless dry_run, book every session or none.
+
+    `before_commit` runs inside the transaction (e.g. writing the .ics): if it fails,
+    nothing is booked."""
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    if dry_run:
+        if ledger.path.exists():
+            with ledger.read() as tx:
+                avail = availability_from(tx, clinic, request)
+        else:
+            avail = Availability(clinic)
+        plan = plan_or_explain(clinic, request, avail, plan_id=new_plan_id(), stamp=stamp)
+        results = verify(plan, clinic, request, avail)
+        if before_commit:
+            before_commit(plan)
+        return plan, results
+    with ledger.write() as tx:
+        avail = availability_from(tx, clinic, request)
+        plan = plan_or_explain(clinic, request, avail, plan_id=tx.unique_plan_id(), stamp=stamp)
+        results = verify(plan, clinic, request, avail)
+        plan = replace(plan, sessions=tuple(replace(s, status="booked") for s in plan.sessions))
+        tx.add_plan(plan, request)
+        if before_commit:
+            before_commit(plan)
+    return plan, results

@@ -1,0 +1,89 @@
+"""The Typer application: commands are registered here, errors become output here only."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from ketaplan import __version__
+from ketaplan.errors import ExitCode, KetaplanError, NoPlanError
+
+REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
+
+
+class KetaplanGroup(TyperGroup):
+    """Runs a command and turns every failure into one clear message and an exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        extra.pop("standalone_mode", None)
+        command = _command_name(argv, self)
+        json_mode = "--json" in argv
+        try:
+            code = super().main(args=argv, prog_name=prog_name or "ketaplan", standalone_mode=False, **extra)
+        except KetaplanError as e:
+            from . import output
+
+            output.report_error(e, command, json_mode)
+            sys.exit(int(e.exit_code))
+        except Exception as e:  # click's usage errors carry an exit code and a message
+            if hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int):
+                from . import output
+
+                output.report_usage_error(e, command, json_mode)
+                sys.exit(e.exit_code)
+            if type(e).__name__ == "Abort":
+                sys.stderr.write("Aborted.\n")
+                sys.exit(int(ExitCode.INVALID))
+            if os.environ.get("KETAPLAN_DEBUG"):
+                raise
+            from . import output
+
+            output.report_bug(e, command, json_mode)
+            sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _command_name(argv: list[str], group: TyperGroup) -> str:
+    words = [a for a in argv if not a.startswith("-")]
+    if words and words[0] in ("clinic",) and len(words) > 1:
+        return f"{words[0]} {words[1]}"
+    return words[0] if words else "ketaplan"
+
+
+app = typer.Typer(
+    cls=KetaplanGroup,
+    name="ketaplan",
+    help="Plan a ketamine infusion series: six infusions, the clinic's rules, files for the patient.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ketaplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", "-V", help="Show the version and exit.", is_eager=True, callback=_version),
+) -> None:
+    """Plan a ketamine infusion series: six infusions, the clinic's rules, files for the patient."""
+
+
+def _register() -> None:
+    from . import clinic_cmd, schedule
+
+    app.command("schedule", help=schedule.schedule.__doc__)(schedule.schedule)
+    app.add_typer(clinic_cmd.app, name="clinic")
+
+
+_register()

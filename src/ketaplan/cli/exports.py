@@ -1,0 +1,75 @@
+"""The files a command was asked to write (.ics, PDF, HTML), checked before anything is booked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ketaplan.clinic import Clinic
+from ketaplan.errors import FileWriteError, InputError
+from ketaplan.files import write_private
+from ketaplan.model import Plan
+
+COPIES = ("patient", "coordinator", "both")
+
+
+@dataclass(frozen=True)
+class Targets:
+    ics: Path | None = None
+    pdf: Path | None = None
+    html: Path | None = None
+    out: Path | None = None
+    copy: str = "patient"
+    force: bool = False
+    ics_details: bool = False
+
+    @classmethod
+    def from_options(cls, **kw: object) -> Targets:
+        t = cls(**kw)  # type: ignore[arg-type]
+        if t.copy not in COPIES:
+            raise InputError(f"{t.copy!r} is not one of {', '.join(COPIES)}", field="--copy")
+        return t
+
+    def paths(self, plan_id: str) -> dict[str, Path]:
+        chosen = {k: v for k, v in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)) if v is not None}
+        if self.out is not None:
+            for kind in ("ics", "pdf", "html"):
+                chosen.setdefault(kind, self.out / f"{plan_id}.{kind}")
+        return chosen
+
+    def check_writable(self) -> None:
+        """Refuse early what would fail later, so a bad path books nothing."""
+        if self.out is not None and not self.out.is_dir():
+            raise FileWriteError(f"folder {self.out} does not exist", field="--out")
+        for kind, path in self.paths("KP-CHECK").items():
+            if self.out is not None and path.parent == self.out and path.name.startswith("KP-CHECK"):
+                folder = self.out
+            else:
+                folder = path.parent if str(path.parent) else Path(".")
+                if path.exists() and not self.force:
+                    raise FileWriteError(f"{path} exists; give --force to replace it", field=f"--{kind}")
+            if not folder.is_dir():
+                raise FileWriteError(f"folder {folder} does not exist", field=f"--{kind}")
+            if not os.access(folder, os.W_OK):
+                raise FileWriteError(f"folder {folder} is not writable", field=f"--{kind}")
+
+    def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
+        written = []
+        for kind, path in self.paths(plan.plan_id).items():
+            write_private(path, self.render(kind, plan, clinic), force=self.force, field=f"--{kind}")
+            written.append(path)
+        return written
+
+    def render(self, kind: str, plan: Plan, clinic: Clinic) -> bytes:
+        if kind == "ics":
+            from ketaplan.ics import plan_to_ics
+
+            return plan_to_ics(plan, clinic, details=self.ics_details)
+        if kind == "pdf":
+            from ketaplan.printable import plan_pdf
+
+            return plan_pdf(plan, clinic, copy=self.copy)
+        from ketaplan.printable import plan_html
+
+        return plan_html(plan, clinic, copy=self.copy).encode("utf-8")

@@ -1,0 +1,86 @@
+"""How results and errors reach people and scripts: one place for both."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any
+
+from rich.console import Console
+
+from ketaplan.errors import ExitCode, KetaplanError, NoPlanError
+from ketaplan.serialize import envelope
+
+REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
+
+
+def out() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def notice(text: str) -> None:
+    """A one-line notice on stderr (never on stdout, which may carry JSON)."""
+    sys.stderr.write(f"ketaplan: {text}\n")
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
+    if isinstance(e, NoPlanError):
+        data = {
+            "explanation": e.explanation,
+            "suggestions": [s.as_json() if hasattr(s, "as_json") else s for s in e.suggestions],
+        }
+        if json_mode:
+            emit_json(envelope(command, "infeasible", e.exit_code, data, [e.as_json()]))
+            return
+        c = err()
+        c.print("[bold red]No plan satisfies the rules.[/]")
+        for line in e.explanation:
+            c.print(f"  - {_esc(line)}")
+        if e.suggestions:
+            c.print("[bold]What would work[/] (each one checked):")
+            for s in data["suggestions"]:
+                c.print(f"  - {_esc(s['message'])}: [bold]{_esc(s['option'])}[/]")
+        return
+    if json_mode:
+        emit_json(envelope(command, "error", e.exit_code, {}, [e.as_json()]))
+    else:
+        sys.stderr.write(f"ketaplan: error: {e.line()}\n")
+
+
+def report_usage_error(e: Any, command: str, json_mode: bool) -> None:
+    if json_mode:
+        param = getattr(e, "param", None)
+        field = (getattr(param, "opts", None) or [getattr(param, "name", None)])[0] if param else None
+        emit_json(envelope(command, "error", e.exit_code, {}, [{"code": "usage", "message": e.format_message(), "field": field}]))
+    else:
+        e.show()
+
+
+def report_bug(e: BaseException, command: str, json_mode: bool) -> None:
+    """An unexpected error: say where, not what (messages may hold patient data)."""
+    frames = traceback.extract_tb(e.__traceback__)
+    where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "?"
+    message = (
+        f"internal error ({type(e).__name__} at {where}); this is a bug in ketaplan. "
+        f"Please report it at {REPORT_URL} (set KETAPLAN_DEBUG=1 to see the traceback)."
+    )
+    if json_mode:
+        emit_json(envelope(command, "error", ExitCode.INTERNAL, {}, [{"code": "internal", "message": message, "field": None}]))
+    else:
+        sys.stderr.write(f"ketaplan: {message}\n")
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,114 @@
+"""The values everything else passes around: requests, sessions, plans, bookings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Literal
+
+Kind = Literal["consultation", "infusion", "maintenance", "busy"]
+Status = Literal["planned", "booked", "cancelled"]
+
+#: Kinds of session that take a chair (a consultation takes a consult room).
+CHAIR_KINDS: frozenset[str] = frozenset({"infusion", "maintenance", "busy"})
+#: Kinds that start an infusion, and so count against max_starts_per_slot.
+INFUSION_KINDS: frozenset[str] = frozenset({"infusion", "maintenance"})
+
+
+@dataclass(frozen=True)
+class Patient:
+    name: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the coordinator asked for. Dates are local dates in the clinic's zone."""
+
+    patient: Patient
+    first_day: date
+    last_day: date
+    days: frozenset[int] | None = None  # allowed weekdays, 0 = Monday; None = any
+    earliest: time | None = None
+    latest: time | None = None
+    unavailable: frozenset[date] = frozenset()
+    consultation: bool = True
+    maintenance: int = 0
+    not_before: date | None = None  # nothing may be booked before this day (today)
+    request_id: str | None = None
+
+    @property
+    def window_length(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclass(frozen=True)
+class Session:
+    """One appointment. `resource` is the chair, or the consult room for a consultation."""
+
+    kind: Kind
+    number: int
+    of: int
+    start: datetime
+    end: datetime
+    resource: str | None
+    status: Status = "planned"
+
+    @property
+    def chair(self) -> str | None:
+        return self.resource if self.kind in CHAIR_KINDS else None
+
+    @property
+    def label(self) -> str:
+        names = {"consultation": "consultation", "infusion": "infusion", "maintenance": "booster"}
+        name = names.get(self.kind, self.kind)
+        return name if self.kind == "consultation" else f"{name} {self.number}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    patient: Patient
+    clinic: str
+    timezone: str
+    first_day: date
+    last_day: date
+    sessions: tuple[Session, ...]
+    revision: int = 1
+    stamp: datetime | None = None  # when this revision was made (the .ics DTSTAMP)
+    request_id: str | None = None
+    history: tuple[tuple[int, str, str], ...] = field(default=())  # (revision, when, what)
+
+    def of_kind(self, kind: str) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.kind == kind)
+
+    @property
+    def infusions(self) -> tuple[Session, ...]:
+        return self.of_kind("infusion")
+
+    @property
+    def consultation(self) -> Session | None:
+        found = self.of_kind("consultation")
+        return found[0] if found else None
+
+    @property
+    def boosters(self) -> tuple[Session, ...]:
+        return self.of_kind("maintenance")
+
+    @property
+    def active(self) -> tuple[Session, ...]:
+        return tuple(s for s in self.sessions if s.status != "cancelled")
+
+
+@dataclass(frozen=True)
+class Booking:
+    """Chair or room time already taken by someone else (ledger or busy_ics).
+
+    `resource` None means a busy event that names no chair: it takes whichever chair
+    is free (see availability.assign_unnamed)."""
+
+    start: datetime
+    end: datetime
+    resource: str | None
+    kind: Kind = "busy"
+    plan_id: str | None = None
