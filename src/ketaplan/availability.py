@@ -27,6 +27,16 @@ class Option:
         return self.start.time()
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A start/end the clinic's hours, grid and closures allow, in local time and UTC."""
+
+    start: datetime
+    end: datetime
+    start_utc: datetime
+    end_utc: datetime
+
+
 class Availability:
     """The clinic's calendar with everyone else's bookings, for one planning run or batch."""
 
@@ -35,7 +45,8 @@ class Availability:
         self.zone = clinic.zone
         self.occupancy = Occupancy(clinic.chairs, clinic.rooms, timedelta(minutes=clinic.turnover_minutes))
         self.occupancy.add_all(list(clinic.busy) + list(bookings))
-        self._slots: dict[tuple[date, int], list[tuple[datetime, datetime]]] = {}
+        self._slots: dict[tuple[date, int], list[Slot]] = {}
+        self._rooms = clinic.rooms
 
     def book(self, sessions: Iterable[Session]) -> None:
         """Take these sessions' time, so the next plan of a batch sees them."""
@@ -43,14 +54,14 @@ class Availability:
             if s.status != "cancelled":
                 self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
 
-    def clinic_slots(self, day: date, minutes: int) -> list[tuple[datetime, datetime]]:
-        """Start/end pairs on `day` that keep hours, grid and closures (bookings aside)."""
+    def clinic_slots(self, day: date, minutes: int) -> list[Slot]:
+        """Slots on `day` that keep hours, grid and closures (bookings aside); cached."""
         key = (day, minutes)
         cached = self._slots.get(key)
         if cached is not None:
             return cached
         clinic = self.clinic
-        out: list[tuple[datetime, datetime]] = []
+        out: list[Slot] = []
         if checks.closure_problem(clinic, day) is None:
             length = timedelta(minutes=minutes)
             step = clinic.slot_minutes
@@ -58,33 +69,35 @@ class Availability:
                 for m in range(-(-opens // step) * step, min(closes, 1440), step):
                     naive = datetime(day.year, day.month, day.day, m // 60, m % 60)
                     start = naive.replace(tzinfo=self.zone)
-                    if checks.local(start, self.zone).replace(tzinfo=None) != naive:
+                    start_utc = start.astimezone(UTC)
+                    if start_utc.astimezone(self.zone).replace(tzinfo=None) != naive:
                         continue  # this clock time does not exist today (DST gap)
-                    end = (start.astimezone(UTC) + length).astimezone(self.zone)
+                    end_utc = start_utc + length
+                    end = end_utc.astimezone(self.zone)
                     if checks.hours_problem(clinic, start, end) is None and checks.grid_problem(clinic, start) is None:
-                        out.append((start, end))
-            out = sorted(set(out))
+                        out.append(Slot(start, end, start_utc, end_utc))
         self._slots[key] = out
         return out
 
     def options(self, day: date, kind: str, request: Request | None) -> list[Option]:
         """Every start on `day` where a session of `kind` fits, each on its lowest free resource."""
-        clinic = self.clinic
-        p = clinic.protocol
+        p = self.clinic.protocol
         minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
+        if request is not None and checks.patient_day_problem(request, day):
+            return []
         out: list[Option] = []
-        for start, end in self.clinic_slots(day, minutes):
-            if request is not None and checks.patient_problem(request, self.zone, start, end):
+        for slot in self.clinic_slots(day, minutes):
+            if request is not None and checks.patient_time_problem(request, slot.start, slot.end):
                 continue
-            resource = self.free_resource(kind, start, end)
+            resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
             if resource is not None:
-                out.append(Option(start, end, resource))
+                out.append(Option(slot.start, slot.end, resource))
         return out
 
     def free_resource(self, kind: str, start: datetime, end: datetime) -> str | None:
         clinic, occ = self.clinic, self.occupancy
         if kind == "consultation":
-            return next((r for r in clinic.rooms if checks.room_problem(clinic, occ, r, start, end) is None), None)
-        if checks.starts_problem(clinic, occ.starts_at(start)):
+            return next((r for r in self._rooms if checks.room_clash(occ, r, start, end) is None), None)
+        if checks.starts_full(clinic, occ.starts_at(start)):
             return None
-        return next((c for c in clinic.chairs if checks.chair_problem(clinic, occ, c, start, end) is None), None)
+        return next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, start, end) is None), None)

@@ -81,43 +81,65 @@ def closure_problem(clinic: Clinic, day: date) -> str | None:
     return f"public holiday: {holiday}" if holiday else None
 
 
+def chair_clash(clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The booking on `chair` too close to [start, end), counting turnover both sides."""
+    turnover = timedelta(minutes=clinic.turnover_minutes)
+    return occ.overlap(chair, start - turnover, end + turnover)
+
+
 def chair_problem(clinic: Clinic, occ: Occupancy, chair: str | None, start: datetime, end: datetime) -> str | None:
     if chair not in clinic.chairs:
         return f"{chair!r} is not a chair of this clinic"
-    turnover = timedelta(minutes=clinic.turnover_minutes)
-    clash = occ.overlap(chair, start - turnover, end + turnover)
+    clash = chair_clash(clinic, occ, chair, start, end)
     if clash is None:
         return None
     s, e = (local(t, clinic.zone) for t in clash)
     return f"{chair} is taken {s:%H:%M}-{e:%H:%M} (with {clinic.turnover_minutes} min turnover)"
 
 
+def starts_full(clinic: Clinic, already: int) -> bool:
+    return already >= clinic.starts_per_slot
+
+
 def starts_problem(clinic: Clinic, already: int) -> str | None:
-    if already < clinic.starts_per_slot:
+    if not starts_full(clinic, already):
         return None
     return f"{already} infusions already start in that slot (at most {clinic.starts_per_slot})"
+
+
+def room_clash(occ: Occupancy, room: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    return occ.overlap(room, start, end)
 
 
 def room_problem(clinic: Clinic, occ: Occupancy, room: str | None, start: datetime, end: datetime) -> str | None:
     if room not in clinic.rooms:
         return f"{room!r} is not a consult room of this clinic"
-    return f"{room} is taken" if occ.overlap(room, start, end) else None
+    return f"{room} is taken" if room_clash(occ, room, start, end) else None
+
+
+def patient_day_problem(request: Request, day: date) -> str | None:
+    """The day-level half of the `patient` rule: weekdays, unavailable days, the past."""
+    if request.days is not None and day.weekday() not in request.days:
+        return f"the patient does not come on {day:%A}s"
+    if day in request.unavailable:
+        return "the patient is unavailable that day"
+    if request.not_before is not None and day < request.not_before:
+        return f"lies in the past (before {request.not_before})"
+    return None
+
+
+def patient_time_problem(request: Request, ls: datetime, le: datetime) -> str | None:
+    """The time-of-day half of the `patient` rule, on local start and end times."""
+    if request.earliest is not None and ls.time() < request.earliest:
+        return f"starts before the patient's earliest time {request.earliest:%H:%M}"
+    if request.latest is not None and (le.date() != ls.date() or le.time() > request.latest):
+        return f"ends after the patient's latest time {request.latest:%H:%M}"
+    return None
 
 
 def patient_problem(request: Request, zone: ZoneInfo, start: datetime, end: datetime) -> str | None:
     ls, le = local(start, zone), local(end, zone)
-    day = ls.date()
-    if request.days is not None and day.weekday() not in request.days:
-        return f"the patient does not come on {ls:%A}s"
-    if day in request.unavailable:
-        return "the patient is unavailable that day"
-    if request.earliest is not None and ls.time() < request.earliest:
-        return f"starts before the patient's earliest time {request.earliest:%H:%M}"
-    if request.latest is not None and (le.date() != day or le.time() > request.latest):
-        return f"ends after the patient's latest time {request.latest:%H:%M}"
-    if request.not_before is not None and day < request.not_before:
-        return f"lies in the past (before {request.not_before})"
-    return None
+    return patient_day_problem(request, ls.date()) or patient_time_problem(request, ls, le)
 
 
 def window_problem(request: Request, day: date) -> str | None:
@@ -261,7 +283,9 @@ def check_closures(plan: Plan, ctx: CheckContext) -> CheckResult:
 def _own_clash(plan: Plan, s: Session, pool: frozenset[str], gap: timedelta) -> str | None:
     for other in plan.active:
         if other is not s and other.resource == s.resource and other.kind in pool and s.kind in pool:
-            if other.start < s.end + gap and s.start < other.end + gap:
+            # In UTC: datetimes sharing a zone compare by wall clock, wrong across DST.
+            o_start, o_end = other.start.astimezone(UTC), other.end.astimezone(UTC)
+            if o_start < s.end.astimezone(UTC) + gap and s.start.astimezone(UTC) < o_end + gap:
                 return f"overlaps this plan's {other.label}"
     return None
 
@@ -278,7 +302,8 @@ def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 def check_starts(plan: Plan, ctx: CheckContext) -> CheckResult:
     def test(s: Session) -> str | None:
-        own = sum(1 for o in plan.active if o is not s and o.kind in ("infusion", "maintenance") and o.start == s.start)
+        at = s.start.astimezone(UTC)  # not wall clock: 01:30 EDT and 01:30 EST differ
+        own = sum(1 for o in plan.active if o is not s and o.kind in ("infusion", "maintenance") and o.start.astimezone(UTC) == at)
         return starts_problem(ctx.clinic, ctx.others.starts_at(s.start) + own)
 
     return _result("starts", _each(plan, test, ("infusion", "maintenance")), f"at most {ctx.clinic.starts_per_slot} infusion starts per slot")

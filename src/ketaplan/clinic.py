@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dates import WEEKDAYS, parse_minutes, parse_range
@@ -86,13 +86,31 @@ class Clinic:
         return None
 
 
-@lru_cache(maxsize=64)
-def _holiday_calendar(code: str, year: int) -> dict[date, str]:
+HolidayProvider = Callable[[str, int], dict[date, str]]
+
+
+def holidays_from_package(code: str, year: int) -> dict[date, str]:
+    """Public holidays of a country ("US") or subdivision ("US-CA") for one year."""
     import holidays  # a large package: only when a plan needs it
 
     country, _, subdiv = code.partition("-")
     cal = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
     return dict(cal.items())
+
+
+_provider: HolidayProvider = holidays_from_package
+
+
+def use_holiday_provider(provider: HolidayProvider) -> None:
+    """Let an adapter (the CLI's on-disk cache) answer holiday look-ups."""
+    global _provider
+    _provider = provider
+    _holiday_calendar.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(code: str, year: int) -> dict[date, str]:
+    return _provider(code, year)
 
 
 def check_holiday_code(code: str) -> None:

@@ -13,7 +13,7 @@ from .clinic import Clinic
 from .dates import short, short_list
 from .errors import NoPlanError
 from .model import Plan, Request
-from .planner import _best_sequence, find_plan
+from .planner import best_sequence, find_plan
 
 LATER_START_WEEKS = 8
 
@@ -72,7 +72,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
         elif not avail.clinic_slots(day, p.session_minutes):
             no_fit.append(day)
         elif not [
-            s for s in avail.clinic_slots(day, p.session_minutes) if not checks.patient_problem(request, avail.zone, *s)
+            s for s in avail.clinic_slots(day, p.session_minutes) if not checks.patient_time_problem(request, s.start, s.end)
         ]:
             no_fit.append(day)
         elif not avail.options(day, "infusion", request):
@@ -97,7 +97,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
         lines.append(f"only {len(open_days)} open days {span} for {p.infusions} infusions: " + "; ".join(why))
         return lines
     always = lambda d: True  # noqa: E731
-    if _best_sequence(open_days, p.infusions, p.min_days_apart, p.max_days_apart, always, always) is None:
+    if best_sequence(open_days, p.infusions, p.min_days_apart, p.max_days_apart, always, always) is None:
         lines.append(
             f"the {len(open_days)} open days {span} ({short_list(open_days)}) cannot hold "
             f"{p.infusions} infusions {p.min_days_apart}-{p.max_days_apart} days apart"

@@ -63,7 +63,8 @@ class Occupancy:
         held = self._held.get(resource)
         if not held:
             return None
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        if start.tzinfo is not UTC:
+            start, end = start.astimezone(UTC), end.astimezone(UTC)
         i = bisect_left(held, (end,))
         floor = start - self._longest[resource]
         while i > 0:
@@ -76,4 +77,4 @@ class Occupancy:
         return None
 
     def starts_at(self, start: datetime) -> int:
-        return self._starts[start.astimezone(UTC)]
+        return self._starts[start if start.tzinfo is UTC else start.astimezone(UTC)]

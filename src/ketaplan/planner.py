@@ -5,7 +5,7 @@ consultation >= 1 day before, boosters >= 1 day after), and the clinic's calenda
 fixed while we plan, so whether a session fits on a day does not depend on the patient's
 other sessions. A plan therefore exists iff some sequence of open days keeps the
 spacing, with a consultation day before the first and a booster chain after the last.
-`_best_sequence` searches all such sequences (dynamic programming over days), so when
+`_SequenceSearch` tries all such sequences (dynamic programming over days), so when
 any valid plan exists, one is returned.
 
 Preferences among valid plans, in order (DESIGN.md): the same clock time for every
@@ -50,22 +50,29 @@ def find_plan(
     def last_ok(d: date) -> bool:
         return boosters_for(d, None) is not None
 
-    best: tuple[tuple[object, ...], time | None, list[date]] | None = None
-    clocks = sorted({o.clock for d in window for o in opts[d]})
-    for clock in clocks:
-        days = {d for d in window if any(o.clock == clock for o in opts[d])}
-        seq = _best_sequence(sorted(days), p.infusions, p.min_days_apart, p.max_days_apart, first_ok, last_ok)
-        if seq is not None:
-            key = (_max_gap(seq), seq[-1], seq)
+    # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
+    open_mask = sum(1 << i for i, d in enumerate(window) if opts[d])
+    first_mask = sum(1 << i for i, d in enumerate(window) if opts[d] and first_ok(d))
+    last_mask = sum(1 << i for i, d in enumerate(window) if opts[d] and last_ok(d))
+    search = _SequenceSearch(p.infusions, p.min_days_apart, p.max_days_apart, first_mask, last_mask)
+    by_clock: dict[time, int] = {}
+    for i, d in enumerate(window):
+        for o in opts[d]:
+            by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
+    best: tuple[tuple[object, ...], time | None, list[int]] | None = None
+    for clock in sorted(by_clock):
+        found = search.best(by_clock[clock])
+        if found is not None:
+            key = (_max_gap_i(found), found[-1], found)
             if best is None or key < best[0]:
-                best = (key, clock, seq)
+                best = (key, clock, found)
     if best is None:
-        days = {d for d in window if opts[d]}
-        seq = _best_sequence(sorted(days), p.infusions, p.min_days_apart, p.max_days_apart, first_ok, last_ok)
-        if seq is None:
+        found = search.best(open_mask)
+        if found is None:
             return None
-        best = ((), None, seq)
-    _, clock, seq = best
+        best = ((), None, found)
+    clock = best[1]
+    seq = [window[i] for i in best[2]]
     infusions = [_pick(opts[d], clock) for d in seq]
     usual = infusions[0].clock if clock is None else clock
     sessions: list[Session] = []
@@ -126,34 +133,72 @@ def _max_gap(days: list[date]) -> int:
     return max(((b - a).days for a, b in zip(days, days[1:])), default=0)
 
 
-def _best_sequence(
-    days: list[date], n: int, lo: int, hi: int, first_ok: DayTest, last_ok: DayTest
-) -> list[date] | None:
-    """The n days (ascending, gaps lo..hi) with the smallest largest gap, then the earliest
-    last day, then the earliest days; None when no sequence exists."""
-    if len(days) < n:
+def _max_gap_i(seq: list[int]) -> int:
+    return max((b - a for a, b in zip(seq, seq[1:])), default=0)
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+class _SequenceSearch:
+    """Choose n days from a set (a bit mask over the window), consecutive gaps lo..hi,
+    the first day allowed by `first_mask`, the last by `last_mask`: the sequence with the
+    smallest largest gap, then the earliest last day, then the earliest days."""
+
+    def __init__(self, n: int, lo: int, hi: int, first_mask: int, last_mask: int) -> None:
+        self.n, self.lo, self.hi = n, lo, hi
+        self.first_mask, self.last_mask = first_mask, last_mask
+
+    def best(self, days: int) -> list[int] | None:
+        n, lo = self.n, self.lo
+        if bin(days).count("1") < n:
+            return None
+        for cap in range(lo, self.hi + 1):
+            # reach[k]: days that can hold infusion k+1 after a valid start
+            reach = [days & self.first_mask]
+            for _ in range(n - 1):
+                prev, spread = reach[-1], 0
+                for g in range(lo, cap + 1):
+                    spread |= prev << g
+                reach.append(days & spread)
+            ends = reach[-1] & self.last_mask
+            if not ends:
+                continue
+            # back[k]: days for infusion k+1 from which the earliest end is still reachable
+            back = [0] * n
+            back[-1] = ends & -ends
+            for k in range(n - 2, -1, -1):
+                spread = 0
+                for g in range(lo, cap + 1):
+                    spread |= back[k + 1] >> g
+                back[k] = reach[k] & spread
+            seq = [_bits(back[0])[0]]
+            for k in range(1, n):
+                window = 0
+                for g in range(lo, cap + 1):
+                    window |= 1 << (seq[-1] + g)
+                seq.append(_bits(back[k] & window)[0])
+            return seq
         return None
-    day_set = set(days)
-    starts = [d for d in days if first_ok(d)]
-    for cap in range(lo, hi + 1):
-        reach: list[list[date]] = [starts]
-        for _ in range(n - 1):
-            prev = set(reach[-1])
-            reach.append([d for d in days if any(d - timedelta(days=g) in prev for g in range(lo, cap + 1))])
-        ends = [d for d in reach[-1] if last_ok(d)]
-        if not ends:
-            continue
-        # Walk back from the earliest end, keeping only days that can still reach it.
-        back: list[set[date]] = [set() for _ in range(n)]
-        back[-1] = {ends[0]}
-        for k in range(n - 2, -1, -1):
-            back[k] = {d for d in reach[k] if any(d + timedelta(days=g) in back[k + 1] for g in range(lo, cap + 1))}
-        seq = [min(back[0])]
-        for k in range(1, n):
-            seq.append(min(d for d in back[k] if lo <= (d - seq[-1]).days <= cap))
-        assert all(d in day_set for d in seq)
-        return seq
-    return None
+
+
+def best_sequence(days: list[date], n: int, lo: int, hi: int, first_ok: DayTest, last_ok: DayTest) -> list[date] | None:
+    """The same search on a list of dates (used by the diagnosis)."""
+    if not days:
+        return None
+    origin = min(days)
+    idx = {(d - origin).days: d for d in days}
+    mask = sum(1 << i for i in idx)
+    first_mask = sum(1 << i for i, d in idx.items() if first_ok(d))
+    last_mask = sum(1 << i for i, d in idx.items() if last_ok(d))
+    found = _SequenceSearch(n, lo, hi, first_mask, last_mask).best(mask)
+    return None if found is None else [idx[i] for i in found]
 
 
 def _consultation_finder(

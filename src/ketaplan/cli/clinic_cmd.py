@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ketaplan import config
-from ketaplan.clinic import demo_text, load_clinic
+from ketaplan.clinic import demo_text
 from ketaplan.files import write_private
 
 from . import common, output
@@ -81,5 +81,5 @@ def show(
 @app.command("check")
 def check(file: Optional[Path] = typer.Argument(None, help="Clinic file (default: as for schedule).")) -> None:
     """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault."""
-    c = load_clinic(file) if file is not None else common.load_clinic(None)
+    c = common.load_clinic(file)
     output.out().print(f"ok: {c.source}: {c.name}, {len(c.chairs)} chairs, {c.timezone}")

@@ -15,6 +15,10 @@ from .output import notice
 
 
 def load_clinic(option: Path | None) -> Clinic:
+    from ketaplan.clinic import use_holiday_provider
+    from ketaplan.holiday_cache import cached_holidays
+
+    use_holiday_provider(cached_holidays)
     path = config.clinic_path(option)
     clinic = config.resolve_clinic(path)
     if path is None:

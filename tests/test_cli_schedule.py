@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import write_clinic
+from ketaplan.serialize import ENVELOPE_KEYS
+
+START = ["--start", "2026-12-01", "--weeks", "3"]
+
+
+def booked_rows(ledger: Path) -> int:
+    if not ledger.exists():
+        return 0
+    with sqlite3.connect(ledger) as db:
+        return db.execute("SELECT COUNT(*) FROM sessions WHERE status = 'booked'").fetchone()[0]
+
+
+def test_schedule_on_demo_clinic_books_and_shows(cli, ledger_path: Path) -> None:
+    r = cli("schedule", "--patient", "Jane Roe", *START)
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.count("built-in demo clinic") == 1
+    out = r.stdout
+    assert "Jane Roe" in out and "infusion" in out and "consultation" in out
+    assert "Calendar" in out and "Mon" in out
+    for rule in ("spacing", "hours", "closures", "chairs", "window"):
+        assert f"✓ {rule}" in out
+    assert booked_rows(ledger_path) == 7
+    assert (ledger_path.stat().st_mode & 0o777) == 0o600
+
+
+def test_json_envelope_keys_are_pinned(cli, ledger_path: Path) -> None:
+    r = cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", *START, "--json")
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)  # stdout is only the envelope
+    assert tuple(doc) == ENVELOPE_KEYS
+    assert doc["ketaplan"] == 1 and doc["command"] == "schedule" and doc["status"] == "ok" and doc["exit_code"] == 0
+    data = doc["data"]
+    assert set(data) == {"plan_id", "patient", "clinic", "timezone", "window", "sessions", "checks", "revision", "dry_run", "files"}
+    assert data["patient"] == {"name": "Jane Roe", "id": "MRN-7"}
+    assert data["window"] == {"first_day": "2026-12-01", "last_day": "2026-12-21"}
+    assert data["plan_id"].startswith("KP-")
+    s = data["sessions"][1]
+    assert set(s) == {"kind", "number", "of", "start", "end", "chair", "status"}
+    assert s["kind"] == "infusion" and s["of"] == 6 and s["status"] == "booked" and s["start"].endswith("-06:00")
+    assert data["sessions"][0]["kind"] == "consultation" and data["sessions"][0]["chair"] is None
+    assert all(c["ok"] for c in data["checks"]) and {c["rule"] for c in data["checks"]} >= {"spacing", "chairs"}
+
+
+def test_dry_run_books_nothing(cli, ledger_path: Path) -> None:
+    r = cli("schedule", "--patient", "Jane Roe", *START, "--dry-run", "--json")
+    assert r.exit_code == 0
+    doc = json.loads(r.stdout)
+    assert doc["data"]["dry_run"] is True and doc["data"]["sessions"][1]["status"] == "planned"
+    assert booked_rows(ledger_path) == 0
+
+
+def test_second_patient_sees_the_first(cli, tmp_path: Path) -> None:
+    clinic = write_clinic(tmp_path / "c.toml", chairs=1, max_starts_per_slot=1, timezone="America/Chicago")
+    a = json.loads(cli("schedule", "--clinic", clinic, "--patient", "A", *START, "--json").stdout)["data"]
+    b = json.loads(cli("schedule", "--clinic", clinic, "--patient", "B", *START, "--json").stdout)["data"]
+    a_starts = {s["start"] for s in a["sessions"] if s["kind"] == "infusion"}
+    b_starts = {s["start"] for s in b["sessions"] if s["kind"] == "infusion"}
+    assert a_starts.isdisjoint(b_starts)
+
+
+BAD_INPUT = [
+    (["--start", "2026-02-30"], "--start"),
+    (["--start", "01/02/2026"], "--start"),
+    (["--start", "2026-11-01"], "--start"),  # in the past
+    (["--start", "2026-12-01", "--weeks", "4"], "--weeks"),
+    (["--start", "2026-12-01", "--end", "2026-12-05"], "--end"),  # 5 days < 14
+    (["--start", "2026-12-01", "--end", "2026-11-30"], "--end"),
+    (["--start", "2026-12-01", "--weeks", "2", "--end", "2026-12-20"], "--end"),
+    (["--start", "2026-12-01", "--days", "mon,funday"], "--days"),
+    (["--start", "2026-12-01", "--earliest", "14:00", "--latest", "10:00"], "--earliest"),
+    (["--start", "2026-12-01", "--earliest", "9am"], "--earliest"),
+    (["--start", "2026-12-01", "--unavailable", "2026-12-10/2026-12-01"], "--unavailable"),
+    (["--start", "2026-12-01", "--maintenance", "-1"], "--maintenance"),
+    (["--start", "2026-12-01", "--clinic", "/nonexistent/clinic.toml"], "--clinic"),
+]
+
+
+@pytest.mark.parametrize("args, field", BAD_INPUT, ids=[" ".join(a) for a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_exit_2_nothing_booked(cli, ledger_path: Path, args: list[str], field: str) -> None:
+    r = cli("schedule", "--patient", "Jane Roe", *args)
+    assert r.exit_code == 2, r.stdout + r.stderr
+    lines = [line for line in r.stderr.splitlines() if not line.startswith("ketaplan: no clinic file")]
+    assert len(lines) == 1 and lines[0].startswith(f"ketaplan: error: {field}:"), r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert booked_rows(ledger_path) == 0
+
+
+@pytest.mark.parametrize("name", ["Jane\x07Roe", "Jane\nRoe", "   "])
+def test_patient_names_refuse_control_characters(cli, name: str) -> None:
+    r = cli("schedule", "--patient", name, *START)
+    assert r.exit_code == 2 and "--patient:" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["Zoë Ørsted-Đặng", "Siobhán O'Connor", "Jean-Luc d'Arc", "李小龍", "<b>x</b>"])
+def test_patient_names_are_free_text(cli, name: str) -> None:
+    r = cli("schedule", "--patient", name, *START, "--json", "--dry-run")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["data"]["patient"]["name"] == name
+
+
+def test_bad_input_as_json_envelope(cli) -> None:
+    r = cli("schedule", "--patient", "Jane", "--start", "01/02/2026", "--json")
+    assert r.exit_code == 2
+    doc = json.loads(r.stdout)
+    assert tuple(doc) == ENVELOPE_KEYS and doc["status"] == "error" and doc["exit_code"] == 2
+    assert doc["errors"][0]["field"] == "--start" and "ambiguous" in doc["errors"][0]["message"]
+
+
+def test_usage_error_as_json_envelope(cli) -> None:
+    r = cli("schedule", "--patient", "Jane", "--start", "2026-12-01", "--weeks", "x", "--json")
+    assert r.exit_code == 2
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "error" and doc["errors"][0]["field"] == "--weeks"
+
+
+def test_malformed_clinic_file_names_the_key(cli, tmp_path: Path, ledger_path: Path) -> None:
+    clinic = write_clinic(tmp_path / "c.toml", chairs=0)
+    r = cli("schedule", "--clinic", clinic, "--patient", "Jane", *START)
+    assert r.exit_code == 2 and r.stderr.strip() == "ketaplan: error: chairs: must be at least 1 (a number of chairs or a list of names)"
+    assert booked_rows(ledger_path) == 0
+
+
+def test_no_plan_is_exit_3_with_explanation_and_suggestions(cli, ledger_path: Path) -> None:
+    args = ["schedule", "--patient", "Jane", "--start", "2026-12-21", "--end", "2027-01-03", "--days", "mon,wed,fri"]
+    r = cli(*args)
+    assert r.exit_code == 3
+    assert "only 4 open days between Dec 21 and Jan 3" in r.stderr and "--start 2027-01-02" in r.stderr
+    doc = json.loads(cli(*args, "--json").stdout)
+    assert doc["status"] == "infeasible" and doc["exit_code"] == 3
+    assert doc["data"]["explanation"][0].startswith("only 4 open days")
+    assert {s["change"] for s in doc["data"]["suggestions"]} >= {"start", "end"}
+    assert booked_rows(ledger_path) == 0
+
+
+def test_allow_past_reenters_a_series(cli) -> None:
+    r = cli("schedule", "--patient", "Jane", "--start", "2026-11-02", "--weeks", "3", "--allow-past", "--json", "--dry-run")
+    assert r.exit_code == 0, r.stdout
+
+
+def test_internal_errors_are_exit_1_without_patient_data(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ketaplan.booking
+
+    def boom(*a, **k):
+        raise ValueError("secret patient Jane Roe")
+
+    monkeypatch.setattr(ketaplan.booking, "plan_or_explain", boom)
+    r = cli("schedule", "--patient", "Jane Roe", *START)
+    assert r.exit_code == 1
+    assert "internal error (ValueError at" in r.stderr and "report" in r.stderr
+    assert "Jane" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+def test_python_dash_m_and_version() -> None:
+    out = subprocess.run([sys.executable, "-m", "ketaplan", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ketaplan ")
+    help_out = subprocess.run([sys.executable, "-m", "ketaplan", "--help"], capture_output=True, text=True, check=True)
+    assert "schedule" in help_out.stdout
