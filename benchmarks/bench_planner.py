@@ -19,7 +19,7 @@ from _util import per_call  # noqa: E402
 
 from ketaplan.booking import availability_from
 from ketaplan.clinic import demo_clinic
-from ketaplan.diagnosis import plan_or_explain
+from ketaplan.booking import plan_one
 from ketaplan.ledger import Ledger, utc_text
 from ketaplan.model import Patient, Request
 
@@ -58,7 +58,7 @@ def main() -> None:
     def plan_once(ledger: Ledger) -> None:
         with ledger.read() as tx:
             avail = availability_from(tx, clinic, req)
-        plan_or_explain(clinic, req, avail, plan_id="KP-BENCH")
+        plan_one(clinic, req, avail, "KP-BENCH", datetime.now(UTC))
 
     with tempfile.TemporaryDirectory() as tmp:
         empty = Ledger(Path(tmp) / "empty.sqlite3")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Callable
 
@@ -35,7 +34,7 @@ def failed(plan: Plan, c: checks.CheckContext) -> set[str]:
 
 
 def move(plan: Plan, label: str, delta: timedelta) -> Plan:
-    return replace(plan, sessions=tuple(replace(s, start=s.start + delta, end=s.end + delta) if s.label == label else s for s in plan.sessions))
+    return plan._replace(sessions=tuple(s._replace(start=s.start + delta, end=s.end + delta) if s.label == label else s for s in plan.sessions))
 
 
 def session(plan: Plan, label: str) -> Session:
@@ -50,11 +49,11 @@ def test_planned_series_keeps_every_rule() -> None:
 
 
 def _t_count(clinic, req, plan):
-    return replace(plan, sessions=tuple(s for s in plan.sessions if s.label != "infusion 6")), ctx(clinic, req)
+    return plan._replace(sessions=tuple(s for s in plan.sessions if s.label != "infusion 6")), ctx(clinic, req)
 
 
 def _t_window(clinic, req, plan):
-    narrow = replace(req, last_day=session(plan, "infusion 6").start.date() - timedelta(days=1))
+    narrow = req._replace(last_day=session(plan, "infusion 6").start.date() - timedelta(days=1))
     return plan, ctx(clinic, narrow)
 
 
@@ -97,7 +96,7 @@ def _t_consultation(clinic, req, plan):
 
 def _t_patient(clinic, req, plan):
     weekday = session(plan, "infusion 4").start.weekday()
-    return plan, ctx(clinic, replace(req, days=frozenset(set(range(7)) - {weekday})))
+    return plan, ctx(clinic, req._replace(days=frozenset(set(range(7)) - {weekday})))
 
 
 def _t_maintenance(clinic, req, plan):

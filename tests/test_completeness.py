@@ -7,7 +7,6 @@ series, and accepts a combination only when every named check passes on the whol
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, event, given, settings
@@ -130,7 +129,7 @@ def brute_force_best(clinic: Clinic, request: Request, avail: Availability) -> t
             choices = [[next(s for s in o if s.start.time() == c) for o in per_day] for c in sorted(clocks)]
             choices.append([o[0] for o in per_day])
             for chosen in choices:
-                sessions = tuple(extra) + tuple(replace(s, number=i, of=p.infusions) for i, s in enumerate(chosen, 1))
+                sessions = tuple(extra) + tuple(s._replace(number=i, of=p.infusions) for i, s in enumerate(chosen, 1))
                 plan = Plan("KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, sessions)
                 if all(r.ok for r in checks.run_checks(plan, ctx)):
                     key = preference_key(plan)

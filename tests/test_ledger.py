@@ -116,5 +116,5 @@ def test_two_schedule_commands_at_once(tmp_path: Path) -> None:
         for i in range(2)
     ]
     docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-    assert [d["status"] for d in docs] == ["ok", "ok"]
+    assert [d["status"] for d in docs] == ["ok", "ok"], docs
     assert_no_overbooking(Ledger(ledger_file), make_clinic(chairs=1, max_starts_per_slot=1))

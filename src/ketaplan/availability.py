@@ -4,9 +4,8 @@ Built from the rules in `checks`, so what is offered here is exactly what the ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from . import checks
 from .clinic import Clinic
@@ -16,8 +15,10 @@ from .occupancy import Occupancy
 UTC = timezone.utc
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """A place for one session: when, and on which chair or room. (NamedTuples: the
+    planner makes thousands of these, and frozen dataclasses are slow to build.)"""
+
     start: datetime
     end: datetime
     resource: str
@@ -27,8 +28,7 @@ class Option:
         return self.start.time()
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     """A start/end the clinic's hours, grid and closures allow, in local time and UTC."""
 
     start: datetime
@@ -67,6 +67,8 @@ class Availability:
             step = clinic.slot_minutes
             for opens, closes in clinic.hours[day.weekday()]:
                 for m in range(-(-opens // step) * step, min(closes, 1440), step):
+                    if m + minutes > closes + 60:
+                        break  # cannot fit even on a day the clocks go back an hour
                     naive = datetime(day.year, day.month, day.day, m // 60, m % 60)
                     start = naive.replace(tzinfo=self.zone)
                     start_utc = start.astimezone(UTC)
@@ -74,7 +76,7 @@ class Availability:
                         continue  # this clock time does not exist today (DST gap)
                     end_utc = start_utc + length
                     end = end_utc.astimezone(self.zone)
-                    if checks.hours_problem(clinic, start, end) is None and checks.grid_problem(clinic, start) is None:
+                    if checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start):
                         out.append(Slot(start, end, start_utc, end_utc))
         self._slots[key] = out
         return out

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from .availability import Availability
 from .checks import CheckResult
 from .clinic import Clinic
-from .diagnosis import plan_or_explain
 from .ledger import Ledger, LedgerTx, new_plan_id
 from .model import Plan, Request
-from .planner import verify
+from .planner import find_plan, verify
 
 UTC = timezone.utc
 
@@ -28,6 +26,15 @@ def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:
         datetime(first.year, first.month, first.day, tzinfo=zone),
         datetime(last.year, last.month, last.day, tzinfo=zone),
     )
+
+
+def plan_one(clinic: Clinic, request: Request, avail: Availability, plan_id: str, stamp: datetime) -> Plan:
+    plan = find_plan(clinic, request, avail, plan_id=plan_id, stamp=stamp)
+    if plan is None:
+        from .diagnosis import no_plan_error  # only when there is something to explain
+
+        raise no_plan_error(clinic, request, avail)
+    return plan
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
@@ -56,16 +63,16 @@ def plan_and_book(
                 avail = availability_from(tx, clinic, request)
         else:
             avail = Availability(clinic)
-        plan = plan_or_explain(clinic, request, avail, plan_id=new_plan_id(), stamp=stamp)
+        plan = plan_one(clinic, request, avail, new_plan_id(), stamp)
         results = verify(plan, clinic, request, avail)
         if before_commit:
             before_commit(plan)
         return plan, results
     with ledger.write() as tx:
         avail = availability_from(tx, clinic, request)
-        plan = plan_or_explain(clinic, request, avail, plan_id=tx.unique_plan_id(), stamp=stamp)
+        plan = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         results = verify(plan, clinic, request, avail)
-        plan = replace(plan, sessions=tuple(replace(s, status="booked") for s in plan.sessions))
+        plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
         tx.add_plan(plan, request)
         if before_commit:
             before_commit(plan)

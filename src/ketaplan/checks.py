@@ -6,9 +6,8 @@ plan-level check (`check_<rule>`) that runs it over a whole plan."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .clinic import Clinic
@@ -48,28 +47,39 @@ def _minutes(dt: datetime) -> float:
 # --- session-level rules -------------------------------------------------------------
 
 
-def hours_problem(clinic: Clinic, start: datetime, end: datetime) -> str | None:
-    ls, le = local(start, clinic.zone), local(end, clinic.zone)
+def hours_fit_local(clinic: Clinic, ls: datetime, le: datetime) -> bool:
+    """The `hours` rule on local start/end: wholly inside one opening interval of the day."""
     day = ls.date()
-    spans = clinic.hours[day.weekday()]
-    if not spans:
-        return f"the clinic is closed on {ls:%A}s"
     s_min = _minutes(ls)
     if le.date() == day:
         e_min = _minutes(le)
     elif le.date() == day + timedelta(days=1) and le.time() == time(0):
         e_min = 24 * 60
     else:
-        return "the session runs past midnight"
-    if any(o <= s_min and e_min <= c for o, c in spans):
+        return False
+    return any(o <= s_min and e_min <= c for o, c in clinic.hours[day.weekday()])
+
+
+def hours_problem(clinic: Clinic, start: datetime, end: datetime) -> str | None:
+    ls, le = local(start, clinic.zone), local(end, clinic.zone)
+    if hours_fit_local(clinic, ls, le):
         return None
+    spans = clinic.hours[ls.weekday()]
+    if not spans:
+        return f"the clinic is closed on {ls:%A}s"
+    if le.date() != ls.date() and le.time() != time(0):
+        return "the session runs past midnight"
     opening = ", ".join(f"{hm(o)}-{hm(c)}" for o, c in spans)
     return f"{ls:%H:%M}-{le:%H:%M} is not inside the opening hours of {ls:%A} ({opening})"
 
 
+def grid_fit_local(clinic: Clinic, ls: datetime) -> bool:
+    return ls.second == 0 and ls.microsecond == 0 and (ls.hour * 60 + ls.minute) % clinic.slot_minutes == 0
+
+
 def grid_problem(clinic: Clinic, start: datetime) -> str | None:
     ls = local(start, clinic.zone)
-    if ls.second == 0 and ls.microsecond == 0 and (ls.hour * 60 + ls.minute) % clinic.slot_minutes == 0:
+    if grid_fit_local(clinic, ls):
         return None
     return f"{ls:%H:%M} is not on the {clinic.slot_minutes}-minute grid"
 
@@ -185,8 +195,7 @@ def maintenance_problem(clinic: Clinic, prev: date, day: date) -> str | None:
 # --- plan-level checks ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckContext:
+class CheckContext(NamedTuple):
     clinic: Clinic
     request: Request | None  # None for a series read from an .ics made elsewhere
     others: Occupancy  # everyone else's bookings
@@ -194,8 +203,7 @@ class CheckContext:
     expect_boosters: int = 0
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     rule: str
     ok: bool
     detail: str

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dates import WEEKDAYS, parse_minutes, parse_range
@@ -27,16 +25,14 @@ _INSTRUCTION_KEYS = {"fasting", "escort", "arrive_minutes_early", "reminder_hour
 _FULL_DAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
-@dataclass(frozen=True)
-class Instructions:
+class Instructions(NamedTuple):
     fasting: str = "No solid food for 6 hours before; clear liquids until 2 hours before."
     escort: str = "An adult must drive you home. Do not drive until the next morning."
     arrive_minutes_early: int = 15
     reminder_hours_before: int = 24  # the .ics alarm
 
 
-@dataclass(frozen=True)
-class Clinic:
+class Clinic(NamedTuple):
     name: str
     timezone: str
     chairs: tuple[str, ...]
@@ -53,13 +49,13 @@ class Clinic:
     holidays: str | None = None
     busy_ics: str | None = None
     busy: tuple[Booking, ...] = ()
-    protocol: Protocol = field(default_factory=Protocol)
-    instructions: Instructions = field(default_factory=Instructions)
+    protocol: Protocol = Protocol()
+    instructions: Instructions = Instructions()
     source: str = DEMO_SOURCE
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return ZoneInfo(self.timezone)  # ZoneInfo keeps one instance per key
 
     @property
     def starts_per_slot(self) -> int:
@@ -131,7 +127,7 @@ def load_clinic(path: Path) -> Clinic:
 
 
 def demo_text() -> str:
-    return resources.files("ketaplan.data").joinpath("demo_clinic.toml").read_text(encoding="utf-8")
+    return (Path(__file__).parent / "data" / "demo_clinic.toml").read_text(encoding="utf-8")
 
 
 def demo_clinic() -> Clinic:
@@ -198,8 +194,6 @@ def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
 
 
 def _with_busy(clinic: Clinic, base_dir: Path | None) -> Clinic:
-    from dataclasses import replace
-
     from .ics_import import read_busy  # icalendar is heavy: only when a clinic has busy_ics
 
     if not isinstance(clinic.busy_ics, str) or not clinic.busy_ics:
@@ -207,7 +201,7 @@ def _with_busy(clinic: Clinic, base_dir: Path | None) -> Clinic:
     path = Path(clinic.busy_ics)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    return replace(clinic, busy=read_busy(path, clinic))
+    return clinic._replace(busy=read_busy(path, clinic))
 
 
 def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:

@@ -33,8 +33,8 @@ def clinic_path(option: Path | None) -> Path | None:
     return default if default.is_file() else None
 
 
-def resolve_clinic(option: Path | None) -> Clinic:
-    path = clinic_path(option)
+def resolve_clinic(path: Path | None) -> Clinic:
+    """The clinic at `path` (as found by clinic_path), or the demo clinic for None."""
     return demo_clinic() if path is None else load_clinic(path)
 
 

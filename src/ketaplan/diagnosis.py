@@ -3,9 +3,8 @@ would make one (each suggestion is planned before it is offered, so it is known 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import checks
 from .availability import Availability
@@ -18,8 +17,7 @@ from .planner import best_sequence, find_plan
 LATER_START_WEEKS = 8
 
 
-@dataclass(frozen=True)
-class Suggestion:
+class Suggestion(NamedTuple):
     change: str  # start | end | days | times | unavailable | consultation | maintenance
     message: str
     option: str  # what to type, e.g. "--start 2026-12-08"
@@ -41,8 +39,12 @@ def plan_or_explain(
     plan = find_plan(clinic, request, avail, plan_id=plan_id, stamp=stamp)
     if plan is not None:
         return plan
+    raise no_plan_error(clinic, request, avail)
+
+
+def no_plan_error(clinic: Clinic, request: Request, avail: Availability) -> NoPlanError:
     explanation = explain(clinic, request, avail)
-    raise NoPlanError(
+    return NoPlanError(
         "no plan satisfies the rules: " + explanation[0],
         explanation=explanation,
         suggestions=suggest(clinic, request, avail),
@@ -104,13 +106,13 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
             + (": " + "; ".join(why) if why else "")
         )
         return lines
-    if request.consultation and find_plan(clinic, replace(request, consultation=False, maintenance=0), avail):
+    if request.consultation and find_plan(clinic, request._replace(consultation=False, maintenance=0), avail):
         lo, hi = p.consultation_days_before
         past = f"; nothing can be booked before {short(request.not_before)}" if request.not_before else ""
         lines.append(
             f"no consult room is free {lo}-{hi} days before any possible first infusion{past}"
         )
-    if request.maintenance and find_plan(clinic, replace(request, maintenance=0), avail):
+    if request.maintenance and find_plan(clinic, request._replace(maintenance=0), avail):
         lines.append(
             f"no chain of {request.maintenance} boosters every {p.maintenance_every_days}"
             f"+-{p.maintenance_tolerance_days} days fits after any possible last infusion"
@@ -128,12 +130,12 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
 
     length = request.window_length
     for k in range(1, LATER_START_WEEKS * 7 + 1):
-        r = replace(request, first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k))
+        r = request._replace(first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k))
         if works(r):
             out.append(Suggestion("start", f"start on {r.first_day:%a} {short(r.first_day)} instead", f"--start {r.first_day}", r))
             break
     for longer in range(length + 1, clinic.protocol.window_days[1] + 1):
-        r = replace(request, last_day=request.first_day + timedelta(days=longer - 1))
+        r = request._replace(last_day=request.first_day + timedelta(days=longer - 1))
         if works(r):
             out.append(Suggestion("end", f"extend the window to {longer} days, until {short(r.last_day)}", f"--end {r.last_day}", r))
             break
@@ -151,11 +153,11 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
     ]
     for change, applies, fields, message, option in relaxations:
         if applies:
-            r = replace(request, **fields)
+            r = request._replace(**fields)
             if works(r):
                 out.append(Suggestion(change, message, option, r))
     for fewer in range(request.maintenance - 1, -1, -1):
-        r = replace(request, maintenance=fewer)
+        r = request._replace(maintenance=fewer)
         if works(r):
             out.append(Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", f"--maintenance {fewer}", r))
             break

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from datetime import date
 from importlib.util import find_spec
 from pathlib import Path
@@ -44,9 +43,8 @@ def cached_holidays(code: str, year: int) -> dict[date, str]:
     found = holidays_from_package(code, year)  # raises for unknown codes: nothing is cached
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({d.isoformat(): name for d, name in found.items()}, fh)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({d.isoformat(): name for d, name in found.items()}), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time

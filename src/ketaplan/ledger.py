@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
+import time as time_mod
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from .errors import LedgerError
@@ -60,16 +59,34 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+BUSY_TIMEOUT = 60.0  # seconds a writer waits for another coordinator's transaction
+
+
+def _retry_locked(action: Callable[[], object]) -> None:
+    deadline = time_mod.monotonic() + BUSY_TIMEOUT
+    delay = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time_mod.monotonic() > deadline:
+                raise
+            time_mod.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 def utc_text(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone(zone)
+    return datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
 
 
 def new_plan_id() -> str:
-    return "KP-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+    # 32 symbols: each random byte maps without bias (256 = 8 x 32); 40 bits per id.
+    return "KP-" + "".join(_ID_ALPHABET[b % 32] for b in os.urandom(8))
 
 
 def request_to_json(r: Request) -> str:
@@ -114,11 +131,17 @@ class Ledger:
             if not self.path.exists():
                 # Patient data: the file is private from its first byte.
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            # Switching a new file to WAL needs a lock that SQLite's busy handler does not
+            # wait for: two coordinators opening a fresh ledger together must retry it.
+            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute("PRAGMA foreign_keys=ON")
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+                _retry_locked(
+                    lambda: conn.executescript(
+                        f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+                    )
+                )
         except (OSError, sqlite3.DatabaseError) as e:
             raise LedgerError(f"cannot open the ledger at {self.path}: {e}", field="--ledger") from None
         return conn
@@ -215,7 +238,7 @@ class LedgerTx:
                 "show it again and redo your change",
                 field="PLAN_ID",
             )
-        updated = replace(plan, revision=new_revision, stamp=stamp)
+        updated = plan._replace(revision=new_revision, stamp=stamp)
         self._write_sessions(updated)
         self.conn.execute("INSERT INTO history VALUES (?,?,?,?)", (plan.plan_id, new_revision, utc_text(stamp), action))
         return updated

@@ -1,10 +1,13 @@
-"""The values everything else passes around: requests, sessions, plans, bookings."""
+"""The values everything else passes around: requests, sessions, plans, bookings.
+
+They are immutable NamedTuples rather than frozen dataclasses: a frozen dataclass costs
+about a millisecond to define at import, and `ketaplan schedule` start-up is measured
+(benchmarks/bench_startup.py). Change one with `value._replace(field=...)`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["consultation", "infusion", "maintenance", "busy"]
 Status = Literal["planned", "booked", "cancelled"]
@@ -15,14 +18,12 @@ CHAIR_KINDS: frozenset[str] = frozenset({"infusion", "maintenance", "busy"})
 INFUSION_KINDS: frozenset[str] = frozenset({"infusion", "maintenance"})
 
 
-@dataclass(frozen=True)
-class Patient:
+class Patient(NamedTuple):
     name: str
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the coordinator asked for. Dates are local dates in the clinic's zone."""
 
     patient: Patient
@@ -42,8 +43,7 @@ class Request:
         return (self.last_day - self.first_day).days + 1
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     """One appointment. `resource` is the chair, or the consult room for a consultation."""
 
     kind: Kind
@@ -65,8 +65,7 @@ class Session:
         return name if self.kind == "consultation" else f"{name} {self.number}"
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     plan_id: str
     patient: Patient
     clinic: str
@@ -77,7 +76,7 @@ class Plan:
     revision: int = 1
     stamp: datetime | None = None  # when this revision was made (the .ics DTSTAMP)
     request_id: str | None = None
-    history: tuple[tuple[int, str, str], ...] = field(default=())  # (revision, when, what)
+    history: tuple[tuple[int, str, str], ...] = ()  # (revision, when, what)
 
     def of_kind(self, kind: str) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.kind == kind)
@@ -100,8 +99,7 @@ class Plan:
         return tuple(s for s in self.sessions if s.status != "cancelled")
 
 
-@dataclass(frozen=True)
-class Booking:
+class Booking(NamedTuple):
     """Chair or room time already taken by someone else (ledger or busy_ics).
 
     `resource` None means a busy event that names no chair: it takes whichever chair

@@ -44,33 +44,37 @@ def find_plan(
     consult_for = _consultation_finder(clinic, request, avail)
     boosters_for = _booster_finder(clinic, request, avail)
 
-    def first_ok(d: date) -> bool:
-        return consult_for(d, None) is not None
-
-    def last_ok(d: date) -> bool:
-        return boosters_for(d, None) is not None
-
     # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
     open_mask = sum(1 << i for i, d in enumerate(window) if opts[d])
-    first_mask = sum(1 << i for i, d in enumerate(window) if opts[d] and first_ok(d))
-    last_mask = sum(1 << i for i, d in enumerate(window) if opts[d] and last_ok(d))
-    search = _SequenceSearch(p.infusions, p.min_days_apart, p.max_days_apart, first_mask, last_mask)
     by_clock: dict[time, int] = {}
     for i, d in enumerate(window):
         for o in opts[d]:
             by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
-    best: tuple[tuple[object, ...], time | None, list[int]] | None = None
-    for clock in sorted(by_clock):
-        found = search.best(by_clock[clock])
-        if found is not None:
-            key = (_max_gap_i(found), found[-1], found)
-            if best is None or key < best[0]:
-                best = (key, clock, found)
-    if best is None:
-        found = search.best(open_mask)
-        if found is None:
+
+    # Whether a day can open the series (a consultation before it) or close it (boosters
+    # after it) is costly to learn, so it is learnt lazily: search as if every day could,
+    # test the days the best sequence uses, rule out those that fail, search again. A
+    # day is only ruled out once shown to fail, so the result is the exhaustive one.
+    bad_first = bad_last = 0
+    tested: set[tuple[str, int]] = set()
+    while True:
+        best = _search(p.infusions, p.min_days_apart, p.max_days_apart, open_mask & ~bad_first, open_mask & ~bad_last, by_clock, open_mask)
+        if best is None:
             return None
-        best = ((), None, found)
+        first_i, last_i = best[2][0], best[2][-1]
+        retry = False
+        if ("first", first_i) not in tested:
+            tested.add(("first", first_i))
+            if consult_for(window[first_i], None) is None:
+                bad_first |= 1 << first_i
+                retry = True
+        if ("last", last_i) not in tested:
+            tested.add(("last", last_i))
+            if boosters_for(window[last_i], None) is None:
+                bad_last |= 1 << last_i
+                retry = True
+        if not retry:
+            break
     clock = best[1]
     seq = [window[i] for i in best[2]]
     infusions = [_pick(opts[d], clock) for d in seq]
@@ -131,6 +135,25 @@ def _pick(options: list[Option], clock: time | None) -> Option:
 
 def _max_gap(days: list[date]) -> int:
     return max(((b - a).days for a, b in zip(days, days[1:])), default=0)
+
+
+def _search(
+    n: int, lo: int, hi: int, first_mask: int, last_mask: int, by_clock: dict[time, int], open_mask: int
+) -> tuple[tuple[object, ...], time | None, list[int]] | None:
+    """The best day sequence: one clock time for all if any works, else any open days."""
+    search = _SequenceSearch(n, lo, hi, first_mask, last_mask)
+    best: tuple[tuple[object, ...], time | None, list[int]] | None = None
+    for clock in sorted(by_clock):
+        found = search.best(by_clock[clock])
+        if found is not None:
+            key = (_max_gap_i(found), found[-1], found)
+            if best is None or key < best[0]:
+                best = (key, clock, found)
+    if best is None:
+        found = search.best(open_mask)
+        if found is not None:
+            best = ((), None, found)
+    return best
 
 
 def _max_gap_i(seq: list[int]) -> int:

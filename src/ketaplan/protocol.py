@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ClinicFileError
 
 
-@dataclass(frozen=True)
-class Protocol:
+class Protocol(NamedTuple):
     infusions: int = 6
     window_days: tuple[int, int] = (14, 21)
     min_days_apart: int = 2
@@ -53,7 +51,7 @@ def protocol_from_table(table: dict[str, Any]) -> Protocol:
             f"unknown profile {profile_name!r}; known: {', '.join(sorted(PROFILES))}",
             field="protocol.profile",
         )
-    known = {f.name: f for f in fields(Protocol)}
+    known = set(Protocol._fields)
     values: dict[str, Any] = {}
     for key, value in table.items():
         field = f"protocol.{key}"
@@ -75,7 +73,7 @@ def protocol_from_table(table: dict[str, Any]) -> Protocol:
             if not _is_int(value):
                 raise ClinicFileError("must be a whole number", field=field)
             values[key] = value
-    protocol = replace(PROFILES[profile_name], **values)
+    protocol = PROFILES[profile_name]._replace(**values)
     validate_protocol(protocol)
     return protocol
 

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from .clinic import Clinic
 from .dates import parse_date, parse_date_list, parse_time, parse_weekdays
@@ -16,8 +16,7 @@ from .model import Patient, Request
 MAX_NAME = 200
 
 
-@dataclass(frozen=True)
-class RequestFields:
+class RequestFields(NamedTuple):
     """The raw text of a request, as typed (None = not given)."""
 
     patient: str | None

@@ -15,8 +15,31 @@ from ketaplan.errors import ExitCode, KetaplanError, NoPlanError
 REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 
 
+#: Command name -> (module, one-line help). Modules load only when their command runs
+#: (or for --help), so start-up does not grow with the number of commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "schedule": ("ketaplan.cli.schedule", "Plan a patient's infusion series and book it."),
+    "clinic": ("ketaplan.cli.clinic_cmd", "Write, show and check the clinic file."),
+}
+
+
 class KetaplanGroup(TyperGroup):
     """Runs a command and turns every failure into one clear message and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        import typer.main
+
+        module = importlib.import_module(COMMANDS[name][0])
+        command = typer.main.get_command(module.app)
+        command.name = name
+        return command
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
@@ -77,13 +100,3 @@ def root(
     version: bool = typer.Option(False, "--version", "-V", help="Show the version and exit.", is_eager=True, callback=_version),
 ) -> None:
     """Plan a ketamine infusion series: six infusions, the clinic's rules, files for the patient."""
-
-
-def _register() -> None:
-    from . import clinic_cmd, schedule
-
-    app.command("schedule", help=schedule.schedule.__doc__)(schedule.schedule)
-    app.add_typer(clinic_cmd.app, name="clinic")
-
-
-_register()

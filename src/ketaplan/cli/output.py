@@ -5,21 +5,26 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from ketaplan.errors import ExitCode, KetaplanError, NoPlanError
 from ketaplan.serialize import envelope
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 
 
 def out() -> Console:
+    from rich.console import Console  # not needed for --json: keep it off that path
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 

@@ -10,9 +10,14 @@ import typer
 from ketaplan.booking import plan_and_book
 from ketaplan.requests import RequestFields, build_request
 
-from . import common, exports, output
+from ketaplan.model import Plan
+
+from . import common, output
+
+app = typer.Typer()
 
 
+@app.command("schedule")
 def schedule(
     patient: str = typer.Option(..., "--patient", help="Patient's name (kept out of file names and, by default, the .ics)."),
     start: str = typer.Option(..., "--start", help="First day of the window: YYYY-MM-DD, today, tomorrow, '1 Dec 2026'."),
@@ -49,13 +54,18 @@ def schedule(
         the_clinic,
         common.today(the_clinic),
     )  # fmt: skip
-    targets = exports.Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details)
-    targets.check_writable()  # before booking: a bad path books nothing
     written: list[Path] = []
-    plan, results = plan_and_book(
-        the_clinic, request, common.open_ledger(ledger), dry_run=dry_run,
-        before_commit=lambda p: written.extend(targets.write(p, the_clinic)),
-    )  # fmt: skip
+    before_commit = None
+    if any(option is not None for option in (ics, pdf, html, out)):
+        from .exports import Targets
+
+        targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details)
+        targets.check_writable()  # before booking: a bad path books nothing
+
+        def before_commit(p: Plan) -> None:
+            written.extend(targets.write(p, the_clinic))
+
+    plan, results = plan_and_book(the_clinic, request, common.open_ledger(ledger), dry_run=dry_run, before_commit=before_commit)
     if json_out:
         from ketaplan.serialize import envelope, plan_json
 
