@@ -9,19 +9,22 @@ from typing import Any, Iterator
 
 
 def commands() -> Iterator[tuple[str, Any]]:
+    """(name, click command) for every leaf command, loading lazy groups as --help does."""
     import typer.main
 
     from ketaplan.cli.app import app
 
-    def walk(prefix: str, cmd: Any) -> Iterator[tuple[str, Any]]:
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
-                yield from walk(f"{prefix} {name}".strip(), sub)
+    root = typer.main.get_command(app)
+
+    def walk(prefix: str, cmd: Any, ctx: Any) -> Iterator[tuple[str, Any]]:
+        if hasattr(cmd, "list_commands"):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                yield from walk(f"{prefix} {name}".strip(), sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True))
         else:
             yield prefix, cmd
 
-    yield from walk("", typer.main.get_command(app))
+    yield from walk("", root, root.make_context("ketaplan", [], resilient_parsing=True))
 
 
 def render() -> str:

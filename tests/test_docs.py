@@ -1,0 +1,79 @@
+"""The documentation matches the code: every command documented, the reference current,
+CI running the README's test command, and the core kept pure."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+sys.path.insert(0, str(ROOT / "tools"))
+
+import cli_reference  # noqa: E402
+
+CORE = ["model", "protocol", "clinic", "availability", "planner", "checks", "diagnosis", "occupancy", "dates", "requests"]
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    names = [name for name, _ in cli_reference.commands()]
+    assert names, "no commands found"
+    for name in names:
+        assert f"`ketaplan {name}" in README, f"README does not document `ketaplan {name}`"
+
+
+def test_cli_reference_is_current() -> None:
+    current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert current == cli_reference.render(), "run: python tools/cli_reference.py > docs/cli.md"
+
+
+def test_every_option_has_help() -> None:
+    for name, cmd in cli_reference.commands():
+        for p in cmd.params:
+            if getattr(p, "param_type_name", "") == "option" and p.name != "help":
+                assert p.help, f"ketaplan {name} {p.opts[0]} has no help text"
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    install_run, install_test = blocks[0].strip(), blocks[1].strip()
+    assert "ketaplan schedule" in install_run and "pip install ." in install_run
+    assert "pytest" in install_test and "[test]" in install_test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert install_test in ci
+
+
+def test_core_is_pure() -> None:
+    """The core neither imports typer/rich nor prints, exits or writes files."""
+    for name in CORE:
+        tree = ast.parse((ROOT / "src" / "ketaplan" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                for m in modules:
+                    assert not m.split(".")[0] in ("typer", "rich", "click"), f"{name}.py imports {m}"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("print", "exit", "open"), f"{name}.py calls {node.func.id}()"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert node.func.attr not in ("exit", "write_text", "write_bytes"), f"{name}.py calls .{node.func.attr}()"
+
+
+def test_version_does_not_import_typer() -> None:
+    code = "import sys; sys.argv=['ketaplan','--version']; from ketaplan.cli import main; main(); print('typer' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[-1] == "False"
+
+
+def test_json_schedule_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys; sys.argv=['ketaplan','schedule','--patient','X','--start','tomorrow','--dry-run','--json']\n"
+        "from ketaplan.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('icalendar', 'reportlab', 'rich.progress', 'holidays', 'dateutil', 'pydantic') if m in sys.modules), file=sys.stderr)"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # fills the holiday cache
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
+    assert err.strip().splitlines()[-1] == "[]", err
