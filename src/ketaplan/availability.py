@@ -40,11 +40,19 @@ class Slot(NamedTuple):
 class Availability:
     """The clinic's calendar with everyone else's bookings, for one planning run or batch."""
 
-    def __init__(self, clinic: Clinic, bookings: Iterable[Booking] = ()) -> None:
+    def __init__(
+        self, clinic: Clinic, bookings: Iterable[Booking] = (), span: tuple[datetime, datetime] | None = None
+    ) -> None:
+        """`span`: the stretch of time planned in; the clinic's busy_ics is read for it."""
         self.clinic = clinic
         self.zone = clinic.zone
         self.occupancy = Occupancy(clinic.chairs, clinic.rooms, timedelta(minutes=clinic.turnover_minutes))
-        self.occupancy.add_all(list(clinic.busy) + list(bookings))
+        busy: list[Booking] = []
+        if clinic.busy is not None:
+            if span is None:
+                raise ValueError("a clinic with busy_ics needs the span to plan in")
+            busy = clinic.busy.between(*span)
+        self.occupancy.add_all(busy + list(bookings))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
         self._rooms = clinic.rooms
 

@@ -38,10 +38,10 @@ def plan_one(clinic: Clinic, request: Request, avail: Availability, plan_id: str
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
-    if tx is None:
-        return Availability(clinic)
     start, end = booking_span(clinic, request)
-    return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone))
+    if tx is None:
+        return Availability(clinic, span=(start, end))
+    return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone), span=(start, end))
 
 
 def plan_and_book(
@@ -62,7 +62,7 @@ def plan_and_book(
             with ledger.read() as tx:
                 avail = availability_from(tx, clinic, request)
         else:
-            avail = Availability(clinic)
+            avail = availability_from(None, clinic, request)
         plan = plan_one(clinic, request, avail, new_plan_id(), stamp)
         results = verify(plan, clinic, request, avail)
         if before_commit:

@@ -98,6 +98,8 @@ def chair_clash(clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end
 
 
 def chair_problem(clinic: Clinic, occ: Occupancy, chair: str | None, start: datetime, end: datetime) -> str | None:
+    if chair is None:
+        return "no chair is free at that time"
     if chair not in clinic.chairs:
         return f"{chair!r} is not a chair of this clinic"
     clash = chair_clash(clinic, occ, chair, start, end)
@@ -122,6 +124,8 @@ def room_clash(occ: Occupancy, room: str, start: datetime, end: datetime) -> tup
 
 
 def room_problem(clinic: Clinic, occ: Occupancy, room: str | None, start: datetime, end: datetime) -> str | None:
+    if room is None:
+        return "no consult room is free at that time"
     if room not in clinic.rooms:
         return f"{room!r} is not a consult room of this clinic"
     return f"{room} is taken" if room_clash(occ, room, start, end) else None
@@ -252,9 +256,16 @@ def check_count(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 def check_window(plan: Plan, ctx: CheckContext) -> CheckResult:
     request = ctx.request
-    if request is None:
-        return CheckResult("window", True, "no window was given; spacing and count decide")
     zone = ctx.clinic.zone
+    if request is None:
+        # A series read from a file: the window starts with its first infusion.
+        days = sorted(local(s.start, zone).date() for s in plan.active if s.kind == "infusion")
+        if not days:
+            return CheckResult("window", True, "no infusions")
+        hi = ctx.clinic.protocol.window_days[1]
+        last = days[0] + timedelta(days=hi - 1)
+        problems = _each(plan, lambda s: None if local(s.start, zone).date() <= last else f"more than {hi} days after infusion 1", ("infusion",))
+        return _result("window", problems, f"all infusions within {hi} days of the first ({days[0]}..{last})")
     problems = _each(plan, lambda s: window_problem(request, local(s.start, zone).date()), ("infusion",))
     length = window_length_problem(ctx.clinic, request)
     if length:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
+from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dates import WEEKDAYS, parse_minutes, parse_range
@@ -15,6 +16,13 @@ from .model import Booking
 from .protocol import Protocol, protocol_from_table
 
 DEMO_SOURCE = "built-in demo clinic"
+
+
+class BusySource(Protocol_):
+    """Bookings made in another system, for any stretch of time."""
+
+    def between(self, start: datetime, end: datetime) -> list[Booking]: ...
+
 _TOP_KEYS = {
     "name", "timezone", "address", "phone", "email", "chairs", "slot_minutes",
     "turnover_minutes", "max_starts_per_slot", "consult_rooms", "paper",
@@ -48,7 +56,7 @@ class Clinic(NamedTuple):
     closures: frozenset[date] = frozenset()
     holidays: str | None = None
     busy_ics: str | None = None
-    busy: tuple[Booking, ...] = ()
+    busy: BusySource | None = None  # bookings from busy_ics (ics_import.BusyCalendar)
     protocol: Protocol = Protocol()
     instructions: Instructions = Instructions()
     source: str = DEMO_SOURCE

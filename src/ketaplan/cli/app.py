@@ -19,6 +19,7 @@ REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("ketaplan.cli.schedule", "Plan a patient's infusion series and book it."),
+    "check": ("ketaplan.cli.check", "Check a series from an .ics file against every rule."),
     "clinic": ("ketaplan.cli.clinic_cmd", "Write, show and check the clinic file."),
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -72,14 +72,17 @@ def show(
     console.print(f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days")
     for day, reason in closures:
         console.print(f"  {day:%a} {day}  {escape(reason)}")
-    if c.busy:
-        last = start + timedelta(days=days)
-        ahead = [b for b in c.busy if start <= b.start.date() <= last]
-        console.print(f"busy_ics: {len(c.busy)} bookings from another system, {len(ahead)} in that period")
+    if c.busy is not None:
+        first = datetime(start.year, start.month, start.day, tzinfo=c.zone)
+        ahead = c.busy.between(first, first + timedelta(days=days))
+        console.print(f"busy_ics ({escape(str(c.busy_ics))}): {len(ahead)} bookings from another system in that period")
 
 
 @app.command("check")
 def check(file: Optional[Path] = typer.Argument(None, help="Clinic file (default: as for schedule).")) -> None:
     """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault."""
     c = common.load_clinic(file)
+    if c.busy is not None:  # expand a year of its busy_ics now, so broken recurrences show here
+        start = datetime.now(c.zone)
+        c.busy.between(start, start + timedelta(days=365))
     output.out().print(f"ok: {c.source}: {c.name}, {len(c.chairs)} chairs, {c.timezone}")

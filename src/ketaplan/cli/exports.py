@@ -23,12 +23,15 @@ class Targets:
     copy: str = "patient"
     force: bool = False
     ics_details: bool = False
+    paper: str | None = None
 
     @classmethod
     def from_options(cls, **kw: object) -> Targets:
         t = cls(**kw)  # type: ignore[arg-type]
         if t.copy not in COPIES:
             raise InputError(f"{t.copy!r} is not one of {', '.join(COPIES)}", field="--copy")
+        if t.paper is not None and t.paper not in ("A4", "Letter"):
+            raise InputError(f"{t.paper!r} is not A4 or Letter", field="--paper")
         return t
 
     def paths(self, plan_id: str) -> dict[str, Path]:
@@ -69,7 +72,7 @@ class Targets:
         if kind == "pdf":
             from ketaplan.printable import plan_pdf
 
-            return plan_pdf(plan, clinic, copy=self.copy)
+            return plan_pdf(plan, clinic, copy=self.copy, paper=self.paper)
         from ketaplan.printable import plan_html
 
-        return plan_html(plan, clinic, copy=self.copy).encode("utf-8")
+        return plan_html(plan, clinic, copy=self.copy, paper=self.paper).encode("utf-8")

@@ -37,6 +37,7 @@ def schedule(
     html: Optional[Path] = typer.Option(None, "--html", help="Write the printable plan (HTML) here."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into this folder."),
     copy: str = typer.Option("patient", "--copy", help="Printable copy: patient, coordinator or both."),
+    paper: Optional[str] = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper)."),
     force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
     json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
@@ -59,7 +60,7 @@ def schedule(
     if any(option is not None for option in (ics, pdf, html, out)):
         from .exports import Targets
 
-        targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details)
+        targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
         targets.check_writable()  # before booking: a bad path books nothing
 
         def before_commit(p: Plan) -> None:

@@ -1,0 +1,74 @@
+"""`ketaplan check FILE.ics`: run every planner rule on a series made anywhere."""
+
+from __future__ import annotations
+
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ketaplan.errors import ExitCode
+
+from . import common, output
+
+app = typer.Typer()
+
+
+@app.command("check")
+def check(
+    file: Path = typer.Argument(..., help="The series as an .ics file (ours or another tool's)."),
+    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger whose bookings count (default: as for schedule)."),
+    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+) -> None:
+    """Check a series from an .ics file against every rule; exit 3 when any is broken."""
+    from ketaplan.audit import audit_series
+    from ketaplan.ics_import import read_series
+
+    the_clinic = common.load_clinic(clinic)
+    plan = read_series(file, the_clinic)
+    the_ledger = common.open_ledger(ledger)
+    plan, results = audit_series(plan, the_clinic, the_ledger if the_ledger.path.exists() else None)
+    ok = all(r.ok for r in results)
+    code = ExitCode.OK if ok else ExitCode.NO_PLAN
+    if json_out:
+        from ketaplan.serialize import envelope, plan_json
+
+        data = plan_json(plan, results)
+        data["file"] = str(file)
+        output.emit_json(envelope("check", "ok" if ok else "infeasible", code, data))
+    else:
+        _report(plan, results, the_clinic, file)
+    if not ok:
+        raise typer.Exit(int(code))
+
+
+def _report(plan, results, clinic, file: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ketaplan.checks import local
+
+    problems: dict[str, list[str]] = {}
+    for r in results:
+        for label, reason in r.problems:
+            problems.setdefault(label, []).append(f"{r.rule}: {reason}")
+    t = Table(title=f"{escape(str(file))} · {len(plan.sessions)} sessions", title_justify="left",
+              caption=f"times are local to the clinic ({clinic.timezone})", caption_justify="left")  # fmt: skip
+    for col in ("session", "day", "date", "time", "chair / room", "result"):
+        t.add_column(col)
+    for s in sorted(plan.sessions, key=lambda s: s.start):
+        ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
+        found = problems.get(s.label, [])
+        result = "[red]" + escape("; ".join(found)) + "[/]" if found else ("cancelled" if s.status == "cancelled" else "[green]ok[/]")
+        t.add_row(s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result)
+    console = output.out()
+    console.print(t)
+    from . import render
+
+    for line in render.check_lines(results):
+        console.print(line)
+    if "series" in problems:
+        console.print("[red]" + escape("; ".join(problems["series"])) + "[/]")
+
