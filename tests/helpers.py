@@ -84,3 +84,13 @@ def busy(clinic: Clinic, day: date, hh: int, minutes: int, chair: str | None) ->
 
 def availability(clinic: Clinic, bookings: list[Booking] | None = None) -> Availability:
     return Availability(clinic, bookings or [])
+
+
+def booked_rows(ledger: Path) -> int:
+    """Sessions booked in a ledger file (0 when there is no file)."""
+    import sqlite3
+
+    if not ledger.exists():
+        return 0
+    with sqlite3.connect(ledger) as db:
+        return db.execute("SELECT COUNT(*) FROM sessions WHERE status = 'booked'").fetchone()[0]

@@ -8,17 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_clinic
+from helpers import booked_rows, write_clinic
 from ketaplan.serialize import ENVELOPE_KEYS
 
 START = ["--start", "2026-12-01", "--weeks", "3"]
-
-
-def booked_rows(ledger: Path) -> int:
-    if not ledger.exists():
-        return 0
-    with sqlite3.connect(ledger) as db:
-        return db.execute("SELECT COUNT(*) FROM sessions WHERE status = 'booked'").fetchone()[0]
 
 
 def test_schedule_on_demo_clinic_books_and_shows(cli, ledger_path: Path) -> None:

@@ -88,7 +88,7 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
         if i == 0:
             story.append(PageBreak())
         vit = Table([list(VITALS_COLUMNS)] + [[row] + [""] * (len(VITALS_COLUMNS) - 1) for row in VITALS_ROWS],
-                    colWidths=[18 * mm, 32 * mm, 24 * mm, 18 * mm, width - 120 * mm, 28 * mm], rowHeights=[None, 20, 20, 20])  # fmt: skip
+                    colWidths=[18 * mm, 32 * mm, 24 * mm, 18 * mm, width - 120 * mm, 28 * mm], rowHeights=[None, 18, 18, 18])  # fmt: skip
         vit.setStyle(TableStyle(GRID + HEAD + [("FONTNAME", (0, 1), (0, -1), BOLD)]))
         checks = para("    ".join(f"☐ {x}" for x in CHECKLIST))
         story.append(KeepTogether([para(heading, "h2"), vit, Spacer(1, 3), checks]))

@@ -1,0 +1,114 @@
+"""Printable plans: read the PDF back as text; the HTML holds the same facts, escaped."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from helpers import booked_rows
+from ics_fixtures import case
+from ketaplan.checks import local
+from ketaplan.printable import plan_html, plan_pdf
+
+
+def pdf_text(data: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), "\n".join(p.extract_text() for p in reader.pages)
+
+
+def facts(plan, clinic) -> list[str]:
+    out = [clinic.name, plan.plan_id]
+    for s in plan.sessions:
+        ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
+        out += [f"{ls:%d %b %Y}", f"{ls:%H:%M}–{le:%H:%M}"]
+    return out
+
+
+@pytest.mark.parametrize("copy, pages", [("patient", 1), ("coordinator", 2), ("both", 3)])
+def test_pdf_holds_every_session_and_the_unicode_name(copy: str, pages: int) -> None:
+    plan, clinic, _ = case("kolkata_details")
+    count, text = pdf_text(plan_pdf(plan, clinic, copy=copy))
+    assert count == pages
+    for fact in facts(plan, clinic):
+        assert fact in text, fact
+    assert "Zoë Ørsted-Đặng" in text
+    assert "nausea" in text and "blurred" in text and "No solid food" in text
+    if copy != "patient":
+        assert "Blood pressure" in text and "SpO2" in text and "Initials" in text and "☐" in text
+    else:
+        assert "Blood pressure" not in text
+
+
+def test_pdf_is_byte_identical_for_the_same_plan() -> None:
+    plan, clinic, _ = case("chicago")
+    assert plan_pdf(plan, clinic, copy="both") == plan_pdf(plan, clinic, copy="both")
+
+
+def test_paper_size_from_clinic_or_option() -> None:
+    plan, clinic, _ = case("chicago")
+    a4 = PdfReader(io.BytesIO(plan_pdf(plan, clinic._replace(paper="A4")))).pages[0].mediabox
+    letter = PdfReader(io.BytesIO(plan_pdf(plan, clinic, paper="Letter"))).pages[0].mediabox
+    assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
+    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
+
+
+def test_boosters_are_listed() -> None:
+    plan, clinic, _ = case("new_york_spring")
+    _, text = pdf_text(plan_pdf(plan, clinic))
+    assert "Booster" in text and len(plan.boosters) == 1
+
+
+def test_html_holds_the_same_facts_and_no_live_markup() -> None:
+    plan, clinic, _ = case("kolkata_details")
+    evil = plan._replace(patient=plan.patient._replace(name="<b>x</b>"))
+    html = plan_html(evil, clinic._replace(name="Clinic <script>alert(1)</script>"), copy="both")
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<script>" not in html
+    for fact in facts(plan, clinic)[1:]:
+        assert fact in html
+    assert "@page" in html and "page-break-after" in html and "Blood pressure" in html
+
+
+def test_schedule_writes_pdf_and_html(cli, tmp_path: Path) -> None:
+    pdf, html = tmp_path / "p.pdf", tmp_path / "p.html"
+    r = cli("schedule", "--patient", "Zoë Ørsted-Đặng", "--start", "2026-12-01", "--pdf", pdf, "--html", html, "--copy", "both")
+    assert r.exit_code == 0, r.stderr
+    count, text = pdf_text(pdf.read_bytes())
+    assert count == 3 and "Zoë Ørsted-Đặng" in text
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o600 and stat.S_IMODE(html.stat().st_mode) == 0o600
+    assert "Zoë Ørsted-Đặng" in html.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("where", ["missing", "readonly", "exists"])
+def test_unwritable_targets_are_exit_2_and_book_nothing(cli, tmp_path: Path, ledger_path: Path, where: str) -> None:
+    if where == "missing":
+        target = tmp_path / "nope" / "p.pdf"
+    elif where == "readonly":
+        if os.geteuid() == 0:
+            target = Path("/proc/ketaplan-test.pdf")  # root may write anywhere but /proc
+        else:
+            folder = tmp_path / "ro"
+            folder.mkdir()
+            folder.chmod(0o500)
+            target = folder / "p.pdf"
+    else:
+        target = tmp_path / "p.pdf"
+        target.write_bytes(b"keep me")
+    r = cli("schedule", "--patient", "Jane", "--start", "2026-12-01", "--pdf", target)
+    assert r.exit_code == 2 and "ketaplan: error: --pdf:" in r.stderr, r.stderr
+    assert booked_rows(ledger_path) == 0
+    if where == "exists":
+        assert target.read_bytes() == b"keep me"
+
+
+def test_reportlab_loads_only_for_a_pdf() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; import ketaplan.printable; print('reportlab' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
