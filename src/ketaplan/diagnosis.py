@@ -45,7 +45,7 @@ def plan_or_explain(
 def no_plan_error(clinic: Clinic, request: Request, avail: Availability) -> NoPlanError:
     explanation = explain(clinic, request, avail)
     return NoPlanError(
-        "no plan satisfies the rules: " + explanation[0],
+        "No plan satisfies the rules.",
         explanation=explanation,
         suggestions=suggest(clinic, request, avail),
     )

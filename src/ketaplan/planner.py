@@ -5,7 +5,7 @@ consultation >= 1 day before, boosters >= 1 day after), and the clinic's calenda
 fixed while we plan, so whether a session fits on a day does not depend on the patient's
 other sessions. A plan therefore exists iff some sequence of open days keeps the
 spacing, with a consultation day before the first and a booster chain after the last.
-`_SequenceSearch` tries all such sequences (dynamic programming over days), so when
+`SequenceSearch` tries all such sequences (dynamic programming over days), so when
 any valid plan exists, one is returned.
 
 Preferences among valid plans, in order (DESIGN.md): the same clock time for every
@@ -41,8 +41,8 @@ def find_plan(
     p = clinic.protocol
     window = [request.first_day + timedelta(days=i) for i in range(request.window_length)]
     opts = {d: avail.options(d, "infusion", request) for d in window}
-    consult_for = _consultation_finder(clinic, request, avail)
-    boosters_for = _booster_finder(clinic, request, avail)
+    consult_for = consultation_finder(clinic, request, avail)
+    boosters_for = booster_finder(clinic, request, avail)
 
     # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
     open_mask = sum(1 << i for i, d in enumerate(window) if opts[d])
@@ -58,7 +58,7 @@ def find_plan(
     bad_first = bad_last = 0
     tested: set[tuple[str, int]] = set()
     while True:
-        best = _search(p.infusions, p.min_days_apart, p.max_days_apart, open_mask & ~bad_first, open_mask & ~bad_last, by_clock, open_mask)
+        best = search_days(p.infusions, p.min_days_apart, p.max_days_apart, open_mask & ~bad_first, open_mask & ~bad_last, by_clock, open_mask)
         if best is None:
             return None
         first_i, last_i = best[2][0], best[2][-1]
@@ -77,7 +77,7 @@ def find_plan(
             break
     clock = best[1]
     seq = [window[i] for i in best[2]]
-    infusions = [_pick(opts[d], clock) for d in seq]
+    infusions = [pick(opts[d], clock) for d in seq]
     usual = infusions[0].clock if clock is None else clock
     sessions: list[Session] = []
     if request.consultation:
@@ -125,7 +125,7 @@ def preference_key(plan: Plan, zone_name: str | None = None) -> tuple[object, ..
     return (0 if same else 1, _max_gap(days), days[-1])
 
 
-def _pick(options: list[Option], clock: time | None) -> Option:
+def pick(options: list[Option], clock: time | None) -> Option:
     if clock is not None:
         for o in options:
             if o.clock == clock:
@@ -137,11 +137,11 @@ def _max_gap(days: list[date]) -> int:
     return max(((b - a).days for a, b in zip(days, days[1:])), default=0)
 
 
-def _search(
+def search_days(
     n: int, lo: int, hi: int, first_mask: int, last_mask: int, by_clock: dict[time, int], open_mask: int
 ) -> tuple[tuple[object, ...], time | None, list[int]] | None:
     """The best day sequence: one clock time for all if any works, else any open days."""
-    search = _SequenceSearch(n, lo, hi, first_mask, last_mask)
+    search = SequenceSearch(n, lo, hi, first_mask, last_mask)
     best: tuple[tuple[object, ...], time | None, list[int]] | None = None
     for clock in sorted(by_clock):
         found = search.best(by_clock[clock])
@@ -169,7 +169,7 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
-class _SequenceSearch:
+class SequenceSearch:
     """Choose n days from a set (a bit mask over the window), consecutive gaps lo..hi,
     the first day allowed by `first_mask`, the last by `last_mask`: the sequence with the
     smallest largest gap, then the earliest last day, then the earliest days."""
@@ -220,11 +220,11 @@ def best_sequence(days: list[date], n: int, lo: int, hi: int, first_ok: DayTest,
     mask = sum(1 << i for i in idx)
     first_mask = sum(1 << i for i, d in idx.items() if first_ok(d))
     last_mask = sum(1 << i for i, d in idx.items() if last_ok(d))
-    found = _SequenceSearch(n, lo, hi, first_mask, last_mask).best(mask)
+    found = SequenceSearch(n, lo, hi, first_mask, last_mask).best(mask)
     return None if found is None else [idx[i] for i in found]
 
 
-def _consultation_finder(
+def consultation_finder(
     clinic: Clinic, request: Request, avail: Availability
 ) -> Callable[[date, time | None], Option | None]:
     """For a first-infusion day: the consultation (latest allowed day, then the usual clock
@@ -242,13 +242,13 @@ def _consultation_finder(
                 break
             options = avail.options(day, "consultation", request)
             if options:
-                return _pick(options, clock)
+                return pick(options, clock)
         return None
 
     return find
 
 
-def _booster_finder(
+def booster_finder(
     clinic: Clinic, request: Request, avail: Availability
 ) -> Callable[[date, time | None], list[Option] | None]:
     """For a last-infusion day: the booster chain, each as near the target interval as the
@@ -277,6 +277,6 @@ def _booster_finder(
         days = chain(last, request.maintenance)
         if days is None:
             return None
-        return [_pick(list(day_options(d)), clock) for d in days]
+        return [pick(list(day_options(d)), clock) for d in days]
 
     return find

@@ -19,7 +19,13 @@ REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("ketaplan.cli.schedule", "Plan a patient's infusion series and book it."),
+    "plans": ("ketaplan.cli.plans", "List booked plans."),
+    "show": ("ketaplan.cli.show", "Show one plan, its sessions and history."),
+    "export": ("ketaplan.cli.export", "Write a booked plan's .ics and printable plan."),
+    "reschedule": ("ketaplan.cli.reschedule_cmd", "Move one session, keeping every rule."),
+    "cancel": ("ketaplan.cli.cancel", "Cancel one session or the rest of a series."),
     "check": ("ketaplan.cli.check", "Check a series from an .ics file against every rule."),
+    "availability": ("ketaplan.cli.availability_cmd", "Free chair capacity as a picture."),
     "clinic": ("ketaplan.cli.clinic_cmd", "Write, show and check the clinic file."),
 }
 

@@ -67,7 +67,7 @@ def show(
         + (f"{p.consultation_minutes} min, {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before" if p.consultation else "off")
         + f"; boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days"
     )
-    start = common.today(c)
+    start = common.today(c.zone)
     closures = upcoming_closures(c, start, days)
     console.print(f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days")
     for day, reason in closures:

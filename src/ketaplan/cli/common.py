@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ketaplan import config
 from ketaplan.clinic import Clinic
 from ketaplan.dates import parse_date
+from ketaplan.errors import InputError
 from ketaplan.ledger import Ledger
 
 from .output import notice
@@ -26,13 +28,42 @@ def load_clinic(option: Path | None) -> Clinic:
     return clinic
 
 
-def today(clinic: Clinic) -> date:
+def today(zone: ZoneInfo) -> date:
     """Today in the clinic's zone. KETAPLAN_TODAY overrides it (tests, re-running a day)."""
     forced = os.environ.get("KETAPLAN_TODAY")
     if forced:
         return parse_date(forced, today=date.today(), field="KETAPLAN_TODAY")
-    return datetime.now(clinic.zone).date()
+    return datetime.now(zone).date()
+
+
+def now(zone: ZoneInfo) -> datetime:
+    """The current time in the clinic's zone. KETAPLAN_NOW (ISO date-time) overrides it;
+    with only KETAPLAN_TODAY set, it is the start of that day."""
+    forced = os.environ.get("KETAPLAN_NOW")
+    if forced:
+        try:
+            value = datetime.fromisoformat(forced)
+        except ValueError:
+            raise InputError(f"{forced!r} is not an ISO date-time", field="KETAPLAN_NOW") from None
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+    if os.environ.get("KETAPLAN_TODAY"):
+        day = today(zone)
+        return datetime(day.year, day.month, day.day, tzinfo=zone)
+    return datetime.now(zone)
 
 
 def open_ledger(option: Path | None) -> Ledger:
     return Ledger(config.ledger_path(option))
+
+
+def existing_ledger(option: Path | None) -> Ledger:
+    """A ledger that must exist already (commands that read or change booked plans)."""
+    ledger = open_ledger(option)
+    if not ledger.path.exists():
+        raise InputError(f"no ledger at {ledger.path}; nothing has been booked there yet", field="--ledger")
+    return ledger
+
+
+def load_plan(ledger: Ledger, plan_id: str):  # type: ignore[no-untyped-def]
+    with ledger.read() as tx:
+        return tx.load_plan(plan_id)

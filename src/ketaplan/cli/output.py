@@ -48,7 +48,7 @@ def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
             emit_json(envelope(command, "infeasible", e.exit_code, data, [e.as_json()]))
             return
         c = err()
-        c.print("[bold red]No plan satisfies the rules.[/]")
+        c.print(f"[bold red]{_esc(e.message)}[/]")
         for line in e.explanation:
             c.print(f"  - {_esc(line)}")
         if e.suggestions:

@@ -53,7 +53,7 @@ def schedule(
             maintenance=maintenance, allow_past=allow_past,
         ),
         the_clinic,
-        common.today(the_clinic),
+        common.today(the_clinic.zone),
     )  # fmt: skip
     written: list[Path] = []
     before_commit = None
