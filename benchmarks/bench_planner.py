@@ -58,7 +58,7 @@ def main() -> None:
     def plan_once(ledger: Ledger) -> None:
         with ledger.read() as tx:
             avail = availability_from(tx, clinic, req)
-        plan_one(clinic, req, avail, "KP-BENCH", datetime.now(UTC))
+        plan_one(clinic, req, avail, "KP-BENCH", datetime.now(UTC))[0]
 
     with tempfile.TemporaryDirectory() as tmp:
         empty = Ledger(Path(tmp) / "empty.sqlite3")

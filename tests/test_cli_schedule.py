@@ -147,7 +147,7 @@ def test_internal_errors_are_exit_1_without_patient_data(cli, monkeypatch: pytes
     def boom(*a, **k):
         raise ValueError("secret patient Jane Roe")
 
-    monkeypatch.setattr(ketaplan.booking, "find_plan", boom)
+    monkeypatch.setattr(ketaplan.booking, "plan_with_checks", boom)
     r = cli("schedule", "--patient", "Jane Roe", *START)
     assert r.exit_code == 1
     assert "internal error (ValueError at" in r.stderr and "report" in r.stderr

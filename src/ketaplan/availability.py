@@ -46,6 +46,7 @@ class Availability:
         """`span`: the stretch of time planned in; the clinic's busy_ics is read for it."""
         self.clinic = clinic
         self.zone = clinic.zone
+        self.span = span
         self.occupancy = Occupancy(clinic.chairs, clinic.rooms, timedelta(minutes=clinic.turnover_minutes))
         busy: list[Booking] = []
         if clinic.busy is not None:
@@ -54,6 +55,7 @@ class Availability:
             busy = clinic.busy.between(*span)
         self.occupancy.add_all(busy + list(bookings))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
+        self._free: dict[tuple[date, str], list[Option]] = {}
         self._rooms = clinic.rooms
 
     def book(self, sessions: Iterable[Session]) -> None:
@@ -61,6 +63,15 @@ class Availability:
         for s in sessions:
             if s.status != "cancelled":
                 self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
+                # Forget the cached starts this booking can change: its pool (chairs or
+                # rooms), on each local day its time plus turnover touches.
+                kinds = ("consultation",) if s.kind == "consultation" else ("infusion", "maintenance")
+                gap = self.occupancy.turnover
+                first = (s.start - gap).astimezone(self.zone).date()
+                last = (s.end + gap).astimezone(self.zone).date()
+                for i in range((last - first).days + 1):
+                    for kind in kinds:
+                        self._free.pop((first + timedelta(days=i), kind), None)
 
     def clinic_slots(self, day: date, minutes: int) -> list[Slot]:
         """Slots on `day` that keep hours, grid and closures (bookings aside); cached."""
@@ -91,23 +102,38 @@ class Availability:
 
     def options(self, day: date, kind: str, request: Request | None) -> list[Option]:
         """Every start on `day` where a session of `kind` fits, each on its lowest free resource."""
-        p = self.clinic.protocol
-        minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
         if request is not None and checks.patient_day_problem(request, day):
             return []
-        out: list[Option] = []
-        for slot in self.clinic_slots(day, minutes):
-            if request is not None and checks.patient_time_problem(request, slot.start, slot.end):
-                continue
-            resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
-            if resource is not None:
-                out.append(Option(slot.start, slot.end, resource))
-        return out
+        free = self.free_options(day, kind)
+        if request is None or (request.earliest is None and request.latest is None):
+            return free
+        return [o for o in free if not checks.patient_time_problem(request, o.start, o.end)]
+
+    def free_options(self, day: date, kind: str) -> list[Option]:
+        """Starts on `day` that any patient could have; cached until a booking touches the day."""
+        key = (day, kind)
+        cached = self._free.get(key)
+        if cached is None:
+            p = self.clinic.protocol
+            minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
+            cached = []
+            for slot in self.clinic_slots(day, minutes):
+                resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
+                if resource is not None:
+                    cached.append(Option(slot.start, slot.end, resource))
+            self._free[key] = cached
+        return cached
 
     def free_resource(self, kind: str, start: datetime, end: datetime) -> str | None:
         clinic, occ = self.clinic, self.occupancy
         if kind == "consultation":
-            return next((r for r in self._rooms if checks.room_clash(occ, r, start, end) is None), None)
+            for room in self._rooms:
+                if checks.room_clash(occ, room, start, end) is None:
+                    return room
+            return None
         if checks.starts_full(clinic, occ.starts_at(start)):
             return None
-        return next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, start, end) is None), None)
+        for chair in clinic.chairs:
+            if checks.chair_clash(clinic, occ, chair, start, end) is None:
+                return chair
+        return None

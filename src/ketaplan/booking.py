@@ -10,7 +10,7 @@ from .checks import CheckResult
 from .clinic import Clinic
 from .ledger import Ledger, LedgerTx, new_plan_id
 from .model import Plan, Request
-from .planner import find_plan, verify
+from .planner import plan_with_checks
 
 UTC = timezone.utc
 
@@ -28,13 +28,16 @@ def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:
     )
 
 
-def plan_one(clinic: Clinic, request: Request, avail: Availability, plan_id: str, stamp: datetime) -> Plan:
-    plan = find_plan(clinic, request, avail, plan_id=plan_id, stamp=stamp)
-    if plan is None:
+def plan_one(
+    clinic: Clinic, request: Request, avail: Availability, plan_id: str, stamp: datetime
+) -> tuple[Plan, list[CheckResult]]:
+    """The plan and its check results, or NoPlanError with the explanation and suggestions."""
+    found = plan_with_checks(clinic, request, avail, plan_id=plan_id, stamp=stamp)
+    if found is None:
         from .diagnosis import no_plan_error  # only when there is something to explain
 
         raise no_plan_error(clinic, request, avail)
-    return plan
+    return found
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
@@ -63,15 +66,13 @@ def plan_and_book(
                 avail = availability_from(tx, clinic, request)
         else:
             avail = availability_from(None, clinic, request)
-        plan = plan_one(clinic, request, avail, new_plan_id(), stamp)
-        results = verify(plan, clinic, request, avail)
+        plan, results = plan_one(clinic, request, avail, new_plan_id(), stamp)
         if before_commit:
             before_commit(plan)
         return plan, results
     with ledger.write() as tx:
         avail = availability_from(tx, clinic, request)
-        plan = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
-        results = verify(plan, clinic, request, avail)
+        plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
         tx.add_plan(plan, request)
         if before_commit:

@@ -93,7 +93,7 @@ def closure_problem(clinic: Clinic, day: date) -> str | None:
 
 def chair_clash(clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
     """The booking on `chair` too close to [start, end), counting turnover both sides."""
-    turnover = timedelta(minutes=clinic.turnover_minutes)
+    turnover = occ.turnover  # the clinic's turnover_minutes, kept as a timedelta by Occupancy
     return occ.overlap(chair, start - turnover, end + turnover)
 
 

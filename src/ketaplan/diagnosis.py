@@ -42,12 +42,12 @@ def plan_or_explain(
     raise no_plan_error(clinic, request, avail)
 
 
-def no_plan_error(clinic: Clinic, request: Request, avail: Availability) -> NoPlanError:
+def no_plan_error(clinic: Clinic, request: Request, avail: Availability, *, suggestions: bool = True) -> NoPlanError:
     explanation = explain(clinic, request, avail)
     return NoPlanError(
         "No plan satisfies the rules.",
         explanation=explanation,
-        suggestions=suggest(clinic, request, avail),
+        suggestions=suggest(clinic, request, avail) if suggestions else [],
     )
 
 

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS history (
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another coordinator's transaction
 
 
-def _retry_locked(action: Callable[[], object]) -> None:
+def _retry_locked(action: Callable[[], object]) -> None:  # noqa: D103
     deadline = time_mod.monotonic() + BUSY_TIMEOUT
     delay = 0.01
     while True:
@@ -159,6 +159,17 @@ class Ledger:
                 raise
             conn.execute("COMMIT")
         finally:
+            conn.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[BatchTx]:
+        """A connection for a batch: it commits in groups (see BatchTx)."""
+        conn = self._connect()
+        try:
+            yield BatchTx(conn)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             conn.close()
 
     @contextmanager
@@ -294,3 +305,22 @@ class LedgerTx:
         keys = ("plan_id", "patient", "patient_id", "clinic", "first_day", "last_day", "revision",
                 "infusions_booked", "infusions_cancelled", "first_infusion_utc", "last_infusion_utc", "timezone")  # fmt: skip
         return [dict(zip(keys, row)) for row in self.conn.execute(sql, args)]
+
+
+class BatchTx(LedgerTx):
+    """Group commits: `begin()` takes the write lock and says whether anyone else wrote to
+    the ledger since our last commit (then our in-memory availability must be reloaded)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self._seen: int | None = None
+
+    def begin(self) -> bool:
+        self.conn.execute("BEGIN IMMEDIATE")
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        changed = self._seen is not None and version != self._seen
+        self._seen = version
+        return changed
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")

@@ -38,6 +38,19 @@ def find_plan(
     plan_id: str = "KP-DRAFT",
     stamp: datetime | None = None,
 ) -> Plan | None:
+    found = plan_with_checks(clinic, request, avail, plan_id=plan_id, stamp=stamp)
+    return None if found is None else found[0]
+
+
+def plan_with_checks(
+    clinic: Clinic,
+    request: Request,
+    avail: Availability,
+    *,
+    plan_id: str = "KP-DRAFT",
+    stamp: datetime | None = None,
+) -> tuple[Plan, list[checks.CheckResult]] | None:
+    """The best plan and the results of every named check on it (all passed), or None."""
     p = clinic.protocol
     window = [request.first_day + timedelta(days=i) for i in range(request.window_length)]
     opts = {d: avail.options(d, "infusion", request) for d in window}
@@ -99,8 +112,7 @@ def find_plan(
         stamp=stamp,
         request_id=request.request_id,
     )
-    verify(plan, clinic, request, avail)
-    return plan
+    return plan, verify(plan, clinic, request, avail)
 
 
 def verify(plan: Plan, clinic: Clinic, request: Request, avail: Availability) -> list[checks.CheckResult]:

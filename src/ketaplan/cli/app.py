@@ -19,6 +19,7 @@ REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("ketaplan.cli.schedule", "Plan a patient's infusion series and book it."),
+    "batch": ("ketaplan.cli.batch", "Plan many requests from CSV or JSON Lines."),
     "plans": ("ketaplan.cli.plans", "List booked plans."),
     "show": ("ketaplan.cli.show", "Show one plan, its sessions and history."),
     "export": ("ketaplan.cli.export", "Write a booked plan's .ics and printable plan."),

@@ -1,0 +1,95 @@
+"""Batch throughput: 2,000 requests over 26 weeks against a 6-chair clinic, run as users
+run it (`ketaplan batch`, a fresh ledger each time), and peak memory for 10,000.
+
+    python benchmarks/bench_batch.py [--requests 2000] [--rss-requests 10000]
+
+Targets (issue 6): >= 500 plans/s plan+book, >= 100/s with .ics, >= 50/s with PDF,
+<= 200 MB peak RSS for 10,000 requests."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+CLINIC = """
+name = "Bench Clinic"
+timezone = "America/Chicago"
+chairs = 6
+slot_minutes = 15
+turnover_minutes = 15
+max_starts_per_slot = 3
+consult_rooms = 2
+[hours]
+mon = ["07:00-19:00"]
+tue = ["07:00-19:00"]
+wed = ["07:00-19:00"]
+thu = ["07:00-19:00"]
+fri = ["07:00-19:00"]
+sat = ["08:00-14:00"]
+[closures]
+holidays = "US"
+"""
+DAYS = ["", "", "", "mon,wed,fri", "tue,thu,sat", "mon,tue,wed,thu,fri"]
+
+
+def requests(path: Path, n: int, first: date, weeks: int) -> None:
+    rng = random.Random(42)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["request_id", "patient", "patient_id", "start", "weeks", "days", "earliest"])
+        for i in range(n):
+            start = first + timedelta(days=rng.randrange(weeks * 7))
+            w.writerow([f"R{i:06d}", f"Patient {i}", f"MRN{i:06d}", start.isoformat(), rng.choice([2, 3]),
+                        rng.choice(DAYS), rng.choice(["", "", "09:00", "12:00"])])  # fmt: skip
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (MB) and exit code of one `ketaplan batch` run."""
+    exe = str(Path(sys.executable).parent / "ketaplan")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run([exe, "batch", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 3):
+        raise SystemExit(proc.stderr)
+    return wall, max(rss, before) // 1024, proc.returncode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--rss-requests", type=int, default=10_000)
+    a = ap.parse_args()
+    first = date.today() + timedelta(days=14)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "clinic.toml").write_text(CLINIC)
+        env = {**os.environ, "KETAPLAN_CLINIC": str(root / "clinic.toml"), "XDG_CACHE_HOME": str(root / "cache")}
+        csv_path = root / "requests.csv"
+        requests(csv_path, a.requests, first, 26)
+        print(f"{a.requests} requests over 26 weeks, 6 chairs; median of 1 run each, fresh ledger")
+        for label, extra in (("plan+book", []), ("with --ics", ["--ics"]), ("with --pdf", ["--pdf"])):
+            out = root / f"out-{label[:9].strip('-+ ')}"
+            out.mkdir()
+            env["KETAPLAN_LEDGER"] = str(root / f"{out.name}.sqlite3")
+            wall, rss, code = run([str(csv_path), *extra, "--out", str(out)] if extra else [str(csv_path)], env)
+            print(f"  {label:<11} {a.requests / wall:8.0f} plans/s  ({wall:5.2f} s, exit {code}, peak RSS {rss} MB)")
+        big = root / "big.csv"
+        requests(big, a.rss_requests, first, 26 * 4)
+        env["KETAPLAN_LEDGER"] = str(root / "big.sqlite3")
+        wall, rss, code = run([str(big)], env)
+        print(f"  {a.rss_requests} requests over 104 weeks: {a.rss_requests / wall:.0f} plans/s, peak RSS {rss} MB (target <= 200 MB)")
+
+
+if __name__ == "__main__":
+    main()
