@@ -108,7 +108,8 @@ class _Progress:
             from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(console=Console(stderr=True), transient=True)
+            # redirect_stdout=False: Rich would otherwise route our JSON Lines to the terminal
+            self.bar = Progress(console=Console(stderr=True), transient=True, redirect_stdout=False, redirect_stderr=False)
             self.bar.__enter__()
             self.task = self.bar.add_task("planning", total=self.total)
         return self
