@@ -178,3 +178,27 @@ def test_consultation_room_capacity() -> None:
     taken = Booking(c.start, c.end, c.resource, "consultation")
     results = {r.rule: r for r in checks.run_checks(plan, ctx(clinic, req, [taken]))}
     assert not results["consultation"].ok and "taken" in results["consultation"].detail
+
+
+# --- the bulk form of the chairs rule agrees with the single one --------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    held=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.sampled_from(["Chair 1", "Chair 2", "Chair 3"])), max_size=12),
+    turnover=st.sampled_from([0, 15, 30]),
+    length=st.sampled_from([15, 45, 90]),
+)
+def test_lowest_free_chairs_agrees_with_chair_clash(held, turnover, length) -> None:
+    from datetime import datetime, timezone
+
+    clinic = make_clinic(chairs=3, turnover_minutes=turnover)
+    base = datetime(2027, 2, 1, 8, tzinfo=timezone.utc)
+    bookings = [Booking(base + timedelta(minutes=15 * s), base + timedelta(minutes=15 * (s + d)), chair, "infusion") for s, d, chair in held]
+    occ = Availability(clinic, bookings).occupancy
+    slots = [(base + timedelta(minutes=15 * k), base + timedelta(minutes=15 * k + length)) for k in range(0, 48)]
+    expected = [next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, s, e) is None), None) for s, e in slots]
+    assert checks.lowest_free_chairs(clinic, occ, slots) == expected

@@ -22,10 +22,7 @@ class Option(NamedTuple):
     start: datetime
     end: datetime
     resource: str
-
-    @property
-    def clock(self) -> time:
-        return self.start.time()
+    clock: time  # the local wall-clock start, which the planner compares across days
 
 
 class Slot(NamedTuple):
@@ -116,11 +113,18 @@ class Availability:
         if cached is None:
             p = self.clinic.protocol
             minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
+            slots = self.clinic_slots(day, minutes)
             cached = []
-            for slot in self.clinic_slots(day, minutes):
-                resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
-                if resource is not None:
-                    cached.append(Option(slot.start, slot.end, resource))
+            if kind == "consultation":
+                for slot in slots:
+                    resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
+                    if resource is not None:
+                        cached.append(Option(slot.start, slot.end, resource, slot.start.time()))
+            else:
+                chairs = checks.lowest_free_chairs(self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots])
+                for slot, chair in zip(slots, chairs):
+                    if chair is not None and not checks.starts_full(self.clinic, self.occupancy.starts_at(slot.start_utc)):
+                        cached.append(Option(slot.start, slot.end, chair, slot.start.time()))
             self._free[key] = cached
         return cached
 

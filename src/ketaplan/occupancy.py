@@ -76,5 +76,12 @@ class Occupancy:
                 return (s, e)
         return None
 
+    def held_between(self, resource: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+        """Intervals on `resource` that may touch [lo, hi), sorted by start (UTC)."""
+        held = self._held.get(resource)
+        if not held:
+            return []
+        return held[bisect_left(held, (lo - self._longest[resource],)) : bisect_left(held, (hi,))]
+
     def starts_at(self, start: datetime) -> int:
         return self._starts[start if start.tzinfo is UTC else start.astimezone(UTC)]

@@ -155,8 +155,12 @@ def search_days(
     """The best day sequence: one clock time for all if any works, else any open days."""
     search = SequenceSearch(n, lo, hi, first_mask, last_mask)
     best: tuple[tuple[object, ...], time | None, list[int]] | None = None
+    memo: dict[int, list[int] | None] = {}  # many clock times share the same days
     for clock in sorted(by_clock):
-        found = search.best(by_clock[clock])
+        mask = by_clock[clock]
+        if mask not in memo:
+            memo[mask] = search.best(mask)
+        found = memo[mask]
         if found is not None:
             key = (_max_gap_i(found), found[-1], found)
             if best is None or key < best[0]:
@@ -242,7 +246,7 @@ def consultation_finder(
     """For a first-infusion day: the consultation (latest allowed day, then the usual clock
     time or the earliest). Always 'found' when the request has no consultation."""
     lo, hi = clinic.protocol.consultation_days_before
-    placeholder = Option(datetime.min, datetime.min, "")
+    placeholder = Option(datetime.min, datetime.min, "", time(0))
 
     @lru_cache(maxsize=None)
     def find(first: date, clock: time | None) -> Option | None:

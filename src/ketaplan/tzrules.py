@@ -8,6 +8,7 @@ one DAYLIGHT observance, or a single STANDARD for zones without DST."""
 from __future__ import annotations
 
 import calendar
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -61,14 +62,15 @@ def _byday(local: datetime, all_locals: list[datetime]) -> str:
     return f"{(local.day - 1) // 7 + 1}{wd}"
 
 
-def observances(zone_name: str, first_year: int, last_year: int) -> list[Observance]:
+@lru_cache(maxsize=64)
+def observances(zone_name: str, first_year: int, last_year: int) -> tuple[Observance, ...]:
     zone = ZoneInfo(zone_name)
     years = range(first_year - 1, last_year + 2)  # neighbours too: tells "last Sunday" from "4th"
     changes = [t for y in years for t in transitions(zone, y)]
     if not changes:
         probe = datetime(first_year, 7, 1, tzinfo=UTC).astimezone(zone)
         offset = probe.utcoffset() or timedelta(0)
-        return [Observance(False, datetime(1970, 1, 1), offset, offset, probe.tzname() or "", None)]
+        return (Observance(False, datetime(1970, 1, 1), offset, offset, probe.tzname() or "", None),)
     out = []
     for daylight in (True, False):
         kind = [t for t in changes if (t.offset_to > t.offset_from) == daylight]
@@ -79,7 +81,7 @@ def observances(zone_name: str, first_year: int, last_year: int) -> list[Observa
         t, loc = kind[0], locals_[0]
         rrule = {"freq": "yearly", "bymonth": loc.month, "byday": _byday(loc, locals_)}
         out.append(Observance(daylight, loc, t.offset_from, t.offset_to, t.name, rrule))
-    return out
+    return tuple(out)
 
 
 def rule_matches(obs: Observance, zone_name: str, year: int) -> bool:
