@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from helpers import make_clinic, write_clinic
+from helpers import write_clinic
 from ketaplan import checks
 from ketaplan.availability import Availability
 from ketaplan.booking import booking_span
@@ -88,6 +88,25 @@ def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Pat
     assert all(after[n]["start"] == before[n]["start"] for n in before if n not in moved)
     assert "had to move too" in " ".join(doc["data"]["notes"])
     assert_all_rules_hold(ledger_path, tight, plan["plan_id"])
+    # As few as possible: no choice of days moving fewer infusions keeps the spacing rule
+    # (the clinic is open daily with chairs to spare, so only the days matter).
+    from datetime import date, timedelta
+    from itertools import product
+
+    from ketaplan.clinic import load_clinic
+
+    clinic = load_clinic(tight)
+    days = {n: date.fromisoformat(s["start"][:10]) for n, s in before.items()}
+    window = [date(2027, 2, 1) + timedelta(days=i) for i in range(21)]
+    for fewer in range(1, len(moved)):
+        movable = list(range(3, 3 + fewer))
+        for choice in product(window, repeat=fewer):
+            if choice[0] == days[3]:
+                continue  # infusion 3 must leave its day
+            trial = {**days, **dict(zip(movable, choice))}
+            seq = [trial[n] for n in sorted(trial)]
+            if all(checks.spacing_problem(clinic, a, b) is None for a, b in zip(seq, seq[1:])):
+                raise AssertionError(f"moving only {movable} to {choice} would have worked")
 
 
 def test_reschedule_that_cannot_fit_explains(cli, tmp_path: Path) -> None:

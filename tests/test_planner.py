@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, time, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import at, availability, busy, make_clinic, request
+from helpers import availability, busy, make_clinic, request
 from ketaplan import checks
 from ketaplan.availability import Availability
 from ketaplan.planner import find_plan, preference_key, verify

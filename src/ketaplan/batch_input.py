@@ -7,7 +7,6 @@ second pass yields one row at a time. Rows are never all held in memory."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from typing import IO, Any, Iterator, NamedTuple
 
@@ -73,7 +72,7 @@ def check_file(stream: IO[bytes], source: str, fmt: str) -> tuple[int, list[str]
         if not header_seen:
             raise InputError("the file is empty", field=source)
     else:
-        for number, text in _lines(stream, source):
+        for _, text in _lines(stream, source):
             if text.strip():
                 rows += 1
                 try:
@@ -215,5 +214,3 @@ def open_source(path: str, stdin: IO[bytes]) -> tuple[IO[bytes], str]:
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}", field="FILE") from None
 
-
-__all__ = ["Row", "FIELDS", "detect", "check_file", "rows", "open_source", "io"]

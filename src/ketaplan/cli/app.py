@@ -10,9 +10,8 @@ import typer
 from typer.core import TyperGroup
 
 from ketaplan import __version__
-from ketaplan.errors import ExitCode, KetaplanError, NoPlanError
+from ketaplan.errors import ExitCode, KetaplanError
 
-REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 
 
 #: Command name -> (module, one-line help). Modules load only when their command runs
@@ -52,7 +51,7 @@ class KetaplanGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
         extra.pop("standalone_mode", None)
-        command = _command_name(argv, self)
+        command = _command_name(argv)
         json_mode = "--json" in argv
         try:
             code = super().main(args=argv, prog_name=prog_name or "ketaplan", standalone_mode=False, **extra)
@@ -79,7 +78,7 @@ class KetaplanGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _command_name(argv: list[str], group: TyperGroup) -> str:
+def _command_name(argv: list[str]) -> str:
     words = [a for a in argv if not a.startswith("-")]
     if words and words[0] in ("clinic",) and len(words) > 1:
         return f"{words[0]} {words[1]}"

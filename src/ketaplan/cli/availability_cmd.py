@@ -11,7 +11,7 @@ import typer
 from ketaplan.dates import parse_date
 from ketaplan.errors import InputError
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
@@ -21,9 +21,9 @@ SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
 def availability(
     from_: Optional[str] = typer.Option(None, "--from", help="First day to show (default: today)."),
     days: int = typer.Option(14, "--days", help="How many days to show (1-92)."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """Show free chairs per day and hour, closures marked, and how many infusions could start."""
     from ketaplan.occupancy_report import capacity

@@ -10,7 +10,7 @@ import typer
 
 from ketaplan.errors import ExitCode, InputError
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 
@@ -21,14 +21,14 @@ def batch(
     fmt: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: detected from the content)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the files --ics and --pdf ask for, named by plan id."),
     ics: bool = typer.Option(False, "--ics", help="Write <plan-id>.ics for each plan into --out."),
-    ics_details: bool = typer.Option(False, "--ics-details", help="Put patient names and 'ketamine infusion' in the .ics files."),
+    ics_details: bool = options.ICS_DETAILS,
     pdf: bool = typer.Option(False, "--pdf", help="Write <plan-id>.pdf (patient copy) for each plan into --out."),
     json_out: bool = typer.Option(False, "--json", help="Accepted for symmetry: stdout is always JSON Lines."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
     suggest: bool = typer.Option(False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."),
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow start dates before today."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
 ) -> None:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
     from ketaplan import batch as engine

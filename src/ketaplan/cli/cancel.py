@@ -9,7 +9,7 @@ import typer
 
 from ketaplan.errors import InputError
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 KINDS = ("infusion", "consultation", "booster")
@@ -17,12 +17,12 @@ KINDS = ("infusion", "consultation", "booster")
 
 @app.command("cancel")
 def cancel(
-    plan_id: str = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD."),
+    plan_id: str = options.PLAN_ID,
     session: Optional[int] = typer.Option(None, "--session", help="Cancel only this session (default: every session still to come)."),
     kind: str = typer.Option("infusion", "--kind", help="With --session: infusion, consultation or booster."),
-    revision: Optional[int] = typer.Option(None, "--revision", help="The revision you looked at; refused if the plan has changed since."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    revision: Optional[int] = options.REVISION,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo

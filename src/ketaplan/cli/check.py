@@ -10,7 +10,7 @@ import typer
 
 from ketaplan.errors import ExitCode
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 
@@ -18,9 +18,9 @@ app = typer.Typer()
 @app.command("check")
 def check(
     file: Path = typer.Argument(..., help="The series as an .ics file (ours or another tool's)."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger whose bookings count (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """Check a series from an .ics file against every rule; exit 3 when any is broken."""
     from ketaplan.audit import audit_series

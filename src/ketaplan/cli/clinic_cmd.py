@@ -12,7 +12,7 @@ from ketaplan import config
 from ketaplan.clinic import demo_text
 from ketaplan.files import write_private
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer(help="Write, show and check the clinic file.", no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def init(
 
 @app.command("show")
 def show(
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
+    clinic: Optional[Path] = options.CLINIC,
     days: int = typer.Option(90, "--days", help="How far ahead to list closures."),
 ) -> None:
     """Show the weekly hours, chairs, protocol and upcoming closures."""

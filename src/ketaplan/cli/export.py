@@ -9,24 +9,24 @@ import typer
 
 from ketaplan.errors import InputError
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 
 
 @app.command("export")
 def export(
-    plan_id: str = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD."),
-    ics: Optional[Path] = typer.Option(None, "--ics", help="Write the calendar file (.ics) here."),
-    ics_details: bool = typer.Option(False, "--ics-details", help="Put the patient's name and 'ketamine infusion' in the .ics."),
-    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Write the printable plan (PDF) here."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write the printable plan (HTML) here."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into this folder."),
-    copy: str = typer.Option("patient", "--copy", help="Printable copy: patient, coordinator or both."),
-    paper: Optional[str] = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper)."),
-    force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
+    plan_id: str = options.PLAN_ID,
+    ics: Optional[Path] = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Optional[Path] = options.PDF,
+    html: Optional[Path] = options.HTML,
+    out: Optional[Path] = options.OUT,
+    copy: str = options.COPY,
+    paper: Optional[str] = options.PAPER,
+    force: bool = options.FORCE,
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
 ) -> None:
     """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
     from .exports import Targets

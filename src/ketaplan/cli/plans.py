@@ -10,7 +10,7 @@ import typer
 
 from ketaplan.dates import parse_date
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 UTC = timezone.utc
@@ -41,9 +41,9 @@ def summarise(plan: Any, now: datetime) -> dict[str, Any]:
 def plans(
     patient: Optional[str] = typer.Option(None, "--patient", help="Only plans whose patient name or id contains this text."),
     since: Optional[str] = typer.Option(None, "--from", help="Only plans whose window ends on or after this date."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (for 'today'; default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """List the booked plans: patient, first and last infusion, sessions done and left, status."""
     from ketaplan.config import resolve_clinic, clinic_path

@@ -10,7 +10,7 @@ import typer
 from ketaplan.dates import parse_date
 from ketaplan.errors import InputError
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 KINDS = ("infusion", "consultation", "booster")
@@ -18,14 +18,14 @@ KINDS = ("infusion", "consultation", "booster")
 
 @app.command("reschedule")
 def reschedule(
-    plan_id: str = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD."),
+    plan_id: str = options.PLAN_ID,
     session: int = typer.Option(..., "--session", help="Which session: infusion N (or booster N with --kind booster; 1 for the consultation)."),
     kind: str = typer.Option("infusion", "--kind", help="infusion, consultation or booster."),
     from_: Optional[str] = typer.Option(None, "--from", help="Earliest day for the new slot (default: today, from now on)."),
-    revision: Optional[int] = typer.Option(None, "--revision", help="The revision you looked at; refused if the plan has changed since."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    revision: Optional[int] = options.REVISION,
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """Move one session of a booked plan to the best slot that keeps every rule."""
     from ketaplan.lifecycle import reschedule_in_ledger

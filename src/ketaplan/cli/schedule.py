@@ -12,7 +12,7 @@ from ketaplan.requests import RequestFields, build_request
 
 from ketaplan.model import Plan
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 
@@ -24,25 +24,25 @@ def schedule(
     patient_id: Optional[str] = typer.Option(None, "--patient-id", help="The clinic's patient id."),
     weeks: Optional[int] = typer.Option(None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."),
     end: Optional[str] = typer.Option(None, "--end", help="Last day of the window (instead of --weeks)."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (TOML). Default: $KETAPLAN_CLINIC, the user config dir, else the demo clinic."),
+    clinic: Optional[Path] = options.CLINIC,
     days: Optional[str] = typer.Option(None, "--days", help="Weekdays the patient can come, e.g. mon,wed,fri."),
     earliest: Optional[str] = typer.Option(None, "--earliest", help="No session starts before HH:MM."),
     latest: Optional[str] = typer.Option(None, "--latest", help="Every session ends by HH:MM."),
     unavailable: Optional[str] = typer.Option(None, "--unavailable", help="Days the patient cannot come: DATE,DATE or DATE/DATE ranges."),
     no_consultation: bool = typer.Option(False, "--no-consultation", help="Plan no consultation (it was held already)."),
     maintenance: int = typer.Option(0, "--maintenance", help="Plan N maintenance boosters after the series."),
-    ics: Optional[Path] = typer.Option(None, "--ics", help="Write the patient's calendar file (.ics) here."),
-    ics_details: bool = typer.Option(False, "--ics-details", help="Put the patient's name and 'ketamine infusion' in the .ics (off: neutral titles)."),
-    pdf: Optional[Path] = typer.Option(None, "--pdf", help="Write the printable plan (PDF) here."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write the printable plan (HTML) here."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into this folder."),
-    copy: str = typer.Option("patient", "--copy", help="Printable copy: patient, coordinator or both."),
-    paper: Optional[str] = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper)."),
-    force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    ics: Optional[Path] = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Optional[Path] = options.PDF,
+    html: Optional[Path] = options.HTML,
+    out: Optional[Path] = options.OUT,
+    copy: str = options.COPY,
+    paper: Optional[str] = options.PAPER,
+    force: bool = options.FORCE,
+    json_out: bool = options.JSON,
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow a start before today (re-entering a series under way)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file. Default: $KETAPLAN_LEDGER or the user data dir."),
+    ledger: Optional[Path] = options.LEDGER,
 ) -> None:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)

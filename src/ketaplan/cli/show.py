@@ -7,17 +7,17 @@ from typing import Optional
 
 import typer
 
-from . import common, output
+from . import common, options, output
 
 app = typer.Typer()
 
 
 @app.command("show")
 def show(
-    plan_id: str = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD."),
-    clinic: Optional[Path] = typer.Option(None, "--clinic", help="Clinic file (default: as for schedule)."),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Ledger file (default: as for schedule)."),
-    json_out: bool = typer.Option(False, "--json", help="Print only the JSON envelope on stdout."),
+    plan_id: str = options.PLAN_ID,
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
 ) -> None:
     """Show a booked plan: sessions with their status, a calendar, the revision history."""
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
