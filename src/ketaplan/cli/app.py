@@ -14,19 +14,19 @@ from ketaplan.errors import ExitCode, KetaplanError
 
 
 
-#: Command name -> (module, one-line help). Modules load only when their command runs
+#: Command name -> the module that defines it. Modules load only when their command runs
 #: (or for --help), so start-up does not grow with the number of commands.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "schedule": ("ketaplan.cli.schedule", "Plan a patient's infusion series and book it."),
-    "batch": ("ketaplan.cli.batch", "Plan many requests from CSV or JSON Lines."),
-    "plans": ("ketaplan.cli.plans", "List booked plans."),
-    "show": ("ketaplan.cli.show", "Show one plan, its sessions and history."),
-    "export": ("ketaplan.cli.export", "Write a booked plan's .ics and printable plan."),
-    "reschedule": ("ketaplan.cli.reschedule_cmd", "Move one session, keeping every rule."),
-    "cancel": ("ketaplan.cli.cancel", "Cancel one session or the rest of a series."),
-    "check": ("ketaplan.cli.check", "Check a series from an .ics file against every rule."),
-    "availability": ("ketaplan.cli.availability_cmd", "Free chair capacity as a picture."),
-    "clinic": ("ketaplan.cli.clinic_cmd", "Write, show and check the clinic file."),
+COMMANDS: dict[str, str] = {
+    "schedule": "ketaplan.cli.schedule",
+    "batch": "ketaplan.cli.batch",
+    "plans": "ketaplan.cli.plans",
+    "show": "ketaplan.cli.show",
+    "export": "ketaplan.cli.export",
+    "reschedule": "ketaplan.cli.reschedule_cmd",
+    "cancel": "ketaplan.cli.cancel",
+    "check": "ketaplan.cli.check",
+    "availability": "ketaplan.cli.availability_cmd",
+    "clinic": "ketaplan.cli.clinic_cmd",
 }
 
 
@@ -43,7 +43,7 @@ class KetaplanGroup(TyperGroup):
 
         import typer.main
 
-        module = importlib.import_module(COMMANDS[name][0])
+        module = importlib.import_module(COMMANDS[name])
         command = typer.main.get_command(module.app)
         command.name = name
         return command
