@@ -158,3 +158,11 @@ def test_python_dash_m_and_version() -> None:
     assert out.stdout.startswith("ketaplan ")
     help_out = subprocess.run([sys.executable, "-m", "ketaplan", "--help"], capture_output=True, text=True, check=True)
     assert "schedule" in help_out.stdout
+
+
+def test_usage_errors_are_one_line(cli) -> None:
+    r = cli("schedule", "--patient", "Jane", "--start", "2026-12-01", "--weeks", "x")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("ketaplan: error: --weeks:") and "ketaplan schedule --help" in r.stderr
+    r = cli("no-such-command")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "No such command" in r.stderr

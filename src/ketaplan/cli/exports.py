@@ -43,19 +43,20 @@ class Targets:
 
     def check_writable(self) -> None:
         """Refuse early what would fail later, so a bad path books nothing."""
-        if self.out is not None and not self.out.is_dir():
-            raise FileWriteError(f"folder {self.out} does not exist", field="--out")
-        for kind, path in self.paths("KP-CHECK").items():
-            if self.out is not None and path.parent == self.out and path.name.startswith("KP-CHECK"):
-                folder = self.out
-            else:
-                folder = path.parent if str(path.parent) else Path(".")
-                if path.exists() and not self.force:
-                    raise FileWriteError(f"{path} exists; give --force to replace it", field=f"--{kind}")
+        folders: list[tuple[Path, str]] = []
+        if self.out is not None:
+            folders.append((self.out, "--out"))  # file names there come from the plan id, unknown yet
+        for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
+            if path is None:
+                continue
+            if path.exists() and not self.force:
+                raise FileWriteError(f"{path} exists; give --force to replace it", field=f"--{kind}")
+            folders.append((path.parent if str(path.parent) else Path("."), f"--{kind}"))
+        for folder, field in folders:
             if not folder.is_dir():
-                raise FileWriteError(f"folder {folder} does not exist", field=f"--{kind}")
+                raise FileWriteError(f"folder {folder} does not exist", field=field)
             if not os.access(folder, os.W_OK):
-                raise FileWriteError(f"folder {folder} is not writable", field=f"--{kind}")
+                raise FileWriteError(f"folder {folder} is not writable", field=field)
 
     def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
         written = []

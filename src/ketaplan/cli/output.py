@@ -63,12 +63,17 @@ def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
 
 
 def report_usage_error(e: Any, command: str, json_mode: bool) -> None:
+    """Typer's own errors (unknown option, value of the wrong type): one line, like ours."""
+    param = getattr(e, "param", None)
+    field = (getattr(param, "opts", None) or [getattr(param, "name", None)])[0] if param else None
+    message = " ".join(e.format_message().split())
     if json_mode:
-        param = getattr(e, "param", None)
-        field = (getattr(param, "opts", None) or [getattr(param, "name", None)])[0] if param else None
-        emit_json(envelope(command, "error", e.exit_code, {}, [{"code": "usage", "message": e.format_message(), "field": field}]))
-    else:
-        e.show()
+        emit_json(envelope(command, "error", e.exit_code, {}, [{"code": "usage", "message": message, "field": field}]))
+    elif message:  # an empty message: the help was shown already (no arguments given)
+        from .app import COMMANDS
+
+        hint = f" (see `ketaplan {command} --help`)" if command in COMMANDS else " (see `ketaplan --help`)"
+        sys.stderr.write(f"ketaplan: error: {field + ': ' if field else ''}{message}{hint}\n")
 
 
 def report_bug(e: BaseException, command: str, json_mode: bool) -> None:
