@@ -76,22 +76,29 @@ class Availability:
         cached = self._slots.get(key)
         if cached is not None:
             return cached
-        clinic = self.clinic
+        clinic, zone = self.clinic, self.zone
         out: list[Slot] = []
         if checks.closure_problem(clinic, day) is None:
             length = timedelta(minutes=minutes)
             step = clinic.slot_minutes
+            midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+            offset = midnight.utcoffset()
+            # Most days keep one UTC offset from midnight to midnight: their clock times
+            # convert by subtraction. Days with a DST change convert through zoneinfo.
+            steady = offset == (midnight + timedelta(hours=12)).utcoffset() == (midnight + timedelta(days=1)).utcoffset()
             for opens, closes in clinic.hours[day.weekday()]:
                 for m in range(-(-opens // step) * step, min(closes, 1440), step):
                     if m + minutes > closes + 60:
                         break  # cannot fit even on a day the clocks go back an hour
-                    naive = datetime(day.year, day.month, day.day, m // 60, m % 60)
-                    start = naive.replace(tzinfo=self.zone)
-                    start_utc = start.astimezone(UTC)
-                    if start_utc.astimezone(self.zone).replace(tzinfo=None) != naive:
-                        continue  # this clock time does not exist today (DST gap)
+                    start = datetime(day.year, day.month, day.day, m // 60, m % 60, tzinfo=zone)
+                    if steady:
+                        start_utc = (start.replace(tzinfo=None) - offset).replace(tzinfo=UTC)  # type: ignore[operator]
+                    else:
+                        start_utc = start.astimezone(UTC)
+                        if start_utc.astimezone(zone).replace(tzinfo=None) != start.replace(tzinfo=None):
+                            continue  # this clock time does not exist today (DST gap)
                     end_utc = start_utc + length
-                    end = end_utc.astimezone(self.zone)
+                    end = start + length if steady and m + minutes < 1440 else end_utc.astimezone(zone)
                     if checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start):
                         out.append(Slot(start, end, start_utc, end_utc))
         self._slots[key] = out

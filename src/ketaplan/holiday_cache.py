@@ -11,12 +11,14 @@ import json
 import os
 import re
 from datetime import date
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
 from .clinic import holidays_from_package
 
 
+@lru_cache(maxsize=1)
 def _stamp() -> str:
     spec = find_spec("holidays")
     origin = spec.origin if spec and spec.origin else ""

@@ -127,14 +127,16 @@ class Ledger:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
+            new = not self.path.exists()
+            if new:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 # Patient data: the file is private from its first byte.
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            # Switching a new file to WAL needs a lock that SQLite's busy handler does not
-            # wait for: two coordinators opening a fresh ledger together must retry it.
-            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            if new or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                # WAL is a property of the file, set once. Switching needs a lock SQLite's
+                # busy handler does not wait for: two coordinators creating it must retry.
+                _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute("PRAGMA foreign_keys=ON")
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 _retry_locked(
