@@ -107,16 +107,20 @@ def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetim
         return free
     gap = occ.turnover
     lo, hi = slots[0][0] - gap, slots[-1][1] + gap
+    left = len(slots)
     for chair in clinic.chairs:
         held = occ.held_between(chair, lo, hi)
-        j, latest = 0, None
+        count, j, latest = len(held), 0, None
         for k, (start, end) in enumerate(slots):
-            while j < len(held) and held[j][0] < end + gap:
+            while j < count and held[j][0] < end + gap:
                 if latest is None or held[j][1] > latest:
                     latest = held[j][1]
                 j += 1
             if free[k] is None and (latest is None or latest <= start - gap):
                 free[k] = chair
+                left -= 1
+        if not left:
+            break  # every slot has its lowest free chair
     return free
 
 

@@ -69,7 +69,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
                 holidays.append(f"{short(day)} {name}")
         elif not clinic.hours[day.weekday()]:
             weekly.add(f"{day:%A}s")
-        elif (request.days is not None and day.weekday() not in request.days) or day in request.unavailable:
+        elif checks.patient_day_problem(request, day):
             patient_off.append(day)
         elif not avail.clinic_slots(day, p.session_minutes):
             no_fit.append(day)

@@ -109,9 +109,9 @@ def _move_infusions(clinic, plan, req, avail, target, from_day, future_options, 
         # The session moves to another day: the patient cannot come on its current one.
         first_mask = sum(
             1 << i for i, d in enumerate(days)
-            if d != day(target) and (prev is None or p.min_days_apart <= (d - prev).days <= p.max_days_apart)
+            if d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
         )  # fmt: skip
-        last_mask = sum(1 << i for i, d in enumerate(days) if nxt is None or p.min_days_apart <= (nxt - d).days <= p.max_days_apart)
+        last_mask = sum(1 << i for i, d in enumerate(days) if nxt is None or checks.spacing_problem(clinic, d, nxt) is None)
         by_clock: dict[time, int] = {}
         for i, d in enumerate(days):
             for o in opts[d]:
