@@ -15,7 +15,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import cli_reference  # noqa: E402
 
-CORE = ["model", "protocol", "clinic", "availability", "planner", "checks", "diagnosis", "occupancy", "dates", "requests"]
+CORE = ["model", "protocol", "clinic", "availability", "planner", "checks", "diagnosis", "occupancy", "dates", "requests",
+        "reschedule", "tzrules"]  # fmt: skip
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
