@@ -20,7 +20,7 @@ from .clinic import Clinic
 from .dates import parse_date
 from .errors import ExitCode, InputError, KetaplanError, NoPlanError
 from .ledger import BatchTx, Ledger, new_plan_id
-from .model import Plan, Request
+from .model import Patient, Plan, Request
 from .planner import plan_with_checks
 from .requests import build_request
 
@@ -60,7 +60,7 @@ def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[date
             pass  # reported on its row
     first, last = (min(days), max(days)) if days else (today, today)
     p = clinic.protocol
-    probe = Request(patient=None, first_day=first, last_day=last + timedelta(days=p.window_days[1] - 1), maintenance=12)  # type: ignore[arg-type]
+    probe = Request(Patient(""), first, last + timedelta(days=p.window_days[1] - 1), maintenance=12)
     return booking_span(clinic, probe)
 
 

@@ -137,7 +137,7 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
                 continue
             try:
                 obj = json.loads(text)
-            except ValueError as e:
+            except json.JSONDecodeError as e:
                 yield Row(number, None, None, InputError(f"line {number} is not JSON: {e.msg}", field=f"line {number}"))
                 continue
             if not isinstance(obj, dict):

@@ -98,7 +98,9 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
     if len(open_days) < p.infusions:
         lines.append(f"only {len(open_days)} open days {span} for {p.infusions} infusions: " + "; ".join(why))
         return lines
-    always = lambda d: True  # noqa: E731
+    def always(_: date) -> bool:
+        return True
+
     if best_sequence(open_days, p.infusions, p.min_days_apart, p.max_days_apart, always, always) is None:
         lines.append(
             f"the {len(open_days)} open days {span} ({short_list(open_days)}) cannot hold "
@@ -139,7 +141,7 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
         if works(r):
             out.append(Suggestion("end", f"extend the window to {longer} days, until {short(r.last_day)}", f"--end {r.last_day}", r))
             break
-    relaxations = [
+    relaxations: list[tuple[str, bool, dict[str, Any], str, str]] = [
         ("days", request.days is not None, {"days": None}, "drop the weekday restriction", "without --days"),
         (
             "times",

@@ -11,7 +11,7 @@ from .clinic import Clinic
 from .dates import short
 from .errors import InputError, LedgerError
 from .ledger import Ledger, LedgerTx
-from .model import Plan, Session
+from .model import Plan, Request, Session
 from .reschedule import Rescheduled, find_session, reschedule
 
 UTC = timezone.utc
@@ -22,7 +22,7 @@ def current_revision(ledger: Ledger, plan_id: str) -> int:
         return tx.load_plan(plan_id)[0].revision
 
 
-def _load_for_change(tx: LedgerTx, plan_id: str, expected: int) -> tuple[Plan, object]:
+def _load_for_change(tx: LedgerTx, plan_id: str, expected: int) -> tuple[Plan, Request]:
     plan, request = tx.load_plan(plan_id)
     if plan.revision != expected:
         raise LedgerError(
@@ -47,7 +47,7 @@ def reschedule_in_ledger(
         end = max(end, datetime.combine(from_day, datetime.min.time(), tzinfo=clinic.zone) + timedelta(days=400))
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         avail = Availability(clinic, others, span=(start, end))
-        result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)  # type: ignore[arg-type]
+        result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
         updated = tx.update_plan(result.plan, expected, f"rescheduled: {what}")
     return result._replace(plan=updated)

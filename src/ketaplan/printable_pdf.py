@@ -42,9 +42,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-GRID = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+GRID: list[tuple[object, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 9)]  # fmt: skip
-HEAD = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
+HEAD: list[tuple[object, ...]] = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
 
 
 def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:

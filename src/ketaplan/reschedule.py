@@ -9,7 +9,8 @@ window may grow up to the protocol's longest, and the result says so."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import NamedTuple
+from typing import Callable, NamedTuple
+from zoneinfo import ZoneInfo
 
 from . import checks
 from .availability import Availability, Option
@@ -20,6 +21,8 @@ from .model import Plan, Request, Session
 from .planner import PlanCheckFailed, SequenceSearch, booster_finder, consultation_finder, pick, search_days
 
 UTC = timezone.utc
+Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
+OptionsFor = Callable[[date, str], list[Option]]
 
 
 class Rescheduled(NamedTuple):
@@ -28,7 +31,7 @@ class Rescheduled(NamedTuple):
     notes: list[str]
 
 
-def _usual_clock(plan: Plan, zone) -> time | None:  # type: ignore[no-untyped-def]
+def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
     clocks = [checks.local(s.start, zone).time() for s in plan.infusions if s.status != "cancelled"]
     return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
 
@@ -88,12 +91,17 @@ def _verify(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -
         raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
 
 
-def _move_infusions(clinic, plan, req, avail, target, from_day, future_options, now):  # type: ignore[no-untyped-def]
+def _move_infusions(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
+    future_options: OptionsFor, now: datetime,
+) -> Moves | None:  # fmt: skip
     p = clinic.protocol
     zone = clinic.zone
     infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.number)
     idx = infusions.index(target)
-    day = lambda s: checks.local(s.start, zone).date()  # noqa: E731
+    def day(s: Session) -> date:
+        return checks.local(s.start, zone).date()
+
     prev = day(infusions[idx - 1]) if idx > 0 else None
     latest_last = plan.first_day + timedelta(days=p.window_days[1] - 1)
     usual = _usual_clock(plan, zone)
@@ -139,7 +147,10 @@ def _move_infusions(clinic, plan, req, avail, target, from_day, future_options, 
     return None
 
 
-def _fix_ends(clinic, plan, req, avail, moved, clock, now):  # type: ignore[no-untyped-def]
+def _fix_ends(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, moved: list[tuple[Session, Session]],
+    clock: time | None, now: datetime,
+) -> Moves | None:  # fmt: skip
     """Consultation and boosters follow a moved first or last infusion when their rules break."""
     zone = clinic.zone
     new = {(b.kind, b.number): a for b, a in moved}
@@ -167,7 +178,7 @@ def _fix_ends(clinic, plan, req, avail, moved, clock, now):  # type: ignore[no-u
     return out, notes
 
 
-def _move_consultation(clinic, plan, target, from_day, future_options):  # type: ignore[no-untyped-def]
+def _move_consultation(clinic: Clinic, plan: Plan, target: Session, from_day: date, future_options: OptionsFor) -> Moves | None:
     lo, hi = clinic.protocol.consultation_days_before
     infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
     if not infusions:
@@ -185,7 +196,10 @@ def _move_consultation(clinic, plan, target, from_day, future_options):  # type:
     return None
 
 
-def _move_boosters(clinic, plan, req, avail, target, from_day, future_options):  # type: ignore[no-untyped-def]
+def _move_boosters(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
+    future_options: OptionsFor,
+) -> Moves | None:  # fmt: skip
     zone = clinic.zone
     chain_sessions = sorted((s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start.astimezone(UTC))
     idx = chain_sessions.index(target)

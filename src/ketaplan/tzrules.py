@@ -49,7 +49,7 @@ def transitions(zone: ZoneInfo, year: int) -> list[Transition]:
                 else:
                     hi = mid
             hi = hi.replace(second=0, microsecond=0)
-            out.append(Transition(hi, before, after, hi.astimezone(zone).tzname() or ""))
+            out.append(Transition(hi, before or timedelta(0), after or timedelta(0), hi.astimezone(zone).tzname() or ""))
         day = nxt
     return out
 

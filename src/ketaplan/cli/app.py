@@ -65,7 +65,7 @@ class KetaplanGroup(TyperGroup):
                 from . import output
 
                 output.report_usage_error(e, command, json_mode)
-                sys.exit(e.exit_code)
+                sys.exit(int(e.exit_code))  # type: ignore[attr-defined]  # click's, checked above
             if type(e).__name__ == "Abort":
                 sys.stderr.write("Aborted.\n")
                 sys.exit(int(ExitCode.INVALID))

@@ -75,7 +75,7 @@ class _Writer:
     def write(self, plan: Any) -> list[str]:
         from ketaplan.files import write_private
 
-        written = []
+        written: list[str] = []
         if self.out is None:
             return written
         if self.ics:

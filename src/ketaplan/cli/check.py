@@ -4,11 +4,16 @@ from __future__ import annotations
 
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ketaplan.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ketaplan.checks import CheckResult
+    from ketaplan.clinic import Clinic
+    from ketaplan.model import Plan
 
 from . import common, options, output
 
@@ -44,7 +49,7 @@ def check(
         raise typer.Exit(int(code))
 
 
-def _report(plan, results, clinic, file: Path) -> None:  # type: ignore[no-untyped-def]
+def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) -> None:
     from rich.markup import escape
     from rich.table import Table
 

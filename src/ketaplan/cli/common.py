@@ -12,6 +12,7 @@ from ketaplan.clinic import Clinic
 from ketaplan.dates import parse_date
 from ketaplan.errors import InputError
 from ketaplan.ledger import Ledger
+from ketaplan.model import Plan, Request
 
 from .output import notice
 
@@ -64,6 +65,6 @@ def existing_ledger(option: Path | None) -> Ledger:
     return ledger
 
 
-def load_plan(ledger: Ledger, plan_id: str):  # type: ignore[no-untyped-def]
+def load_plan(ledger: Ledger, plan_id: str) -> tuple[Plan, Request]:
     with ledger.read() as tx:
         return tx.load_plan(plan_id)

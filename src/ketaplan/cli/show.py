@@ -39,4 +39,4 @@ def show(
     console.print(render.calendar(plan, the_clinic))
     console.print(f"revision {plan.revision}; history:")
     for h in history:
-        console.print(f"  {h['revision']}  {h['at']}  {escape(h['change'])}")
+        console.print(f"  {h['revision']}  {h['at']}  {escape(str(h['change']))}")
