@@ -48,7 +48,7 @@ def main() -> None:
                 [exe, "schedule", "--patient", f"Booked {i}", "--start", "tomorrow", "--json"],
                 env={**os.environ, **env}, capture_output=True, check=True,
             )  # fmt: skip
-        t = interleaved(
+        t, cpu = interleaved(
             {
                 "bare": [py, "-c", "pass"],
                 "version": [exe, "--version"],
@@ -67,6 +67,10 @@ def main() -> None:
     print(f"ketaplan --version             {version:7.1f} ms  = {version / bare:4.1f}x python -c pass   (target <= 6x)")
     print(f"minimal Typer command          {typer_min:7.1f} ms")
     print(f"ketaplan schedule --dry-run    {schedule:7.1f} ms  = {schedule / typer_min:4.2f}x minimal Typer  (target <= 1.5x)")
+    print(
+        f"CPU time (user+sys): python {cpu['bare']:.1f} ms, --version {cpu['version']:.1f} ms, minimal Typer {cpu['typer']:.1f} ms, "
+        f"schedule {cpu['schedule']:.1f} ms = {cpu['schedule'] / cpu['typer']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class Availability:
         self.occupancy.add_all(busy + list(bookings))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
         self._free: dict[tuple[date, str], list[Option]] = {}
+        self._steady_fits: dict[tuple[int, int, int], bool] = {}
         self._rooms = clinic.rooms
 
     def book(self, sessions: Iterable[Session]) -> None:
@@ -99,7 +100,16 @@ class Availability:
                             continue  # this clock time does not exist today (DST gap)
                     end_utc = start_utc + length
                     end = start + length if steady and m + minutes < 1440 else end_utc.astimezone(zone)
-                    if checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start):
+                    if steady:
+                        # On a steady day the wall clock alone decides hours and grid, so
+                        # the answer for this weekday and minute holds for every such day.
+                        memo = (day.weekday(), m, minutes)
+                        fits = self._steady_fits.get(memo)
+                        if fits is None:
+                            fits = self._steady_fits[memo] = checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start)
+                    else:
+                        fits = checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start)
+                    if fits:
                         out.append(Slot(start, end, start_utc, end_utc))
         self._slots[key] = out
         return out
