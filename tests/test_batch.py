@@ -74,6 +74,7 @@ def test_rerun_books_nothing_twice(cli, tmp_path: Path, clinic_file: Path, ledge
     rows = booked_rows(ledger_path)
     second = envelopes(cli("batch", f, "--clinic", clinic_file).stdout)
     assert booked_rows(ledger_path) == rows
+    assert [d["status"] for d in first] == ["ok", "ok", "error", "infeasible"]
     for a, b in zip(first, second):
         if a["status"] == "ok":
             assert b["data"]["existing"] is True and b["data"]["plan_id"] == a["data"]["plan_id"]

@@ -179,9 +179,11 @@ def test_planner_plans_around_busy_ics(tmp_path: Path) -> None:
     span = (datetime(2027, 1, 1, tzinfo=clinic.zone), datetime(2027, 4, 1, tzinfo=clinic.zone))
     plan = find_plan(clinic, req, Availability(clinic, span=span))
     assert plan is not None
-    by_day = {s.start.date(): s for s in plan.infusions}
-    if date(2027, 2, 1) in by_day:
-        assert by_day[date(2027, 2, 1)].resource == "Chair 2"  # Chair 1 out of service all day
+    chairs = {s.start.date(): s.resource for s in plan.infusions}
+    assert chairs[date(2027, 2, 1)] == "Chair 2"  # Chair 1 out of service all day (RRULE)
+    assert chairs[date(2027, 2, 3)] == "Chair 2"  # ... and on the RDATE
+    assert chairs[date(2027, 2, 5)] == "Chair 1"  # transparent and cancelled events take no chair
+    assert chairs[date(2027, 2, 8)] == "Chair 1"  # the EXDATE frees Chair 1
 
 
 def test_clinic_check_refuses_an_unreadable_busy_ics(cli, tmp_path: Path) -> None:
