@@ -28,6 +28,10 @@ MINIMAL_TYPER = textwrap.dedent(
     app()
     """
 )
+# The same app with ketaplan's start-up GC handling (cli/__init__.py): no cycle collection
+# while importing, then gc.freeze(). Reported so the ratio can be read both ways: against
+# plain Typer (the issue's target) and against Typer given the same treatment.
+MINIMAL_TYPER_FROZEN = "import gc\ngc.disable()\nimport typer\ngc.freeze()\ngc.enable()\n" + MINIMAL_TYPER.replace("import typer\n", "", 1)
 
 
 def main() -> None:
@@ -41,6 +45,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         minimal = Path(tmp) / "minimal_typer.py"
         minimal.write_text(MINIMAL_TYPER)
+        frozen = Path(tmp) / "minimal_typer_frozen.py"
+        frozen.write_text(MINIMAL_TYPER_FROZEN)
         env = {"KETAPLAN_LEDGER": str(Path(tmp) / "ledger.sqlite3"), "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
         # A ledger with bookings, as a clinic has: the dry run reads it.
         for i in range(20):
@@ -53,6 +59,7 @@ def main() -> None:
                 "bare": [py, "-c", "pass"],
                 "version": [exe, "--version"],
                 "typer": [py, str(minimal), "--name", "x"],
+                "typer_frozen": [py, str(frozen), "--name", "x"],
                 "schedule": [exe, "schedule", "--patient", "Bench", "--start", "tomorrow",
                              "--weeks", "3", "--dry-run", "--json"],
             },
@@ -60,6 +67,7 @@ def main() -> None:
             env,
         )  # fmt: skip
     bare, version, typer_min, schedule = t["bare"], t["version"], t["typer"], t["schedule"]
+    frozen_min = t["typer_frozen"]
     import typer
 
     print(f"python {sys.version.split()[0]}, typer {typer.__version__}, median of {runs} interleaved runs")
@@ -67,6 +75,7 @@ def main() -> None:
     print(f"ketaplan --version             {version:7.1f} ms  = {version / bare:4.1f}x python -c pass   (target <= 6x)")
     print(f"minimal Typer command          {typer_min:7.1f} ms")
     print(f"ketaplan schedule --dry-run    {schedule:7.1f} ms  = {schedule / typer_min:4.2f}x minimal Typer  (target <= 1.5x)")
+    print(f"minimal Typer, same GC handling {frozen_min:7.1f} ms; schedule = {schedule / frozen_min:4.2f}x that")
     print(
         f"CPU time (user+sys): python {cpu['bare']:.1f} ms, --version {cpu['version']:.1f} ms, minimal Typer {cpu['typer']:.1f} ms, "
         f"schedule {cpu['schedule']:.1f} ms = {cpu['schedule'] / cpu['typer']:.2f}x"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from helpers import clinic_doc, make_clinic, to_toml
-from ketaplan.clinic import demo_clinic, load_clinic, parse_clinic
+from ketaplan.clinic import demo_clinic, demo_text, load_clinic, parse_clinic
 from ketaplan.errors import ClinicFileError
 
 
@@ -21,6 +21,17 @@ def test_demo_clinic_loads() -> None:
     assert c.closed_reason(date(2026, 12, 25)) == "public holiday (Christmas Day)"
     assert c.closed_reason(date(2026, 12, 27)) == "closed on Sundays"
     assert c.closed_reason(date(2026, 12, 28)) is None
+
+
+def test_demo_table_is_the_template_clinic_init_writes() -> None:
+    """The demo loads from a Python copy of the template (no TOML parser at start-up);
+    the two must say the same, and parse to the same clinic."""
+    import tomllib
+
+    from ketaplan.demo import TABLE
+
+    assert tomllib.loads(demo_text()) == TABLE
+    assert parse_clinic(demo_text(), source="built-in demo clinic", base_dir=None) == demo_clinic()
 
 
 def test_named_chairs_and_pain_profile() -> None:

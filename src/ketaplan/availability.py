@@ -5,7 +5,7 @@ Built from the rules in `checks`, so what is offered here is exactly what the ch
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 from . import checks
 from .clinic import Clinic
@@ -53,7 +53,7 @@ class Availability:
         self.occupancy.add_all(busy + list(bookings))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
         self._free: dict[tuple[date, str], list[Option]] = {}
-        self._steady_fits: dict[tuple[int, int, int], bool] = {}
+        self._steady: dict[tuple[int, int], tuple[timedelta, ...]] = {}
         self._rooms = clinic.rooms
 
     def book(self, sessions: Iterable[Session]) -> None:
@@ -77,41 +77,63 @@ class Availability:
         cached = self._slots.get(key)
         if cached is not None:
             return cached
-        clinic, zone = self.clinic, self.zone
         out: list[Slot] = []
-        if checks.closure_problem(clinic, day) is None:
-            length = timedelta(minutes=minutes)
-            step = clinic.slot_minutes
+        if checks.closure_problem(self.clinic, day) is None:
+            zone = self.zone
             midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
             offset = midnight.utcoffset()
             # Most days keep one UTC offset from midnight to midnight: their clock times
             # convert by subtraction. Days with a DST change convert through zoneinfo.
-            steady = offset == (midnight + timedelta(hours=12)).utcoffset() == (midnight + timedelta(days=1)).utcoffset()
-            for opens, closes in clinic.hours[day.weekday()]:
-                for m in range(-(-opens // step) * step, min(closes, 1440), step):
-                    if m + minutes > closes + 60:
-                        break  # cannot fit even on a day the clocks go back an hour
-                    start = datetime(day.year, day.month, day.day, m // 60, m % 60, tzinfo=zone)
-                    if steady:
-                        start_utc = (start.replace(tzinfo=None) - offset).replace(tzinfo=UTC)  # type: ignore[operator]
-                    else:
-                        start_utc = start.astimezone(UTC)
-                        if start_utc.astimezone(zone).replace(tzinfo=None) != start.replace(tzinfo=None):
-                            continue  # this clock time does not exist today (DST gap)
-                    end_utc = start_utc + length
-                    end = start + length if steady and m + minutes < 1440 else end_utc.astimezone(zone)
-                    if steady:
-                        # On a steady day the wall clock alone decides hours and grid, so
-                        # the answer for this weekday and minute holds for every such day.
-                        memo = (day.weekday(), m, minutes)
-                        fits = self._steady_fits.get(memo)
-                        if fits is None:
-                            fits = self._steady_fits[memo] = checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start)
-                    else:
-                        fits = checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start)
-                    if fits:
-                        out.append(Slot(start, end, start_utc, end_utc))
+            if offset == (midnight + timedelta(hours=12)).utcoffset() == (midnight + timedelta(days=1)).utcoffset():
+                length = timedelta(minutes=minutes)
+                midnight_utc = (midnight.replace(tzinfo=None) - offset).replace(tzinfo=UTC)  # type: ignore[operator]
+                for since in self._steady_starts(day, minutes):
+                    start, start_utc = midnight + since, midnight_utc + since
+                    out.append(Slot(start, start + length, start_utc, start_utc + length))
+            else:
+                out = self._changing_day_slots(day, minutes)
         self._slots[key] = out
+        return out
+
+    def _candidates(self, day: date, minutes: int) -> Iterator[int]:
+        """Grid minutes of `day`'s opening intervals a session of `minutes` might start at."""
+        step = self.clinic.slot_minutes
+        for opens, closes in self.clinic.hours[day.weekday()]:
+            for m in range(-(-opens // step) * step, min(closes, 1440), step):
+                if m + minutes > closes + 60:
+                    break  # cannot fit even on a day the clocks go back an hour
+                yield m
+
+    def _steady_starts(self, day: date, minutes: int) -> tuple[timedelta, ...]:
+        """On a day without a DST change the wall clock alone decides hours and grid, so
+        the starts that fit are the same for every such day of this weekday: the rules
+        are asked once per weekday and length, on the first such day planned."""
+        memo = (day.weekday(), minutes)
+        starts = self._steady.get(memo)
+        if starts is None:
+            clinic, zone, length = self.clinic, self.zone, timedelta(minutes=minutes)
+            fits = []
+            for m in self._candidates(day, minutes):
+                start = datetime(day.year, day.month, day.day, m // 60, m % 60, tzinfo=zone)
+                if checks.hours_fit_local(clinic, start, start + length) and checks.grid_fit_local(clinic, start):
+                    fits.append(timedelta(minutes=m))
+            starts = self._steady[memo] = tuple(fits)
+        return starts
+
+    def _changing_day_slots(self, day: date, minutes: int) -> list[Slot]:
+        """Slots on a day the clocks change: every start converts through zoneinfo, and a
+        clock time the change skips is never offered."""
+        clinic, zone, length = self.clinic, self.zone, timedelta(minutes=minutes)
+        out: list[Slot] = []
+        for m in self._candidates(day, minutes):
+            start = datetime(day.year, day.month, day.day, m // 60, m % 60, tzinfo=zone)
+            start_utc = start.astimezone(UTC)
+            if start_utc.astimezone(zone).replace(tzinfo=None) != start.replace(tzinfo=None):
+                continue  # this clock time does not exist today (DST gap)
+            end_utc = start_utc + length
+            end = end_utc.astimezone(zone)
+            if checks.hours_fit_local(clinic, start, end) and checks.grid_fit_local(clinic, start):
+                out.append(Slot(start, end, start_utc, end_utc))
         return out
 
     def options(self, day: date, kind: str, request: Request | None) -> list[Option]:

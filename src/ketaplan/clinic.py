@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -139,14 +138,23 @@ def demo_text() -> str:
 
 
 def demo_clinic() -> Clinic:
-    return parse_clinic(demo_text(), source=DEMO_SOURCE, base_dir=None)
+    from .demo import TABLE
+
+    return clinic_from_table(TABLE, source=DEMO_SOURCE, base_dir=None)
 
 
 def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
+    import tomllib  # here, not at the top: the demo clinic needs no TOML parser
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
+    return clinic_from_table(doc, source=source, base_dir=base_dir)
+
+
+def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None) -> Clinic:
+    """Validate a clinic file's parsed table; `base_dir` resolves a relative busy_ics."""
     for key in doc:
         if key not in _TOP_KEYS:
             raise ClinicFileError(f"unknown key {key!r}", field=key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
@@ -13,6 +14,21 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"ketaplan {__version__}\n")
         return
-    from .app import app
+    # Start-up builds tens of thousands of objects that live as long as the process
+    # (Typer, click, our modules); the cycle collector would walk them again and again for
+    # nothing. Collect nothing until the command's module is loaded (see imports_done).
+    gc.disable()
+    try:
+        from .app import app
 
-    app(args=args, prog_name="ketaplan")
+        app(args=args, prog_name="ketaplan")
+    finally:
+        gc.enable()
+
+
+def imports_done() -> None:
+    """The command's code is loaded: keep what start-up built out of later collections
+    (gc.freeze) and collect normally from here on, so a long batch stays bounded."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()

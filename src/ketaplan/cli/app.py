@@ -13,7 +13,6 @@ from ketaplan import __version__
 from ketaplan.errors import ExitCode, KetaplanError
 
 
-
 #: Command name -> the module that defines it. Modules load only when their command runs
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, str] = {
@@ -43,9 +42,12 @@ class KetaplanGroup(TyperGroup):
 
         import typer.main
 
+        from . import imports_done
+
         module = importlib.import_module(COMMANDS[name])
         command = typer.main.get_command(module.app)
         command.name = name
+        imports_done()
         return command
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
