@@ -78,3 +78,24 @@ def test_json_schedule_does_not_import_heavy_modules() -> None:
     subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # fills the holiday cache
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
     assert err.strip().splitlines()[-1] == "[]", err
+
+
+def test_start_up_skips_cycle_collection_only_until_the_command_is_loaded() -> None:
+    """The CLI turns the cycle collector off while importing (start-up speed) and must turn
+    it back on before the command runs, or a long batch would never collect."""
+    code = (
+        "import gc, sys\n"
+        "import ketaplan.booking as booking\n"
+        "real = booking.plan_and_book\n"
+        "seen = []\n"
+        "def spy(*a, **k):\n    seen.append(gc.isenabled())\n    return real(*a, **k)\n"
+        "booking.plan_and_book = spy\n"
+        "import ketaplan.cli.schedule as s\n"
+        "s.plan_and_book = spy\n"
+        "from ketaplan.cli import main\n"
+        "try:\n    main(['schedule','--patient','X','--start','tomorrow','--dry-run','--json'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(seen, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)"
+    )
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
+    assert err.strip().splitlines()[-1] == "[True] True True", err
