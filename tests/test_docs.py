@@ -93,9 +93,13 @@ def test_start_up_skips_cycle_collection_only_until_the_command_is_loaded() -> N
         "import ketaplan.cli.schedule as s\n"
         "s.plan_and_book = spy\n"
         "from ketaplan.cli import main\n"
-        "try:\n    main(['schedule','--patient','X','--start','tomorrow','--dry-run','--json'])\n"
-        "except SystemExit:\n    pass\n"
-        "print(seen, gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr)"
+        "def run():\n"
+        "    try:\n        main(['schedule','--patient','X','--start','tomorrow','--dry-run','--json'])\n"
+        "    except SystemExit:\n        pass\n"
+        "run()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "run()  # a second run in the same process does not start up again\n"
+        "print(seen, gc.isenabled(), frozen > 0, gc.get_freeze_count() == frozen, file=sys.stderr)"
     )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
-    assert err.strip().splitlines()[-1] == "[True] True True", err
+    assert err.strip().splitlines()[-1] == "[True, True] True True True", err

@@ -5,8 +5,11 @@ from __future__ import annotations
 import gc
 import sys
 
+_collector_paused = False
+
 
 def main(argv: list[str] | None = None) -> None:
+    global _collector_paused
     args = sys.argv[1:] if argv is None else argv
     if args in (["--version"], ["-V"]):
         # Answered before Typer (and pydantic, rich) is imported: start-up time matters here.
@@ -17,18 +20,24 @@ def main(argv: list[str] | None = None) -> None:
     # Start-up builds tens of thousands of objects that live as long as the process
     # (Typer, click, our modules); the cycle collector would walk them again and again for
     # nothing. Collect nothing until the command's module is loaded (see imports_done).
-    gc.disable()
+    # Only a process's first run starts up (a second would freeze the first's garbage),
+    # and a caller's own choice to turn collection off is left alone.
+    _collector_paused = gc.isenabled() and gc.get_freeze_count() == 0
+    if _collector_paused:
+        gc.disable()
     try:
         from .app import app
 
         app(args=args, prog_name="ketaplan")
     finally:
-        gc.enable()
+        imports_done()
 
 
 def imports_done() -> None:
     """The command's code is loaded: keep what start-up built out of later collections
     (gc.freeze) and collect normally from here on, so a long batch stays bounded."""
-    if not gc.isenabled():
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
         gc.freeze()
         gc.enable()
