@@ -99,7 +99,7 @@ def test_start_up_skips_cycle_collection_only_until_the_command_is_loaded() -> N
         "run()\n"
         "frozen = gc.get_freeze_count()\n"
         "run()  # a second run in the same process does not start up again\n"
-        "print(seen, gc.isenabled(), frozen > 0, gc.get_freeze_count() == frozen, file=sys.stderr)"
+        "print(seen, gc.isenabled(), frozen > 0, gc.get_freeze_count() <= frozen, file=sys.stderr)"
     )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
     assert err.strip().splitlines()[-1] == "[True, True] True True True", err
