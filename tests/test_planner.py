@@ -174,6 +174,28 @@ def test_nonexistent_local_times_are_never_offered(zone: str, day: date, gap_hou
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Chicago"]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES + ["Australia/Lord_Howe", "America/Santiago"]),
+    first=st.dates(date(2026, 1, 1), date(2028, 12, 31)),
+    opens=st.integers(0, 20 * 60),
+    hours=st.integers(1, 12),
+    step=st.sampled_from([5, 15, 30, 60]),
+    minutes=st.sampled_from([30, 45, 90, 240]),
+)
+def test_steady_day_template_equals_converting_every_start(zone: str, first: date, opens: int, hours: int, step: int, minutes: int) -> None:
+    """clinic_slots builds days without a clock change from a per-weekday template; on
+    every day it must offer exactly what converting each start through zoneinfo offers."""
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    close = min(opens + hours * 60, 24 * 60)
+    span = f"{opens // 60:02d}:{opens % 60:02d}-{close // 60:02d}:{close % 60:02d}"
+    clinic = make_clinic(timezone=zone, slot_minutes=step, hours={d: [span] for d in week})
+    avail = Availability(clinic)
+    for i in range(15):
+        day = first + timedelta(days=i)
+        assert avail.clinic_slots(day, minutes) == avail._changing_day_slots(day, minutes), day
+
+
 @settings(max_examples=40, deadline=None)
 @given(zone=st.sampled_from(ZONES), offset=st.integers(0, 364), hour=st.integers(0, 3))
 def test_any_start_any_zone_plans_on_the_grid_in_local_time(zone: str, offset: int, hour: int) -> None:
