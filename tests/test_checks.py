@@ -145,6 +145,23 @@ def test_hours_edges_and_split_days() -> None:
     assert "closed on Sundays" in checks.hours_problem(clinic, at(clinic, date(2027, 2, 7), 9), at(clinic, date(2027, 2, 7), 10))
 
 
+def test_hours_until_midnight_across_a_fall_back_at_one() -> None:
+    """Havana turns 01:00 back to 00:00 on 1 Nov 2026, so 00:00 comes twice. A clinic open
+    until 24:00 closes at the first; 90 real minutes from 22:30 end at the first (kept),
+    from 23:30 at the second, an hour after closing (caught)."""
+    from datetime import timezone
+
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    clinic = make_clinic(timezone="America/Havana", hours={d: ["20:00-24:00"] for d in week})
+    sat = date(2026, 10, 31)
+    for h, m, fits in ((22, 30, True), (23, 0, False), (23, 30, False)):
+        start = at(clinic, sat, h, m)
+        end = start.astimezone(timezone.utc) + timedelta(minutes=90)
+        assert (checks.hours_problem(clinic, start, end) is None) is fits, (h, m)
+    offered = [s.start.time().isoformat("minutes") for s in Availability(clinic).clinic_slots(sat, 90)]
+    assert offered[-1] == "22:30"
+
+
 def test_spacing_edges() -> None:
     clinic = make_clinic()
     d = date(2027, 2, 1)

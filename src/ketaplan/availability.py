@@ -13,6 +13,7 @@ from .model import Booking, Request, Session
 from .occupancy import Occupancy
 
 UTC = timezone.utc
+_NOON, _DAY = timedelta(hours=12), timedelta(days=1)
 
 
 class Option(NamedTuple):
@@ -82,11 +83,12 @@ class Availability:
             zone = self.zone
             midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
             offset = midnight.utcoffset()
-            # Most days keep one UTC offset from midnight to midnight: their clock times
-            # convert by subtraction. Days with a DST change convert through zoneinfo.
-            if offset == (midnight + timedelta(hours=12)).utcoffset() == (midnight + timedelta(days=1)).utcoffset():
+            midnight_utc = midnight.astimezone(UTC)
+            # Most days keep one UTC offset for the 24 real hours from midnight: their clock
+            # times convert by subtraction. Days with a DST change (also one at the very
+            # end of the day, as in Santiago, where 24:00 is 01:00) go through zoneinfo.
+            if offset == (midnight_utc + _NOON).astimezone(zone).utcoffset() == (midnight_utc + _DAY).astimezone(zone).utcoffset():
                 length = timedelta(minutes=minutes)
-                midnight_utc = (midnight.replace(tzinfo=None) - offset).replace(tzinfo=UTC)  # type: ignore[operator]
                 for since in self._steady_starts(day, minutes):
                     start, start_utc = midnight + since, midnight_utc + since
                     out.append(Slot(start, start + length, start_utc, start_utc + length))

@@ -53,8 +53,8 @@ def hours_fit_local(clinic: Clinic, ls: datetime, le: datetime) -> bool:
     s_min = _minutes(ls)
     if le.date() == day:
         e_min = _minutes(le)
-    elif le.date() == day + timedelta(days=1) and le.time() == time(0):
-        e_min = 24 * 60
+    elif le.date() == day + timedelta(days=1) and le.time() == time(0) and not le.fold:
+        e_min = 24 * 60  # closing at 24:00; a second 00:00 (Havana's fall-back) is later
     else:
         return False
     return any(o <= s_min and e_min <= c for o, c in clinic.hours[day.weekday()])
