@@ -26,10 +26,19 @@ STARTS = [date(2027, 3, 10), date(2027, 3, 25), date(2027, 4, 1), date(2026, 10,
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata"]
 
 
+# Zones whose clocks change at midnight or turn 01:00 back to 00:00, with windows across
+# those changes, for clinics open until 24:00.
+MIDNIGHT_STARTS = {
+    "America/Santiago": [date(2027, 4, 1), date(2027, 9, 2)],  # 24:00 -> 23:00; 00:00 -> 01:00
+    "America/Havana": [date(2027, 3, 11), date(2027, 11, 4)],  # 00:00 -> 01:00; 01:00 -> 00:00
+}
+
+
 @st.composite
 def instances(draw):
-    zone = draw(st.sampled_from(ZONES))
-    first = draw(st.sampled_from(STARTS))
+    late = draw(st.integers(0, 3)) == 0  # a quarter of the instances: open until midnight
+    zone = draw(st.sampled_from(sorted(MIDNIGHT_STARTS) if late else ZONES))
+    first = draw(st.sampled_from(MIDNIGHT_STARTS[zone] if late else STARTS))
     length = draw(st.integers(3, 7))
     n = draw(st.integers(2, 3))
     lo = draw(st.integers(1, 2))
@@ -38,8 +47,8 @@ def instances(draw):
     hours = {}
     for d in WEEK:
         if draw(st.integers(0, 4)) > 0 or d == "mon":
-            opens = draw(st.integers(7, 9))
-            hours[d] = [f"{opens:02d}:00-{opens + draw(st.integers(2, 4)):02d}:00"]
+            opens = draw(st.integers(20, 22) if late else st.integers(7, 9))
+            hours[d] = [f"{opens:02d}:00-" + ("24:00" if late else f"{opens + draw(st.integers(2, 4)):02d}:00")]
     chairs = draw(st.integers(1, 2))
     window_days = sorted([length, max(length, (n - 1) * lo + 1)])
     consultation = draw(st.booleans())
@@ -144,7 +153,8 @@ def test_planner_matches_brute_force(instance) -> None:
     avail = Availability(clinic, bookings)
     plan = find_plan(clinic, request, avail)
     best = brute_force_best(clinic, request, avail)
-    event("no plan exists" if best is None else f"plan exists, same time: {best[0] == 0}")
+    late = any(o >= 20 * 60 for spans in clinic.hours for o, _ in spans)
+    event(("open until midnight, " if late else "daytime, ") + ("no plan exists" if best is None else f"plan exists, same time: {best[0] == 0}"))
     if best is None:
         assert plan is None, "the planner found a plan the brute force says cannot exist"
         return
