@@ -81,6 +81,30 @@ def test_rerun_books_nothing_twice(cli, tmp_path: Path, clinic_file: Path, ledge
             assert a["data"]["existing"] is False
 
 
+def test_request_id_reused_for_a_different_request_is_refused(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
+    """Same id, same fields: the existing plan (in whichever format, CSV then JSON Lines).
+    Same id, other fields: that row is refused naming the changed fields, not their values,
+    and nothing more is booked -- within one file too."""
+    f = tmp_path / "in.csv"
+    f.write_text('request_id,patient,start,weeks,maintenance,days\nr1,Jane Roe,2027-02-01,3,,"Mon, Wed,fri"\n', encoding="utf-8")
+    first = envelopes(cli("batch", f, "--clinic", clinic_file).stdout)[0]
+    rows = booked_rows(ledger_path)
+    same = json.dumps({"request_id": "r1", "patient": "Jane Roe", "start": "2027-02-01", "weeks": 3, "maintenance": 0, "days": ["mon", "wed", "fri"]})
+    moved = json.dumps({"request_id": "r1", "patient": "Jane Roe", "start": "2027-02-08", "weeks": 2, "days": "mon,wed,fri"})
+    new = json.dumps({"request_id": "r2", "patient": "Max Doe", "start": "2027-02-08"})
+    twice = json.dumps({"request_id": "r2", "patient": "Max Doe", "start": "2027-02-09"})
+    r = cli("batch", "-", "--clinic", clinic_file, input="\n".join([same, moved, new, twice]) + "\n")
+    docs = envelopes(r.stdout)
+    assert [d["status"] for d in docs] == ["ok", "error", "ok", "error"]
+    assert docs[0]["data"]["existing"] is True and docs[0]["data"]["plan_id"] == first["data"]["plan_id"]
+    err = docs[1]["errors"][0]
+    assert err["field"] == "request_id" and "(start, weeks)" in err["message"] and first["data"]["plan_id"] in err["message"]
+    assert "2027-02-08" not in err["message"] and "Jane" not in err["message"]
+    assert "(start)" in docs[3]["errors"][0]["message"] and docs[2]["data"]["plan_id"] in docs[3]["errors"][0]["message"]
+    assert r.exit_code == 3
+    assert booked_rows(ledger_path) == rows + 7  # only r2
+
+
 def test_dry_run_books_nothing(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
     f = tmp_path / "in.csv"
     f.write_text(CSV, encoding="utf-8")

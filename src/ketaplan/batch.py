@@ -50,6 +50,23 @@ def request_key(row: Row) -> str | None:
     return "auto-" + hashlib.sha256(json.dumps(f, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
+def asked_fields(row: Row) -> dict[str, str | None]:
+    """What a row asks for, as text, to tell a re-run of the same request (same answer)
+    from a request_id reused for a different one (refused). Written with the plan."""
+    assert row.fields is not None
+    out: dict[str, str | None] = {}
+    for name, value in row.fields._asdict().items():
+        if name in ("allow_past", "request_id"):
+            continue
+        text = None if value is None else str(value).strip()
+        if name == "maintenance" and not text:
+            text = "0"  # an empty cell and no column both mean no boosters
+        if name in ("days", "unavailable") and text:  # "Mon, Wed" in CSV = ["mon","wed"] in JSON
+            text = ",".join(x.strip() for x in text.lower().split(",") if x.strip())
+        out[name] = text or None
+    return out
+
+
 def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[datetime, datetime]:
     """The stretch of calendar all requests can touch, from their start dates."""
     days = []
@@ -78,7 +95,7 @@ def run(
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     with ledger.batch() as tx:
         avail = _load(tx, clinic, span)
-        seen: dict[str, Plan] = {}  # keys booked (or planned, in a dry run) in this run
+        seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}  # booked (or planned, dry run) in this run
         pending: list[Outcome] = []
         in_tx = False
         for row in rows:
@@ -112,18 +129,25 @@ def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Avail
 
 
 def _one(
-    clinic: Clinic, tx: BatchTx, avail: Availability, row: Row, *, today: date, dry_run: bool, seen: dict[str, Plan], suggest: bool
+    clinic: Clinic, tx: BatchTx, avail: Availability, row: Row, *, today: date, dry_run: bool, seen: dict[str, tuple[Plan, dict[str, str | None]]], suggest: bool
 ) -> Outcome:
     if row.error is not None or row.fields is None:
         err = row.error or InputError("unreadable row")
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=err)
     key = request_key(row)
     assert key is not None
+    asked = asked_fields(row)
     if key in seen:
-        return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=seen[key], existing=True)
-    existing = tx.plan_for_request(key)
-    if existing is not None:
-        plan, _ = tx.load_plan(existing)
+        plan, before = seen[key]
+        if before != asked:
+            return _reused(row, plan.plan_id, before, asked)
+        return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
+    booked = tx.plan_for_request(key)
+    if booked is not None:
+        plan_id, before = booked
+        if before is not None and before != asked:  # None: booked by a ketaplan that kept no fields
+            return _reused(row, plan_id, before, asked)
+        plan, _ = tx.load_plan(plan_id)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
     try:
         request = build_request(row.fields, clinic, today)._replace(request_id=key)
@@ -141,10 +165,22 @@ def _one(
     plan, results = found
     if not dry_run:
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-        tx.add_plan(plan, request)
+        tx.add_plan(plan, request, asked=asked)
     avail.book(plan.sessions)
-    seen[key] = plan
+    seen[key] = (plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
+
+
+def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:
+    """A request_id booked before for something else: booking again would double-book the
+    patient, answering with the old plan would hide the change. Names fields, not values."""
+    changed = ", ".join(name for name in asked if asked.get(name) != before.get(name))
+    error = InputError(
+        f"{row.request_id!r} was booked as {plan_id} from different values ({changed}); "
+        f"use a new request_id, or change {plan_id} with `ketaplan reschedule` or `ketaplan cancel`",
+        field="request_id",
+    )
+    return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=error)
 
 
 def avail_first(avail: Availability) -> date:

@@ -89,9 +89,11 @@ def new_plan_id() -> str:
     return "KP-" + "".join(_ID_ALPHABET[b % 32] for b in os.urandom(8))
 
 
-def request_to_json(r: Request) -> str:
+def request_to_json(r: Request, asked: dict[str, str | None] | None = None) -> str:
+    """The request as planned; `asked`: a batch row's own fields (see batch.asked_fields)."""
     return json.dumps(
         {
+            **({"asked": asked} if asked is not None else {}),
             "first_day": r.first_day.isoformat(),
             "last_day": r.last_day.isoformat(),
             "days": sorted(r.days) if r.days is not None else None,
@@ -205,18 +207,19 @@ class LedgerTx:
             if not self.conn.execute("SELECT 1 FROM plans WHERE plan_id = ?", (pid,)).fetchone():
                 return pid
 
-    def plan_for_request(self, request_id: str) -> str | None:
-        row = self.conn.execute("SELECT plan_id FROM plans WHERE request_id = ?", (request_id,)).fetchone()
-        return row[0] if row else None
+    def plan_for_request(self, request_id: str) -> tuple[str, dict[str, str | None] | None] | None:
+        """The plan booked for a batch request id, and the row fields it was booked from."""
+        row = self.conn.execute("SELECT plan_id, request FROM plans WHERE request_id = ?", (request_id,)).fetchone()
+        return (row[0], json.loads(row[1]).get("asked")) if row else None
 
-    def add_plan(self, plan: Plan, request: Request, action: str = "booked") -> None:
+    def add_plan(self, plan: Plan, request: Request, action: str = "booked", asked: dict[str, str | None] | None = None) -> None:
         stamp = plan.stamp or datetime.now(UTC)
         self.conn.execute(
             "INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 plan.plan_id, plan.request_id, plan.clinic, plan.timezone, plan.patient.name,
                 plan.patient.id, plan.first_day.isoformat(), plan.last_day.isoformat(),
-                plan.revision, utc_text(stamp), request_to_json(request),
+                plan.revision, utc_text(stamp), request_to_json(request, asked),
             ),
         )  # fmt: skip
         self._write_sessions(plan)
