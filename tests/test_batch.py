@@ -125,13 +125,27 @@ def test_later_requests_see_earlier_ones(cli, tmp_path: Path) -> None:
 def test_files_named_by_plan_id(cli, tmp_path: Path, clinic_file: Path) -> None:
     f = tmp_path / "in.csv"
     f.write_text(CSV, encoding="utf-8")
-    out = tmp_path / "out"
-    out.mkdir()
+    out = tmp_path / "out"  # made by batch, private: it will hold patient files
     docs = envelopes(cli("batch", f, "--clinic", clinic_file, "--out", out, "--ics", "--pdf").stdout)
+    assert out.is_dir() and (out.stat().st_mode & 0o777) == 0o700
     ids = [d["data"]["plan_id"] for d in docs if d["status"] == "ok"]
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{i}.ics" for i in ids] + [f"{i}.pdf" for i in ids])
     assert all((p.stat().st_mode & 0o777) == 0o600 for p in out.iterdir())
     assert docs[0]["data"]["files"] == [str(out / f"{ids[0]}.ics"), str(out / f"{ids[0]}.pdf")]
+
+
+def test_out_folder_is_not_made_for_an_unusable_file_or_a_dry_run(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient,colour\nJane,red\n", encoding="utf-8")
+    r = cli("batch", bad, "--clinic", clinic_file, "--out", tmp_path / "a", "--ics")
+    assert r.exit_code == 2 and not (tmp_path / "a").exists()
+    good = tmp_path / "in.csv"
+    good.write_text(CSV, encoding="utf-8")
+    cli("batch", good, "--clinic", clinic_file, "--out", tmp_path / "b", "--ics", "--dry-run")
+    assert not (tmp_path / "b").exists()
+    (tmp_path / "c").write_text("a file, not a folder")
+    r = cli("batch", good, "--clinic", clinic_file, "--out", tmp_path / "c", "--ics")
+    assert r.exit_code == 2 and "c is not a folder" in r.stderr and booked_rows(ledger_path) == 0
 
 
 BAD_FILES = [

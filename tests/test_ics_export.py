@@ -145,11 +145,18 @@ def test_bad_ics_path_books_nothing(cli, tmp_path: Path, ledger_path: Path) -> N
     assert not ledger_path.exists()
 
 
-def test_out_dir_names_files_by_plan_id(cli, tmp_path: Path) -> None:
+def test_out_dir_names_files_by_plan_id(cli, tmp_path: Path, ledger_path: Path) -> None:
     import json
 
-    r = cli("schedule", "--patient", "Jane Roe", "--start", "2026-12-01", "--out", tmp_path, "--json")
+    out = tmp_path / "plans" / "december"  # made, private: it holds patient files
+    r = cli("schedule", "--patient", "Jane Roe", "--start", "2026-12-01", "--out", out, "--json")
     data = json.loads(r.stdout)["data"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(f).name for f in data["files"])
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    (tmp_path / "file").write_text("not a folder")
+    refused = cli("schedule", "--patient", "Max Doe", "--start", "2026-12-01", "--out", tmp_path / "file")
+    assert refused.exit_code == 2 and "--out:" in refused.stderr and "not a folder" in refused.stderr
+    assert len(json.loads(cli("plans", "--json").stdout)["data"]["plans"]) == 1  # Max Doe not booked
     names = sorted(Path(f).name for f in data["files"])
     assert f"{data['plan_id']}.ics" in names
     assert all("Jane" not in n for n in names)

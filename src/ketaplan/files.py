@@ -9,6 +9,21 @@ from pathlib import Path
 from .errors import FileWriteError
 
 
+def ensure_folder(folder: Path, *, field: str) -> Path:
+    """An output folder (--out), made if missing -- private, as what goes in holds patient
+    data. A path that exists but is not a folder, or cannot be made, is refused."""
+    if not folder.is_dir():
+        try:
+            folder.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            raise FileWriteError(f"{folder} is not a folder", field=field) from None
+        except OSError as e:
+            raise FileWriteError(f"cannot make folder {folder}: {e.strerror}", field=field) from None
+    if not os.access(folder, os.W_OK):
+        raise FileWriteError(f"folder {folder} is not writable", field=field)
+    return folder
+
+
 def write_private(path: Path, data: bytes, *, force: bool, field: str) -> Path:
     """Write via a temp file in the same folder and rename, so readers never see half a file."""
     folder = path.parent if str(path.parent) else Path(".")

@@ -38,8 +38,6 @@ def batch(
         raise InputError(f"{fmt!r} is not csv or jsonl", field="--format")
     if (ics or pdf) and out is None:
         raise InputError("--ics and --pdf write into a folder; give --out DIR", field="--out")
-    if out is not None and not out.is_dir():
-        raise InputError(f"folder {out} does not exist", field="--out")
     the_clinic = common.load_clinic(clinic)
     today = common.today(the_clinic.zone)
     stream, source = batch_input.open_source(file, sys.stdin.buffer)
@@ -48,6 +46,10 @@ def batch(
         stream.seek(0)
         total, starts = batch_input.check_file(stream, source, fmt)
         stream.seek(0)
+        if out is not None and (ics or pdf) and not dry_run:
+            from ketaplan.files import ensure_folder
+
+            ensure_folder(out, field="--out")  # once the file is known to be usable
         span = engine.batch_span(the_clinic, starts, today)
         writer = _Writer(out, ics, pdf, ics_details, the_clinic)
         progress = _Progress(total)

@@ -45,7 +45,9 @@ class Targets:
         """Refuse early what would fail later, so a bad path books nothing."""
         folders: list[tuple[Path, str]] = []
         if self.out is not None:
-            folders.append((self.out, "--out"))  # file names there come from the plan id, unknown yet
+            from ketaplan.files import ensure_folder
+
+            ensure_folder(self.out, field="--out")  # file names there come from the plan id, unknown yet
         for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
             if path is None:
                 continue
