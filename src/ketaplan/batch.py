@@ -138,15 +138,15 @@ def _one(
     assert key is not None
     asked = asked_fields(row)
     if key in seen:
-        plan, before = seen[key]
-        if before != asked:
-            return _reused(row, plan.plan_id, before, asked)
+        plan, asked_then = seen[key]
+        if asked_then != asked:
+            return _reused(row, plan.plan_id, asked_then, asked)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
     booked = tx.plan_for_request(key)
     if booked is not None:
-        plan_id, before = booked
-        if before is not None and before != asked:  # None: booked by a ketaplan that kept no fields
-            return _reused(row, plan_id, before, asked)
+        plan_id, stored = booked
+        if stored is not None and stored != asked:  # None: booked by a ketaplan that kept no fields
+            return _reused(row, plan_id, stored, asked)
         plan, _ = tx.load_plan(plan_id)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
     try:
