@@ -72,6 +72,30 @@ def test_bookings_query_uses_the_index(tmp_path: Path) -> None:
     assert "sessions_booked_by_start" in str(plan)
 
 
+def test_loading_a_plan_reads_its_history_by_index(tmp_path: Path) -> None:
+    """Without it, loading each plan scanned all history: `plans` on 5,000 plans took 1.5 s
+    instead of 0.9 s, and grew with the square of the ledger."""
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    with ledger.read() as tx:
+        plan = tx.conn.execute("EXPLAIN QUERY PLAN SELECT revision, at_utc, action FROM history WHERE plan_id = ? ORDER BY revision", ("x",)).fetchall()
+    assert "history_by_plan" in str(plan) and "TEMP B-TREE" not in str(plan)
+
+
+def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
+    clinic = make_clinic()
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
+    with sqlite3.connect(ledger.path) as db:  # as ketaplan's first schema left it
+        db.execute("DROP INDEX history_by_plan")
+        db.execute("PRAGMA user_version = 1")
+    (loaded, _), = all_plans(Ledger(ledger.path))
+    assert loaded.sessions == plan.sessions and [h[2] for h in loaded.history] == ["booked"]
+    with sqlite3.connect(ledger.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'history_by_plan'").fetchone()
+    assert (ledger.path.stat().st_mode & 0o777) == 0o600
+
+
 WORKER = textwrap.dedent(
     """
     import sys, time

@@ -20,7 +20,7 @@ from .errors import LedgerError
 from .model import Booking, Patient, Plan, Request, Session
 
 UTC = timezone.utc
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: history indexed by plan (loading a plan read all of history)
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plans (
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS history (
     at_utc   TEXT NOT NULL,
     action   TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 """
 
 
