@@ -96,6 +96,18 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     assert (ledger.path.stat().st_mode & 0o777) == 0o600
 
 
+def test_a_ledger_from_a_newer_ketaplan_is_refused(cli, tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    with Ledger(path).read():
+        pass  # creates it
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    r = cli("schedule", "--patient", "Jane Roe", "--start", "2027-02-01", "--ledger", path)
+    assert r.exit_code == 2 and "--ledger:" in r.stderr and "newer ketaplan (schema 99" in r.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+
+
 WORKER = textwrap.dedent(
     """
     import sys, time

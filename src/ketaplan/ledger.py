@@ -136,7 +136,15 @@ class Ledger:
                 # Patient data: the file is private from its first byte.
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            if new or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:  # its tables may mean what this version cannot know
+                conn.close()
+                raise LedgerError(
+                    f"the ledger at {self.path} was made by a newer ketaplan (schema {version}, this one "
+                    f"knows {SCHEMA_VERSION}); upgrade ketaplan to use it",
+                    field="--ledger",
+                )
+            if new or version < SCHEMA_VERSION:
                 # WAL is a property of the file, set once. Switching needs a lock SQLite's
                 # busy handler does not wait for: two coordinators creating it must retry.
                 _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
