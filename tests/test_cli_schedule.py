@@ -61,6 +61,19 @@ def test_second_patient_sees_the_first(cli, tmp_path: Path) -> None:
     assert a_starts.isdisjoint(b_starts)
 
 
+def test_a_renamed_clinic_is_told_its_bookings_are_under_the_old_name(cli, tmp_path: Path, ledger_path: Path) -> None:
+    old = write_clinic(tmp_path / "old.toml", name="Lakeside Clinic", chairs=1, max_starts_per_slot=1)
+    new = write_clinic(tmp_path / "new.toml", name="Lakeside Clinic (Main St)", chairs=1, max_starts_per_slot=1)
+    first = cli("schedule", "--clinic", old, "--patient", "A", *START, "--json")
+    assert first.exit_code == 0 and "bookings for" not in first.stderr  # a new ledger: nothing to say
+    renamed = cli("schedule", "--clinic", new, "--patient", "B", *START, "--json", "--dry-run")
+    assert "has bookings for 'Lakeside Clinic' but none for 'Lakeside Clinic (Main St)'" in renamed.stderr
+    assert renamed.exit_code == 0 and json.loads(renamed.stdout)["status"] == "ok"  # stdout stays pure JSON
+    cli("schedule", "--clinic", new, "--patient", "B", *START, "--json")
+    again = cli("schedule", "--clinic", new, "--patient", "C", *START, "--dry-run", "--json")
+    assert "bookings for" not in again.stderr  # the clinic has its own bookings now
+
+
 BAD_INPUT = [
     (["--start", "2026-02-30"], "--start"),
     (["--start", "01/02/2026"], "--start"),

@@ -210,6 +210,21 @@ class LedgerTx:
             for s, e, res, kind, pid in rows
         ]
 
+    def other_clinics(self, clinic: str, most: int = 3) -> list[str]:
+        """Clinics with booked sessions here, when `clinic` has none (else []). Bookings
+        belong to a clinic by name: a renamed clinic would not see its own. Index seeks only."""
+        held = "SELECT 1 FROM sessions WHERE clinic = ? AND status = 'booked' LIMIT 1"
+        if self.conn.execute(held, (clinic,)).fetchone():
+            return []
+        names: list[str] = []
+        after = ""
+        while len(names) < most:
+            row = self.conn.execute("SELECT MIN(clinic) FROM sessions WHERE status = 'booked' AND clinic > ?", (after,)).fetchone()
+            if row[0] is None:
+                break
+            names.append(after := row[0])
+        return names
+
     def unique_plan_id(self) -> str:
         while True:
             pid = new_plan_id()

@@ -60,8 +60,10 @@ def batch(
             progress.advance()
 
         rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
+        the_ledger = common.open_ledger(ledger)
+        common.note_other_clinics(the_ledger, the_clinic)
         with progress:
-            counts = engine.run(the_clinic, common.open_ledger(ledger), rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest)
+            counts = engine.run(the_clinic, the_ledger, rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest)
     _summary(counts, dry_run)
     if counts["infeasible"] or counts["error"]:
         raise typer.Exit(int(ExitCode.NO_PLAN))

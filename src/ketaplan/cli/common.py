@@ -57,6 +57,21 @@ def open_ledger(option: Path | None) -> Ledger:
     return Ledger(config.ledger_path(option))
 
 
+def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:
+    """Say so when the ledger holds bookings, but none under this clinic's name: after a
+    rename in the clinic file, the old bookings would silently look like free chairs."""
+    if not ledger.path.exists():
+        return
+    with ledger.read() as tx:
+        others = tx.other_clinics(clinic.name)
+    if others:
+        names = ", ".join(repr(n) for n in others)
+        notice(
+            f"this ledger has bookings for {names} but none for {clinic.name!r}; bookings belong to a "
+            "clinic by its name, so if the clinic was renamed, restore the old name or its booked chairs look free"
+        )
+
+
 def existing_ledger(option: Path | None) -> Ledger:
     """A ledger that must exist already (commands that read or change booked plans)."""
     ledger = open_ledger(option)

@@ -66,7 +66,9 @@ def schedule(
         def before_commit(p: Plan) -> None:
             written.extend(targets.write(p, the_clinic))
 
-    plan, results = plan_and_book(the_clinic, request, common.open_ledger(ledger), dry_run=dry_run, before_commit=before_commit)
+    the_ledger = common.open_ledger(ledger)
+    common.note_other_clinics(the_ledger, the_clinic)
+    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=before_commit)
     if json_out:
         from ketaplan.serialize import envelope, plan_json
 
