@@ -158,6 +158,8 @@ def test_hours_until_midnight_across_a_fall_back_at_one() -> None:
         start = at(clinic, sat, h, m)
         end = start.astimezone(timezone.utc) + timedelta(minutes=90)
         assert (checks.hours_problem(clinic, start, end) is None) is fits, (h, m)
+    late = at(clinic, sat, 23, 30)
+    assert checks.hours_problem(clinic, late, late.astimezone(timezone.utc) + timedelta(minutes=90)) == "the session runs past midnight (the clocks go back that night)"
     offered = [s.start.time().isoformat("minutes") for s in Availability(clinic).clinic_slots(sat, 90)]
     assert offered[-1] == "22:30"
 

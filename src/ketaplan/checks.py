@@ -67,8 +67,8 @@ def hours_problem(clinic: Clinic, start: datetime, end: datetime) -> str | None:
     spans = clinic.hours[ls.weekday()]
     if not spans:
         return f"the clinic is closed on {ls:%A}s"
-    if le.date() != ls.date() and le.time() != time(0):
-        return "the session runs past midnight"
+    if le.date() != ls.date() and (le.time() != time(0) or le.fold):
+        return "the session runs past midnight" + (" (the clocks go back that night)" if le.fold else "")
     opening = ", ".join(f"{hm(o)}-{hm(c)}" for o, c in spans)
     return f"{ls:%H:%M}-{le:%H:%M} is not inside the opening hours of {ls:%A} ({opening})"
 
