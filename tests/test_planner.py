@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers import availability, busy, make_clinic, request
@@ -175,6 +175,8 @@ ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata"
 
 
 @settings(max_examples=60, deadline=None)
+@example(zone="America/Santiago", first=date(2028, 8, 19), opens=720, hours=12, step=5, minutes=30)  # 24:00 is 01:00
+@example(zone="America/Havana", first=date(2026, 10, 25), opens=1200, hours=4, step=15, minutes=90)  # two 00:00s
 @given(
     zone=st.sampled_from(ZONES + ["Australia/Lord_Howe", "America/Santiago", "America/Havana", "Atlantic/Azores"]),
     first=st.dates(date(2026, 1, 1), date(2028, 12, 31)),
