@@ -11,11 +11,11 @@ import statistics
 import time
 from datetime import date, datetime, timedelta, timezone
 
-from ketaplan.availability import Availability
-from ketaplan.clinic import demo_clinic
-from ketaplan.model import Patient, Request
-from ketaplan.planner import find_plan
-from ketaplan.printable import plan_html, plan_pdf
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import demo_clinic
+from ketaplan.core.model import Patient, Request
+from ketaplan.core.planner import find_plan
+from ketaplan.formats.printable import plan_html, plan_pdf
 
 
 def main() -> None:

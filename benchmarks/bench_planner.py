@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import per_call  # noqa: E402
 
-from ketaplan.booking import availability_from
-from ketaplan.clinic import demo_clinic
-from ketaplan.booking import plan_one
-from ketaplan.ledger import Ledger, utc_text
-from ketaplan.model import Patient, Request
+from ketaplan.store.booking import availability_from
+from ketaplan.core.clinic import demo_clinic
+from ketaplan.store.booking import plan_one
+from ketaplan.store.ledger import Ledger, utc_text
+from ketaplan.core.model import Patient, Request
 
 UTC = timezone.utc
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from ketaplan.availability import Availability
-from ketaplan.clinic import Clinic, parse_clinic
-from ketaplan.model import Booking, Patient, Request
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic, parse_clinic
+from ketaplan.core.model import Booking, Patient, Request
 
 TODAY = date(2026, 11, 25)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import make_clinic  # noqa: E402
-from ketaplan.availability import Availability  # noqa: E402
-from ketaplan.clinic import Clinic  # noqa: E402
-from ketaplan.ics import plan_to_ics  # noqa: E402
-from ketaplan.model import Patient, Plan, Request  # noqa: E402
-from ketaplan.planner import find_plan  # noqa: E402
+from ketaplan.core.availability import Availability  # noqa: E402
+from ketaplan.core.clinic import Clinic  # noqa: E402
+from ketaplan.formats.ics_export import plan_to_ics  # noqa: E402
+from ketaplan.core.model import Patient, Plan, Request  # noqa: E402
+from ketaplan.core.planner import find_plan  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
 STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

@@ -8,11 +8,11 @@ from typing import Callable
 import pytest
 
 from helpers import at, availability, busy, make_clinic, request
-from ketaplan import checks
-from ketaplan.availability import Availability
-from ketaplan.clinic import Clinic
-from ketaplan.model import Booking, Plan, Request, Session
-from ketaplan.planner import find_plan
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Booking, Plan, Request, Session
+from ketaplan.core.planner import find_plan
 
 FIRST, LAST = date(2027, 2, 1), date(2027, 2, 21)  # Mon .. Sun, no US holidays inside
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import booked_rows, write_clinic
-from ketaplan.serialize import ENVELOPE_KEYS
+from ketaplan.formats.plan_json import ENVELOPE_KEYS
 
 START = ["--start", "2026-12-01", "--weeks", "3"]
 
@@ -154,12 +154,12 @@ def test_allow_past_reenters_a_series(cli) -> None:
 
 
 def test_internal_errors_are_exit_1_without_patient_data(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ketaplan.booking
+    import ketaplan.store.booking
 
     def boom(*a, **k):
         raise ValueError("secret patient Jane Roe")
 
-    monkeypatch.setattr(ketaplan.booking, "plan_with_checks", boom)
+    monkeypatch.setattr(ketaplan.store.booking, "plan_with_checks", boom)
     r = cli("schedule", "--patient", "Jane Roe", *START)
     assert r.exit_code == 1
     assert "internal error (ValueError at" in r.stderr and "report" in r.stderr

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from helpers import clinic_doc, make_clinic, to_toml
-from ketaplan.clinic import demo_clinic, demo_text, load_clinic, parse_clinic
-from ketaplan.errors import ClinicFileError
+from ketaplan.core.clinic import demo_clinic, demo_text, load_clinic, parse_clinic
+from ketaplan.core.errors import ClinicFileError
 
 
 def test_demo_clinic_loads() -> None:
@@ -28,7 +28,7 @@ def test_demo_table_is_the_template_clinic_init_writes() -> None:
     the two must say the same, and parse to the same clinic."""
     import tomllib
 
-    from ketaplan.demo import TABLE
+    from ketaplan.core.demo import TABLE
 
     assert tomllib.loads(demo_text()) == TABLE
     assert parse_clinic(demo_text(), source="built-in demo clinic", base_dir=None) == demo_clinic()

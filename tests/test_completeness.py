@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from helpers import make_clinic
-from ketaplan import checks
-from ketaplan.availability import Availability
-from ketaplan.clinic import Clinic
-from ketaplan.model import Booking, Patient, Plan, Request, Session
-from ketaplan.planner import find_plan, preference_key
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Booking, Patient, Plan, Request, Session
+from ketaplan.core.planner import find_plan, preference_key
 
 UTC = timezone.utc
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

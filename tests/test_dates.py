@@ -4,8 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from ketaplan.dates import parse_date, parse_date_list, parse_time, parse_weekdays, short_list
-from ketaplan.errors import InputError
+from ketaplan.core.dates import parse_date, parse_date_list, parse_time, parse_weekdays, short_list
+from ketaplan.core.errors import InputError
 
 TODAY = date(2026, 11, 25)
 

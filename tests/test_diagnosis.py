@@ -7,11 +7,11 @@ from datetime import date, time, timedelta
 import pytest
 
 from helpers import at, availability, busy, make_clinic, request
-from ketaplan.clinic import demo_clinic
-from ketaplan.diagnosis import plan_or_explain
-from ketaplan.errors import NoPlanError
-from ketaplan.model import Booking
-from ketaplan.planner import find_plan, verify
+from ketaplan.core.clinic import demo_clinic
+from ketaplan.core.diagnosis import plan_or_explain
+from ketaplan.core.errors import NoPlanError
+from ketaplan.core.model import Booking
+from ketaplan.core.planner import find_plan, verify
 
 
 def no_plan(clinic, req, bookings=()) -> NoPlanError:

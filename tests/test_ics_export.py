@@ -11,8 +11,8 @@ import pytest
 from icalendar import Calendar
 
 from ics_fixtures import CASES, GOLDEN, case, export
-from ketaplan.ics import plan_to_ics
-from ketaplan.tzrules import rule_matches
+from ketaplan.formats.ics_export import plan_to_ics
+from ketaplan.formats.vtimezone import rule_matches
 
 
 def unfold(data: bytes) -> list[str]:
@@ -74,7 +74,7 @@ def test_vtimezone_is_rrule_style_and_right() -> None:
             assert [p.name for p in parts] == ["STANDARD"] and "RRULE" not in parts[0]
             continue
         assert sorted(p.name for p in parts) == ["DAYLIGHT", "STANDARD"]
-        from ketaplan.tzrules import observances
+        from ketaplan.formats.vtimezone import observances
 
         for ob in observances(zone, first.year, first.year + 1):
             for year in range(first.year - 1, first.year + 4):

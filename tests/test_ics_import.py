@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from helpers import make_clinic, write_clinic
-from ketaplan.availability import Availability
-from ketaplan.errors import CalendarFileError
-from ketaplan.ics_import import BusyCalendar, IcsFile
-from ketaplan.planner import find_plan
-from ketaplan.model import Patient, Request
+from ketaplan.core.availability import Availability
+from ketaplan.core.errors import CalendarFileError
+from ketaplan.formats.ics_import import BusyCalendar, IcsFile
+from ketaplan.core.planner import find_plan
+from ketaplan.core.model import Patient, Request
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 UTC = timezone.utc
@@ -152,7 +152,7 @@ BUSY = textwrap.dedent(
 def busy_clinic(tmp_path: Path):
     (tmp_path / "busy.ics").write_text(BUSY, encoding="utf-8")
     path = write_clinic(tmp_path / "clinic.toml", chairs=2, closures={"busy_ics": "busy.ics"})
-    from ketaplan.clinic import load_clinic
+    from ketaplan.core.clinic import load_clinic
 
     return load_clinic(path)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from helpers import make_clinic, request, write_clinic
-from ketaplan import checks
-from ketaplan.availability import Availability
-from ketaplan.booking import booking_span, plan_and_book
-from ketaplan.ledger import Ledger
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.store.booking import booking_span, plan_and_book
+from ketaplan.store.ledger import Ledger
 
 FIRST = date(2027, 2, 1)
 
@@ -140,10 +140,10 @@ WORKER = textwrap.dedent(
     import sys, time
     from datetime import date, timedelta
     from pathlib import Path
-    from ketaplan.booking import plan_and_book
-    from ketaplan.clinic import load_clinic
-    from ketaplan.ledger import Ledger
-    from ketaplan.model import Patient, Request
+    from ketaplan.store.booking import plan_and_book
+    from ketaplan.core.clinic import load_clinic
+    from ketaplan.store.ledger import Ledger
+    from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))
     first = date(2027, 2, 1)
     req = Request(Patient(sys.argv[3]), first, first + timedelta(days=20))

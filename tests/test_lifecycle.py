@@ -16,10 +16,10 @@ import pytest
 from icalendar import Calendar
 
 from helpers import write_clinic
-from ketaplan import checks
-from ketaplan.availability import Availability
-from ketaplan.booking import booking_span
-from ketaplan.ledger import Ledger
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.store.booking import booking_span
+from ketaplan.store.ledger import Ledger
 
 
 def run_json(cli, *args: str) -> dict:
@@ -38,7 +38,7 @@ def sessions(data: dict, kind: str = "infusion") -> dict[int, dict]:
 
 
 def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None:
-    from ketaplan.clinic import load_clinic
+    from ketaplan.core.clinic import load_clinic
 
     clinic = load_clinic(clinic_file)
     led = Ledger(ledger)
@@ -93,7 +93,7 @@ def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Pat
     from datetime import date, timedelta
     from itertools import product
 
-    from ketaplan.clinic import load_clinic
+    from ketaplan.core.clinic import load_clinic
 
     clinic = load_clinic(tight)
     days = {n: date.fromisoformat(s["start"][:10]) for n, s in before.items()}
@@ -238,10 +238,10 @@ CRASHER = textwrap.dedent(
     import sys
     from datetime import date, timedelta
     from pathlib import Path
-    from ketaplan.booking import plan_and_book
-    from ketaplan.clinic import load_clinic
-    from ketaplan.ledger import Ledger
-    from ketaplan.model import Patient, Request
+    from ketaplan.store.booking import plan_and_book
+    from ketaplan.core.clinic import load_clinic
+    from ketaplan.store.ledger import Ledger
+    from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))
     ledger = Ledger(Path(sys.argv[2]))
     marker = Path(sys.argv[3])

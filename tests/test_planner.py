@@ -7,9 +7,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers import availability, busy, make_clinic, request
-from ketaplan import checks
-from ketaplan.availability import Availability
-from ketaplan.planner import find_plan, preference_key, verify
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.core.planner import find_plan, preference_key, verify
 
 FIRST = date(2027, 2, 1)  # a Monday
 

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 from helpers import booked_rows
 from ics_fixtures import case
-from ketaplan.checks import local
-from ketaplan.printable import plan_html, plan_pdf
+from ketaplan.core.checks import local
+from ketaplan.formats.printable import plan_html, plan_pdf
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -110,5 +110,5 @@ def test_reportlab_loads_only_for_a_pdf() -> None:
     import subprocess
     import sys
 
-    code = "import sys; import ketaplan.printable; print('reportlab' in sys.modules)"
+    code = "import sys; import ketaplan.formats.printable; print('reportlab' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

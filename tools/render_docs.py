@@ -9,11 +9,11 @@ import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from ketaplan.availability import Availability
-from ketaplan.clinic import demo_clinic
-from ketaplan.model import Patient, Request
-from ketaplan.planner import find_plan
-from ketaplan.printable import plan_html, plan_pdf
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import demo_clinic
+from ketaplan.core.model import Patient, Request
+from ketaplan.core.planner import find_plan
+from ketaplan.formats.printable import plan_html, plan_pdf
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

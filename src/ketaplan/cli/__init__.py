@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     if _collector_paused:
         gc.disable()
     try:
-        from .app import app
+        from ketaplan.cli.app import app
 
         app(args=args, prog_name="ketaplan")
     finally:

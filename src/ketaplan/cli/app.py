@@ -10,22 +10,22 @@ import typer
 from typer.core import TyperGroup
 
 from ketaplan import __version__
-from ketaplan.errors import ExitCode, KetaplanError
+from ketaplan.core.errors import ExitCode, KetaplanError
 
 
 #: Command name -> the module that defines it. Modules load only when their command runs
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, str] = {
-    "schedule": "ketaplan.cli.schedule",
-    "batch": "ketaplan.cli.batch",
-    "plans": "ketaplan.cli.plans",
-    "show": "ketaplan.cli.show",
-    "export": "ketaplan.cli.export",
-    "reschedule": "ketaplan.cli.reschedule_cmd",
-    "cancel": "ketaplan.cli.cancel",
-    "check": "ketaplan.cli.check",
-    "availability": "ketaplan.cli.availability_cmd",
-    "clinic": "ketaplan.cli.clinic_cmd",
+    "schedule": "ketaplan.cli.commands.schedule",
+    "batch": "ketaplan.cli.commands.batch",
+    "plans": "ketaplan.cli.commands.plans",
+    "show": "ketaplan.cli.commands.show",
+    "export": "ketaplan.cli.commands.export",
+    "reschedule": "ketaplan.cli.commands.reschedule",
+    "cancel": "ketaplan.cli.commands.cancel",
+    "check": "ketaplan.cli.commands.check",
+    "availability": "ketaplan.cli.commands.availability",
+    "clinic": "ketaplan.cli.commands.clinic",
 }
 
 
@@ -42,7 +42,7 @@ class KetaplanGroup(TyperGroup):
 
         import typer.main
 
-        from . import imports_done
+        from ketaplan.cli import imports_done
 
         module = importlib.import_module(COMMANDS[name])
         command = typer.main.get_command(module.app)
@@ -58,13 +58,13 @@ class KetaplanGroup(TyperGroup):
         try:
             code = super().main(args=argv, prog_name=prog_name or "ketaplan", standalone_mode=False, **extra)
         except KetaplanError as e:
-            from . import output
+            from ketaplan.cli import output
 
             output.report_error(e, command, json_mode)
             sys.exit(int(e.exit_code))
         except Exception as e:  # click's usage errors carry an exit code and a message
             if hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int):
-                from . import output
+                from ketaplan.cli import output
 
                 output.report_usage_error(e, command, json_mode)
                 sys.exit(int(e.exit_code))  # type: ignore[attr-defined]  # click's, checked above
@@ -73,7 +73,7 @@ class KetaplanGroup(TyperGroup):
                 sys.exit(int(ExitCode.INVALID))
             if os.environ.get("KETAPLAN_DEBUG"):
                 raise
-            from . import output
+            from ketaplan.cli import output
 
             output.report_bug(e, command, json_mode)
             sys.exit(int(ExitCode.INTERNAL))

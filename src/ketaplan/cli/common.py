@@ -7,19 +7,19 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ketaplan import config
-from ketaplan.clinic import Clinic
-from ketaplan.dates import parse_date
-from ketaplan.errors import InputError
-from ketaplan.ledger import Ledger
-from ketaplan.model import Plan, Request
+from ketaplan.cli import config
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.dates import parse_date
+from ketaplan.core.errors import InputError
+from ketaplan.store.ledger import Ledger
+from ketaplan.core.model import Plan, Request
 
-from .output import notice
+from ketaplan.cli.output import notice
 
 
 def load_clinic(option: Path | None) -> Clinic:
-    from ketaplan.clinic import use_holiday_provider
-    from ketaplan.holiday_cache import cached_holidays
+    from ketaplan.core.clinic import use_holiday_provider
+    from ketaplan.store.holiday_cache import cached_holidays
 
     use_holiday_provider(cached_holidays)
     path = config.clinic_path(option)

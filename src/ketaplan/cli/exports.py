@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketaplan.clinic import Clinic
-from ketaplan.errors import FileWriteError, InputError
-from ketaplan.files import write_private
-from ketaplan.model import Plan
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.errors import FileWriteError, InputError
+from ketaplan.store.files import write_private
+from ketaplan.core.model import Plan
 
 COPIES = ("patient", "coordinator", "both")
 
@@ -45,7 +45,7 @@ class Targets:
         """Refuse early what would fail later, so a bad path books nothing."""
         folders: list[tuple[Path, str]] = []
         if self.out is not None:
-            from ketaplan.files import ensure_folder
+            from ketaplan.store.files import ensure_folder
 
             ensure_folder(self.out, field="--out")  # file names there come from the plan id, unknown yet
         for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
@@ -69,13 +69,13 @@ class Targets:
 
     def render(self, kind: str, plan: Plan, clinic: Clinic) -> bytes:
         if kind == "ics":
-            from ketaplan.ics import plan_to_ics
+            from ketaplan.formats.ics_export import plan_to_ics
 
             return plan_to_ics(plan, clinic, details=self.ics_details)
         if kind == "pdf":
-            from ketaplan.printable import plan_pdf
+            from ketaplan.formats.printable import plan_pdf
 
             return plan_pdf(plan, clinic, copy=self.copy, paper=self.paper)
-        from ketaplan.printable import plan_html
+        from ketaplan.formats.printable import plan_html
 
         return plan_html(plan, clinic, copy=self.copy, paper=self.paper).encode("utf-8")

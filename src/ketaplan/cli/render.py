@@ -9,9 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ketaplan.checks import CheckResult, local
-from ketaplan.clinic import Clinic
-from ketaplan.model import Plan
+from ketaplan.core.checks import CheckResult, local
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan
 
 KIND = {"consultation": "consultation", "infusion": "infusion", "maintenance": "booster"}
 

@@ -1,0 +1,1 @@
+"""One module per command; each defines `app` with its one command."""

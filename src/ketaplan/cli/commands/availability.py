@@ -1,0 +1,76 @@
+"""`ketaplan availability`: free chair capacity as a picture, days x hours."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ketaplan.core.dates import parse_date
+from ketaplan.core.errors import InputError
+
+from ketaplan.cli import common, options, output
+
+app = typer.Typer()
+SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
+
+
+@app.command("availability")
+def availability(
+    from_: Optional[str] = typer.Option(None, "--from", help="First day to show (default: today)."),
+    days: int = typer.Option(14, "--days", help="How many days to show (1-92)."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> None:
+    """Show free chairs per day and hour, closures marked, and how many infusions could start."""
+    from ketaplan.core.capacity import capacity
+
+    if not 1 <= days <= 92:
+        raise InputError("must be from 1 to 92", field="--days")
+    the_clinic = common.load_clinic(clinic)
+    first = parse_date(from_, today=common.today(the_clinic.zone), field="--from") if from_ else common.today(the_clinic.zone)
+    start = datetime(first.year, first.month, first.day, tzinfo=the_clinic.zone)
+    span = (start - timedelta(days=1), start + timedelta(days=days + 1))
+    the_ledger = common.open_ledger(ledger)
+    bookings = []
+    if the_ledger.path.exists():
+        with the_ledger.read() as tx:
+            bookings = tx.bookings(the_clinic.name, *span, the_clinic.zone)
+    report = capacity(the_clinic, bookings, first, days, span)
+    if json_out:
+        from ketaplan.formats.plan_json import envelope
+
+        output.emit_json(envelope("availability", "ok", 0, report))
+        return
+    _picture(report, len(the_clinic.chairs))
+
+
+def _picture(report: dict[str, Any], chairs: int) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    hours = report["hours"]
+    t = Table(title=f"Free chairs per hour ({chairs} chairs; █ all free … ' ' none; × closed)", title_justify="left")
+    t.add_column("day")
+    for h in hours:
+        t.add_column(h[:2], justify="center", no_wrap=True)
+    t.add_column("infusion starts", justify="right")
+    t.add_column("note")
+    for d in report["days"]:
+        label = datetime.fromisoformat(d["date"]).strftime("%a %d %b")
+        if d["closed"]:
+            t.add_row(label, *["[grey42]×[/]"] * len(hours), "0", f"[grey42]{escape(d['closed'])}[/]")
+            continue
+        cells = []
+        for h in hours:
+            free = d["free"].get(h)
+            if free is None:
+                cells.append("[grey42]·[/]")
+            else:
+                shade = SHADES[min(len(SHADES) - 1, round(free / chairs * (len(SHADES) - 1)))] if chairs else " "
+                cells.append(f"[green]{shade}[/]" if free else "[red]0[/]")
+        t.add_row(label, *cells, str(d["infusion_starts"]), "")
+    output.out().print(t)

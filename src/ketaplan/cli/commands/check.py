@@ -1,0 +1,78 @@
+"""`ketaplan check FILE.ics`: run every planner rule on a series made anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+from ketaplan.core.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ketaplan.core.checks import CheckResult
+    from ketaplan.core.clinic import Clinic
+    from ketaplan.core.model import Plan
+
+from ketaplan.cli import common, options, output
+
+app = typer.Typer()
+
+
+@app.command("check")
+def check(
+    file: Path = typer.Argument(..., help="The series as an .ics file (ours or another tool's)."),
+    clinic: Optional[Path] = options.CLINIC,
+    ledger: Optional[Path] = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> None:
+    """Check a series from an .ics file against every rule; exit 3 when any is broken."""
+    from ketaplan.store.audit import audit_series
+    from ketaplan.formats.ics_import import read_series
+
+    the_clinic = common.load_clinic(clinic)
+    plan = read_series(file, the_clinic)
+    the_ledger = common.open_ledger(ledger)
+    plan, results = audit_series(plan, the_clinic, the_ledger if the_ledger.path.exists() else None)
+    ok = all(r.ok for r in results)
+    code = ExitCode.OK if ok else ExitCode.NO_PLAN
+    if json_out:
+        from ketaplan.formats.plan_json import envelope, plan_json
+
+        data = plan_json(plan, results)
+        data["file"] = str(file)
+        output.emit_json(envelope("check", "ok" if ok else "infeasible", code, data))
+    else:
+        _report(plan, results, the_clinic, file)
+    if not ok:
+        raise typer.Exit(int(code))
+
+
+def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ketaplan.core.checks import local
+
+    problems: dict[str, list[str]] = {}
+    for r in results:
+        for label, reason in r.problems:
+            problems.setdefault(label, []).append(f"{r.rule}: {reason}")
+    t = Table(title=f"{escape(str(file))} · {len(plan.sessions)} sessions", title_justify="left",
+              caption=f"times are local to the clinic ({clinic.timezone})", caption_justify="left")  # fmt: skip
+    for col in ("session", "day", "date", "time", "chair / room", "result"):
+        t.add_column(col)
+    for s in sorted(plan.sessions, key=lambda s: s.start):
+        ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
+        found = problems.get(s.label, [])
+        result = "[red]" + escape("; ".join(found)) + "[/]" if found else ("cancelled" if s.status == "cancelled" else "[green]ok[/]")
+        t.add_row(s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result)
+    console = output.out()
+    console.print(t)
+    from ketaplan.cli import render
+
+    for line in render.check_lines(results):
+        console.print(line)
+    if "series" in problems:
+        console.print("[red]" + escape("; ".join(problems["series"])) + "[/]")
+

@@ -1,0 +1,88 @@
+"""`ketaplan clinic init | show | check`: the clinic file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ketaplan.cli import config
+from ketaplan.core.clinic import demo_text
+from ketaplan.store.files import write_private
+
+from ketaplan.cli import common, options, output
+
+app = typer.Typer(help="Write, show and check the clinic file.", no_args_is_help=True)
+
+
+@app.command("init")
+def init(
+    file: Optional[Path] = typer.Argument(None, help="Where to write it. Default: clinic.toml in the user config dir."),
+    force: bool = typer.Option(False, "--force", help="Replace a file that exists."),
+) -> None:
+    """Write a commented clinic file to edit (a copy of the demo clinic)."""
+    path = file or config.user_config_dir() / "clinic.toml"
+    if file is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, demo_text().encode("utf-8"), force=force, field="FILE")
+    output.out().print(f"wrote {path}; edit it, then run `ketaplan clinic check {path}`")
+
+
+@app.command("show")
+def show(
+    clinic: Optional[Path] = options.CLINIC,
+    days: int = typer.Option(90, "--days", help="How far ahead to list closures."),
+) -> None:
+    """Show the weekly hours, chairs, protocol and upcoming closures."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ketaplan.core.checks import hm
+    from ketaplan.core.clinic import upcoming_closures
+
+    c = common.load_clinic(clinic)
+    console = output.out()
+    console.print(f"[bold]{escape(c.name)}[/] ({escape(c.timezone)}) · {escape(c.address)} · {escape(c.phone)}")
+    console.print(f"source: {escape(c.source)}")
+    console.print(
+        f"chairs: {escape(', '.join(c.chairs))} · consult rooms: {c.consult_rooms} · slot {c.slot_minutes} min · "
+        f"turnover {c.turnover_minutes} min · at most {c.starts_per_slot} starts per slot"
+    )
+    grid = Table(title="Weekly hours (# = open)", title_justify="left")
+    grid.add_column("day")
+    hours = range(6, 22)
+    for h in hours:
+        grid.add_column(f"{h:02d}", justify="center")
+    grid.add_column("hours")
+    for wd, spans in zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), c.hours):
+        cells = ["#" if any(o <= h * 60 and h * 60 + 60 <= cl for o, cl in spans) else ("+" if any(o < h * 60 + 60 and cl > h * 60 for o, cl in spans) else ".") for h in hours]
+        grid.add_row(wd, *cells, ", ".join(f"{hm(o)}-{hm(cl)}" for o, cl in spans) or "closed")
+    console.print(grid)
+    p = c.protocol
+    console.print(
+        f"protocol: {p.infusions} infusions of {p.session_minutes} min, {p.min_days_apart}-{p.max_days_apart} days apart, "
+        f"window {p.window_days[0]}-{p.window_days[1]} days; consultation "
+        + (f"{p.consultation_minutes} min, {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before" if p.consultation else "off")
+        + f"; boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days"
+    )
+    start = common.today(c.zone)
+    closures = upcoming_closures(c, start, days)
+    console.print(f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days")
+    for day, reason in closures:
+        console.print(f"  {day:%a} {day}  {escape(reason)}")
+    if c.busy is not None:
+        first = datetime(start.year, start.month, start.day, tzinfo=c.zone)
+        ahead = c.busy.between(first, first + timedelta(days=days))
+        console.print(f"busy_ics ({escape(str(c.busy_ics))}): {len(ahead)} bookings from another system in that period")
+
+
+@app.command("check")
+def check(file: Optional[Path] = typer.Argument(None, help="Clinic file (default: as for schedule).")) -> None:
+    """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault."""
+    c = common.load_clinic(file)
+    if c.busy is not None:  # expand a year of its busy_ics now, so broken recurrences show here
+        start = datetime.now(c.zone)
+        c.busy.between(start, start + timedelta(days=365))
+    output.out().print(f"ok: {c.source}: {c.name}, {len(c.chairs)} chairs, {c.timezone}")

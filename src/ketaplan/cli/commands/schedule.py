@@ -1,0 +1,89 @@
+"""`ketaplan schedule`: plan one patient's series and book it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ketaplan.store.booking import plan_and_book
+from ketaplan.core.requests import RequestFields, build_request
+
+from ketaplan.core.model import Plan
+
+from ketaplan.cli import common, options, output
+
+app = typer.Typer()
+
+
+@app.command("schedule")
+def schedule(
+    patient: str = typer.Option(..., "--patient", help="Patient's name (kept out of file names and, by default, the .ics)."),
+    start: str = typer.Option(..., "--start", help="First day of the window: YYYY-MM-DD, today, tomorrow, '1 Dec 2026'."),
+    patient_id: Optional[str] = typer.Option(None, "--patient-id", help="The clinic's patient id."),
+    weeks: Optional[int] = typer.Option(None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."),
+    end: Optional[str] = typer.Option(None, "--end", help="Last day of the window (instead of --weeks)."),
+    clinic: Optional[Path] = options.CLINIC,
+    days: Optional[str] = typer.Option(None, "--days", help="Weekdays the patient can come, e.g. mon,wed,fri."),
+    earliest: Optional[str] = typer.Option(None, "--earliest", help="No session starts before HH:MM."),
+    latest: Optional[str] = typer.Option(None, "--latest", help="Every session ends by HH:MM."),
+    unavailable: Optional[str] = typer.Option(None, "--unavailable", help="Days the patient cannot come: DATE,DATE or DATE/DATE ranges."),
+    no_consultation: bool = typer.Option(False, "--no-consultation", help="Plan no consultation (it was held already)."),
+    maintenance: int = typer.Option(0, "--maintenance", help="Plan N maintenance boosters after the series."),
+    ics: Optional[Path] = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Optional[Path] = options.PDF,
+    html: Optional[Path] = options.HTML,
+    out: Optional[Path] = options.OUT,
+    copy: str = options.COPY,
+    paper: Optional[str] = options.PAPER,
+    force: bool = options.FORCE,
+    json_out: bool = options.JSON,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
+    allow_past: bool = typer.Option(False, "--allow-past", help="Allow a start before today (re-entering a series under way)."),
+    ledger: Optional[Path] = options.LEDGER,
+) -> None:
+    """Plan a patient's infusion series in the chosen window and book it in the ledger."""
+    the_clinic = common.load_clinic(clinic)
+    request = build_request(
+        RequestFields(
+            patient=patient, start=start, patient_id=patient_id, weeks=weeks, end=end, days=days,
+            earliest=earliest, latest=latest, unavailable=unavailable, consultation=not no_consultation,
+            maintenance=maintenance, allow_past=allow_past,
+        ),
+        the_clinic,
+        common.today(the_clinic.zone),
+    )  # fmt: skip
+    written: list[Path] = []
+    before_commit = None
+    if any(option is not None for option in (ics, pdf, html, out)):
+        from ketaplan.cli.exports import Targets
+
+        targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
+        targets.check_writable()  # before booking: a bad path books nothing
+
+        def before_commit(p: Plan) -> None:
+            written.extend(targets.write(p, the_clinic))
+
+    the_ledger = common.open_ledger(ledger)
+    common.note_other_clinics(the_ledger, the_clinic)
+    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=before_commit)
+    if json_out:
+        from ketaplan.formats.plan_json import envelope, plan_json
+
+        data = plan_json(plan, results)
+        data["dry_run"] = dry_run
+        data["files"] = [str(p) for p in written]
+        output.emit_json(envelope("schedule", "ok", 0, data))
+        return
+    from ketaplan.cli import render
+
+    console = output.out()
+    console.print(render.plan_table(plan, the_clinic))
+    console.print(render.calendar(plan, the_clinic))
+    for line in render.check_lines(results):
+        console.print(line)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print("[yellow]dry run: nothing booked[/]" if dry_run else f"booked {plan.plan_id} in the ledger")

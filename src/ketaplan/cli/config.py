@@ -1,0 +1,45 @@
+"""Where the clinic file and the ledger live (DESIGN.md: first match wins)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ketaplan.core.clinic import Clinic, demo_clinic, load_clinic
+
+APP = "ketaplan"
+
+
+def user_config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False)
+
+
+def user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP, appauthor=False)
+
+
+def clinic_path(option: Path | None) -> Path | None:
+    """--clinic, $KETAPLAN_CLINIC, clinic.toml in the user config dir; None = the demo."""
+    if option is not None:
+        return option
+    env = os.environ.get("KETAPLAN_CLINIC")
+    if env:
+        return Path(env)
+    default = user_config_dir() / "clinic.toml"
+    return default if default.is_file() else None
+
+
+def resolve_clinic(path: Path | None) -> Clinic:
+    """The clinic at `path` (as found by clinic_path), or the demo clinic for None."""
+    return demo_clinic() if path is None else load_clinic(path)
+
+
+def ledger_path(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    env = os.environ.get("KETAPLAN_LEDGER")
+    return Path(env) if env else user_data_dir() / "ledger.sqlite3"

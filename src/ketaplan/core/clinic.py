@@ -1,0 +1,336 @@
+"""The clinic: opening hours, chairs, closures, holidays; loading and validating its TOML."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+from typing import Protocol as Protocol_
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ketaplan.core.dates import WEEKDAYS, parse_minutes, parse_range
+from ketaplan.core.errors import ClinicFileError, InputError
+from ketaplan.core.model import Booking
+from ketaplan.core.protocol import Protocol, protocol_from_table
+
+DEMO_SOURCE = "built-in demo clinic"
+
+
+class BusySource(Protocol_):
+    """Bookings made in another system, for any stretch of time."""
+
+    def between(self, start: datetime, end: datetime) -> list[Booking]: ...
+
+_TOP_KEYS = {
+    "name", "timezone", "address", "phone", "email", "chairs", "slot_minutes",
+    "turnover_minutes", "max_starts_per_slot", "consult_rooms", "paper",
+    "hours", "closures", "protocol", "instructions",
+}  # fmt: skip
+_CLOSURE_KEYS = {"dates", "holidays", "busy_ics"}
+_INSTRUCTION_KEYS = {"fasting", "escort", "arrive_minutes_early", "reminder_hours_before"}
+_FULL_DAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+class Instructions(NamedTuple):
+    fasting: str = "No solid food for 6 hours before; clear liquids until 2 hours before."
+    escort: str = "An adult must drive you home. Do not drive until the next morning."
+    arrive_minutes_early: int = 15
+    reminder_hours_before: int = 24  # the .ics alarm
+
+
+class Clinic(NamedTuple):
+    name: str
+    timezone: str
+    chairs: tuple[str, ...]
+    hours: tuple[tuple[tuple[int, int], ...], ...]  # per weekday (0 = Mon): (open, close) minutes
+    address: str = ""
+    phone: str = ""
+    email: str = "clinic@example.invalid"
+    slot_minutes: int = 15
+    turnover_minutes: int = 15
+    max_starts_per_slot: int = 0  # 0 = one per chair
+    consult_rooms: int = 1
+    paper: str = "A4"
+    closures: frozenset[date] = frozenset()
+    holidays: str | None = None
+    busy_ics: str | None = None
+    busy: BusySource | None = None  # bookings from busy_ics (ics_import.BusyCalendar)
+    protocol: Protocol = Protocol()
+    instructions: Instructions = Instructions()
+    source: str = DEMO_SOURCE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)  # ZoneInfo keeps one instance per key
+
+    @property
+    def starts_per_slot(self) -> int:
+        return self.max_starts_per_slot or len(self.chairs)
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        return tuple(f"Consult room {i}" for i in range(1, self.consult_rooms + 1))
+
+    def holiday_name(self, day: date) -> str | None:
+        if not self.holidays:
+            return None
+        return _holiday_calendar(self.holidays, day.year).get(day)
+
+    def closed_reason(self, day: date) -> str | None:
+        """Why the clinic is shut all day, or None when it opens."""
+        if day in self.closures:
+            return "clinic closure"
+        name = self.holiday_name(day)
+        if name:
+            return f"public holiday ({name})"
+        if not self.hours[day.weekday()]:
+            return f"closed on {_FULL_DAY[day.weekday()]}"
+        return None
+
+
+HolidayProvider = Callable[[str, int], dict[date, str]]
+
+
+def holidays_from_package(code: str, year: int) -> dict[date, str]:
+    """Public holidays of a country ("US") or subdivision ("US-CA") for one year."""
+    import holidays  # a large package: only when a plan needs it
+
+    country, _, subdiv = code.partition("-")
+    cal = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
+    return dict(cal.items())
+
+
+_provider: HolidayProvider = holidays_from_package
+
+
+def use_holiday_provider(provider: HolidayProvider) -> None:
+    """Let an adapter (the CLI's on-disk cache) answer holiday look-ups."""
+    global _provider
+    _provider = provider
+    _holiday_calendar.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(code: str, year: int) -> dict[date, str]:
+    return _provider(code, year)
+
+
+def check_holiday_code(code: str) -> None:
+    try:
+        _holiday_calendar(code, 2026)
+    except (NotImplementedError, KeyError) as e:
+        raise ClinicFileError(f"unknown country or subdivision {code!r} ({e})", field="closures.holidays") from None
+
+
+def load_clinic(path: Path) -> Clinic:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ClinicFileError(f"no clinic file at {path}", field="--clinic") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ClinicFileError(f"cannot read clinic file {path}: {e}", field="--clinic") from None
+    return parse_clinic(text, source=str(path), base_dir=path.parent)
+
+
+def demo_text() -> str:
+    return (Path(__file__).parent.parent / "data" / "demo_clinic.toml").read_text(encoding="utf-8")
+
+
+def demo_clinic() -> Clinic:
+    from ketaplan.core.demo import TABLE
+
+    return clinic_from_table(TABLE, source=DEMO_SOURCE, base_dir=None)
+
+
+def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
+    import tomllib  # here, not at the top: the demo clinic needs no TOML parser
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
+    return clinic_from_table(doc, source=source, base_dir=base_dir)
+
+
+def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None) -> Clinic:
+    """Validate a clinic file's parsed table; `base_dir` resolves a relative busy_ics."""
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise ClinicFileError(f"unknown key {key!r}", field=key)
+    name = _text(doc, "name", required=True)
+    tz = _text(doc, "timezone", required=True)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ClinicFileError(f"unknown time zone {tz!r}; use an IANA name like America/Chicago", field="timezone") from None
+    chairs = _chairs(doc.get("chairs", 1))
+    slot = _int(doc, "slot_minutes", 15, 1, 720)
+    if (24 * 60) % slot:
+        raise ClinicFileError("must divide a day evenly (e.g. 5, 10, 15, 30, 60)", field="slot_minutes")
+    consult_rooms = _int(doc, "consult_rooms", 1, 0, 100)
+    protocol = protocol_from_table(_table(doc, "protocol"))
+    if protocol.consultation and consult_rooms == 0:
+        raise ClinicFileError("the protocol has a consultation, so at least 1 room is needed", field="consult_rooms")
+    closures_t = _table(doc, "closures")
+    for key in closures_t:
+        if key not in _CLOSURE_KEYS:
+            raise ClinicFileError(f"unknown key {key!r}", field=f"closures.{key}")
+    holiday_code = closures_t.get("holidays")
+    if holiday_code is not None:
+        if not isinstance(holiday_code, str) or not holiday_code:
+            raise ClinicFileError("must be a country code like \"US\" or \"US-CA\"", field="closures.holidays")
+        check_holiday_code(holiday_code)
+    paper = _text(doc, "paper") or "A4"
+    if paper not in ("A4", "Letter"):
+        raise ClinicFileError("must be \"A4\" or \"Letter\"", field="paper")
+    clinic = Clinic(
+        name=name,
+        timezone=tz,
+        chairs=chairs,
+        hours=_hours(_table(doc, "hours")),
+        address=_text(doc, "address"),
+        phone=_text(doc, "phone"),
+        email=_text(doc, "email") or "clinic@example.invalid",
+        slot_minutes=slot,
+        turnover_minutes=_int(doc, "turnover_minutes", 15, 0, 720),
+        max_starts_per_slot=_int(doc, "max_starts_per_slot", len(chairs), 1, 1000),
+        consult_rooms=consult_rooms,
+        paper=paper,
+        closures=_closure_dates(closures_t.get("dates", [])),
+        holidays=holiday_code,
+        busy_ics=closures_t.get("busy_ics"),
+        protocol=protocol,
+        instructions=_instructions(_table(doc, "instructions")),
+        source=source,
+    )
+    if clinic.busy_ics is not None:
+        clinic = _with_busy(clinic, base_dir)
+    return clinic
+
+
+def _with_busy(clinic: Clinic, base_dir: Path | None) -> Clinic:
+    from ketaplan.formats.ics_import import read_busy  # icalendar is heavy: only when a clinic has busy_ics
+
+    if not isinstance(clinic.busy_ics, str) or not clinic.busy_ics:
+        raise ClinicFileError("must be the path of an .ics file", field="closures.busy_ics")
+    path = Path(clinic.busy_ics)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return clinic._replace(busy=read_busy(path, clinic))
+
+
+def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise ClinicFileError("must be a table, e.g. [" + key + "]", field=key)
+    return value
+
+
+def _text(doc: dict[str, Any], key: str, *, required: bool = False) -> str:
+    value = doc.get(key)
+    if value is None:
+        if required:
+            raise ClinicFileError("is required", field=key)
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ClinicFileError("must be a non-empty string" if required else "must be a string", field=key)
+    return value
+
+
+def _int(doc: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = doc.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ClinicFileError(f"must be a whole number from {lo} to {hi}", field=key)
+    return value
+
+
+def _chairs(value: Any) -> tuple[str, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= 200:
+            raise ClinicFileError("must be at least 1 (a number of chairs or a list of names)", field="chairs")
+        return tuple(f"Chair {i}" for i in range(1, value + 1))
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        if len(set(value)) != len(value):
+            raise ClinicFileError("chair names must be different", field="chairs")
+        return tuple(value)
+    raise ClinicFileError("must be a number of chairs (>= 1) or a list of names", field="chairs")
+
+
+def _hours(table: dict[str, Any]) -> tuple[tuple[tuple[int, int], ...], ...]:
+    per_day: list[tuple[tuple[int, int], ...]] = [()] * 7
+    for key, value in table.items():
+        field_name = f"hours.{key}"
+        if key not in WEEKDAYS:
+            raise ClinicFileError("unknown weekday; use mon, tue, wed, thu, fri, sat, sun", field=field_name)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ClinicFileError('must be a list like ["08:00-12:00", "13:00-17:00"]', field=field_name)
+        spans = sorted(_span(v, field_name) for v in value)
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            if start < end:
+                raise ClinicFileError("opening hours overlap", field=field_name)
+        per_day[WEEKDAYS.index(key)] = tuple(spans)
+    if not any(per_day):
+        raise ClinicFileError("the clinic is never open; give at least one weekday", field="hours")
+    return tuple(per_day)
+
+
+def _span(text: str, field_name: str) -> tuple[int, int]:
+    start_s, sep, end_s = text.partition("-")
+    if not sep:
+        raise ClinicFileError(f"{text!r} is not HH:MM-HH:MM", field=field_name)
+    try:
+        start = parse_minutes(start_s, field=field_name)
+        end = parse_minutes(end_s, field=field_name, allow_24=True)
+    except InputError as e:
+        raise ClinicFileError(e.message, field=field_name) from None
+    if end <= start:
+        raise ClinicFileError(f"{text!r} closes before it opens", field=field_name)
+    return (start, end)
+
+
+def _closure_dates(value: Any) -> frozenset[date]:
+    if not isinstance(value, list):
+        raise ClinicFileError('must be a list like ["2026-12-24", "2026-12-31/2027-01-02"]', field="closures.dates")
+    out: set[date] = set()
+    for item in value:
+        if isinstance(item, date):
+            out.add(item)
+            continue
+        if not isinstance(item, str):
+            raise ClinicFileError(f"{item!r} is not a date or range", field="closures.dates")
+        try:
+            # Closure dates must be ISO: "today" means nothing in a file.
+            for part in item.split("/"):
+                date.fromisoformat(part.strip())
+            out.update(parse_range(item, today=date(2000, 1, 1), field="closures.dates"))
+        except (ValueError, InputError):
+            raise ClinicFileError(f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD", field="closures.dates") from None
+    return frozenset(out)
+
+
+def _instructions(table: dict[str, Any]) -> Instructions:
+    for key in table:
+        if key not in _INSTRUCTION_KEYS:
+            raise ClinicFileError(f"unknown key {key!r}", field=f"instructions.{key}")
+    base = Instructions()
+    for key in ("fasting", "escort"):
+        if key in table and not isinstance(table[key], str):
+            raise ClinicFileError("must be a string", field=f"instructions.{key}")
+    return Instructions(
+        fasting=table.get("fasting", base.fasting),
+        escort=table.get("escort", base.escort),
+        arrive_minutes_early=_int(table, "arrive_minutes_early", base.arrive_minutes_early, 0, 240),
+        reminder_hours_before=_int(table, "reminder_hours_before", base.reminder_hours_before, 0, 24 * 14),
+    )
+
+
+def upcoming_closures(clinic: Clinic, start: date, days: int) -> list[tuple[date, str]]:
+    """Closure dates and holidays from start for `days` days (weekly closed days left out)."""
+    out = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        reason = clinic.closed_reason(day)
+        if reason and clinic.hours[day.weekday()]:
+            out.append((day, reason))
+    return out

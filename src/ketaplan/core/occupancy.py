@@ -1,0 +1,87 @@
+"""Who holds which chair or room when: the data structure, no rules.
+
+Intervals are kept per resource in UTC, sorted by start, so a lookup is a bisect and
+planning time does not grow with the number of bookings elsewhere in the calendar."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from ketaplan.core.model import CHAIR_KINDS, INFUSION_KINDS, Booking
+
+UTC = timezone.utc
+
+
+class Occupancy:
+    def __init__(self, chairs: Iterable[str], rooms: Iterable[str], turnover: timedelta) -> None:
+        self.chairs = tuple(chairs)
+        self.rooms = tuple(rooms)
+        self.turnover = turnover
+        self._held: dict[str, list[tuple[datetime, datetime]]] = {r: [] for r in self.chairs + self.rooms}
+        self._longest: dict[str, timedelta] = {r: timedelta(0) for r in self._held}
+        self._starts: Counter[datetime] = Counter()
+
+    def add_all(self, bookings: Iterable[Booking]) -> None:
+        """Named bookings first, then the unnamed ones on whichever chair is free."""
+        unnamed: list[Booking] = []
+        for b in bookings:
+            if self._resource_of(b) is None:
+                unnamed.append(b)
+            else:
+                self.add(b)
+        for b in sorted(unnamed, key=lambda b: (b.start, b.end)):
+            self.add(b)
+
+    def _resource_of(self, b: Booking) -> str | None:
+        pool = self.chairs if b.kind in CHAIR_KINDS else self.rooms
+        return b.resource if b.resource in pool else None
+
+    def add(self, b: Booking) -> str:
+        """Record a booking; returns the resource it was put on."""
+        resource = self._resource_of(b)
+        if resource is None:
+            resource = self._first_free(b) if b.kind in CHAIR_KINDS else (self.rooms or ("?",))[0]
+        start, end = b.start.astimezone(UTC), b.end.astimezone(UTC)
+        held = self._held.setdefault(resource, [])
+        insort(held, (start, end))
+        self._longest[resource] = max(self._longest.get(resource, timedelta(0)), end - start)
+        if b.kind in INFUSION_KINDS:
+            self._starts[start] += 1
+        return resource
+
+    def _first_free(self, b: Booking) -> str:
+        for chair in self.chairs:
+            if self.overlap(chair, b.start - self.turnover, b.end + self.turnover) is None:
+                return chair
+        return self.chairs[0]  # over-full in the other system: it still holds a chair
+
+    def overlap(self, resource: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """A held interval on `resource` that overlaps [start, end), if any."""
+        held = self._held.get(resource)
+        if not held:
+            return None
+        if start.tzinfo is not UTC:
+            start, end = start.astimezone(UTC), end.astimezone(UTC)
+        i = bisect_left(held, (end,))
+        floor = start - self._longest[resource]
+        while i > 0:
+            i -= 1
+            s, e = held[i]
+            if s < floor:
+                break
+            if e > start and s < end:
+                return (s, e)
+        return None
+
+    def held_between(self, resource: str, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+        """Intervals on `resource` that may touch [lo, hi), sorted by start (UTC)."""
+        held = self._held.get(resource)
+        if not held:
+            return []
+        return held[bisect_left(held, (lo - self._longest[resource],)) : bisect_left(held, (hi,))]
+
+    def starts_at(self, start: datetime) -> int:
+        return self._starts[start if start.tzinfo is UTC else start.astimezone(UTC)]

@@ -1,0 +1,298 @@
+"""Finds the best plan for a request, or says there is none.
+
+Why this is complete: a patient's own sessions fall on different days (spacing >= 1,
+consultation >= 1 day before, boosters >= 1 day after), and the clinic's calendar is
+fixed while we plan, so whether a session fits on a day does not depend on the patient's
+other sessions. A plan therefore exists iff some sequence of open days keeps the
+spacing, with a consultation day before the first and a booster chain after the last.
+`SequenceSearch` tries all such sequences (dynamic programming over days), so when
+any valid plan exists, one is returned.
+
+Preferences among valid plans, in order (DESIGN.md): the same clock time for every
+infusion; even spacing (smallest largest gap); the earliest last infusion; the lowest
+chair. Remaining ties go to earlier days and earlier times, so output is deterministic."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Callable
+
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability, Option
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan, Request, Session
+
+DayTest = Callable[[date], bool]
+
+
+class PlanCheckFailed(AssertionError):
+    """The planner built a plan its own checks reject: a bug, reported as exit 1."""
+
+
+def find_plan(
+    clinic: Clinic,
+    request: Request,
+    avail: Availability,
+    *,
+    plan_id: str = "KP-DRAFT",
+    stamp: datetime | None = None,
+) -> Plan | None:
+    found = plan_with_checks(clinic, request, avail, plan_id=plan_id, stamp=stamp)
+    return None if found is None else found[0]
+
+
+def plan_with_checks(
+    clinic: Clinic,
+    request: Request,
+    avail: Availability,
+    *,
+    plan_id: str = "KP-DRAFT",
+    stamp: datetime | None = None,
+) -> tuple[Plan, list[checks.CheckResult]] | None:
+    """The best plan and the results of every named check on it (all passed), or None."""
+    p = clinic.protocol
+    window = [request.first_day + timedelta(days=i) for i in range(request.window_length)]
+    opts = {d: avail.options(d, "infusion", request) for d in window}
+    consult_for = consultation_finder(clinic, request, avail)
+    boosters_for = booster_finder(clinic, request, avail)
+
+    # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
+    open_mask = sum(1 << i for i, d in enumerate(window) if opts[d])
+    by_clock: dict[time, int] = {}
+    for i, d in enumerate(window):
+        for o in opts[d]:
+            by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
+
+    # Whether a day can open the series (a consultation before it) or close it (boosters
+    # after it) is costly to learn, so it is learnt lazily: search as if every day could,
+    # test the days the best sequence uses, rule out those that fail, search again. A
+    # day is only ruled out once shown to fail, so the result is the exhaustive one.
+    bad_first = bad_last = 0
+    tested: set[tuple[str, int]] = set()
+    while True:
+        best = search_days(p.infusions, p.min_days_apart, p.max_days_apart, open_mask & ~bad_first, open_mask & ~bad_last, by_clock, open_mask)
+        if best is None:
+            return None
+        first_i, last_i = best[2][0], best[2][-1]
+        retry = False
+        if ("first", first_i) not in tested:
+            tested.add(("first", first_i))
+            if consult_for(window[first_i], None) is None:
+                bad_first |= 1 << first_i
+                retry = True
+        if ("last", last_i) not in tested:
+            tested.add(("last", last_i))
+            if boosters_for(window[last_i], None) is None:
+                bad_last |= 1 << last_i
+                retry = True
+        if not retry:
+            break
+    clock = best[1]
+    seq = [window[i] for i in best[2]]
+    infusions = [pick(opts[d], clock) for d in seq]
+    usual = infusions[0].clock if clock is None else clock
+    sessions: list[Session] = []
+    if request.consultation:
+        c = consult_for(seq[0], usual)
+        assert c is not None
+        sessions.append(Session("consultation", 1, 1, c.start, c.end, c.resource))
+    n = len(infusions)
+    sessions += [Session("infusion", i, n, o.start, o.end, o.resource) for i, o in enumerate(infusions, 1)]
+    boosters = boosters_for(seq[-1], usual) or []
+    sessions += [Session("maintenance", i, len(boosters), o.start, o.end, o.resource) for i, o in enumerate(boosters, 1)]
+    plan = Plan(
+        plan_id=plan_id,
+        patient=request.patient,
+        clinic=clinic.name,
+        timezone=clinic.timezone,
+        first_day=request.first_day,
+        last_day=request.last_day,
+        sessions=tuple(sessions),
+        stamp=stamp,
+        request_id=request.request_id,
+    )
+    return plan, verify(plan, clinic, request, avail)
+
+
+def verify(plan: Plan, clinic: Clinic, request: Request, avail: Availability) -> list[checks.CheckResult]:
+    """Run every named check on a plan; a failure here is a planner bug."""
+    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.maintenance)
+    results = checks.run_checks(plan, ctx)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
+    return results
+
+
+def preference_key(plan: Plan, zone_name: str | None = None) -> tuple[object, ...]:
+    """How good a valid plan is; smaller is better (used by tests against brute force)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name or plan.timezone)
+    inf = sorted(plan.infusions, key=lambda s: s.start)
+    local = [checks.local(s.start, zone) for s in inf]
+    days = [t.date() for t in local]
+    same = len({t.time() for t in local}) == 1
+    return (0 if same else 1, _max_gap(days), days[-1])
+
+
+def pick(options: list[Option], clock: time | None) -> Option:
+    if clock is not None:
+        for o in options:
+            if o.clock == clock:
+                return o
+    return options[0]
+
+
+def _max_gap(days: list[date]) -> int:
+    return max(((b - a).days for a, b in zip(days, days[1:])), default=0)
+
+
+def search_days(
+    n: int, lo: int, hi: int, first_mask: int, last_mask: int, by_clock: dict[time, int], open_mask: int
+) -> tuple[tuple[object, ...], time | None, list[int]] | None:
+    """The best day sequence: one clock time for all if any works, else any open days."""
+    search = SequenceSearch(n, lo, hi, first_mask, last_mask)
+    best: tuple[tuple[object, ...], time | None, list[int]] | None = None
+    memo: dict[int, list[int] | None] = {}  # many clock times share the same days
+    for clock in sorted(by_clock):
+        mask = by_clock[clock]
+        if mask not in memo:
+            memo[mask] = search.best(mask)
+        found = memo[mask]
+        if found is not None:
+            key = (_max_gap_i(found), found[-1], found)
+            if best is None or key < best[0]:
+                best = (key, clock, found)
+    if best is None:
+        found = search.best(open_mask)
+        if found is not None:
+            best = ((), None, found)
+    return best
+
+
+def _max_gap_i(seq: list[int]) -> int:
+    return max((b - a for a, b in zip(seq, seq[1:])), default=0)
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+class SequenceSearch:
+    """Choose n days from a set (a bit mask over the window), consecutive gaps lo..hi,
+    the first day allowed by `first_mask`, the last by `last_mask`: the sequence with the
+    smallest largest gap, then the earliest last day, then the earliest days."""
+
+    def __init__(self, n: int, lo: int, hi: int, first_mask: int, last_mask: int) -> None:
+        self.n, self.lo, self.hi = n, lo, hi
+        self.first_mask, self.last_mask = first_mask, last_mask
+
+    def best(self, days: int) -> list[int] | None:
+        n, lo = self.n, self.lo
+        if bin(days).count("1") < n:
+            return None
+        for cap in range(lo, self.hi + 1):
+            # reach[k]: days that can hold infusion k+1 after a valid start
+            reach = [days & self.first_mask]
+            for _ in range(n - 1):
+                prev, spread = reach[-1], 0
+                for g in range(lo, cap + 1):
+                    spread |= prev << g
+                reach.append(days & spread)
+            ends = reach[-1] & self.last_mask
+            if not ends:
+                continue
+            # back[k]: days for infusion k+1 from which the earliest end is still reachable
+            back = [0] * n
+            back[-1] = ends & -ends
+            for k in range(n - 2, -1, -1):
+                spread = 0
+                for g in range(lo, cap + 1):
+                    spread |= back[k + 1] >> g
+                back[k] = reach[k] & spread
+            seq = [_bits(back[0])[0]]
+            for k in range(1, n):
+                window = 0
+                for g in range(lo, cap + 1):
+                    window |= 1 << (seq[-1] + g)
+                seq.append(_bits(back[k] & window)[0])
+            return seq
+        return None
+
+
+def best_sequence(days: list[date], n: int, lo: int, hi: int, first_ok: DayTest, last_ok: DayTest) -> list[date] | None:
+    """The same search on a list of dates (used by the diagnosis)."""
+    if not days:
+        return None
+    origin = min(days)
+    idx = {(d - origin).days: d for d in days}
+    mask = sum(1 << i for i in idx)
+    first_mask = sum(1 << i for i, d in idx.items() if first_ok(d))
+    last_mask = sum(1 << i for i, d in idx.items() if last_ok(d))
+    found = SequenceSearch(n, lo, hi, first_mask, last_mask).best(mask)
+    return None if found is None else [idx[i] for i in found]
+
+
+def consultation_finder(
+    clinic: Clinic, request: Request, avail: Availability
+) -> Callable[[date, time | None], Option | None]:
+    """For a first-infusion day: the consultation (latest allowed day, then the usual clock
+    time or the earliest). Always 'found' when the request has no consultation."""
+    lo, hi = clinic.protocol.consultation_days_before
+    placeholder = Option(datetime.min, datetime.min, "", time(0))
+
+    @lru_cache(maxsize=None)
+    def find(first: date, clock: time | None) -> Option | None:
+        if not request.consultation:
+            return placeholder
+        for before in range(lo, hi + 1):
+            day = first - timedelta(days=before)
+            if request.not_before is not None and day < request.not_before:
+                break
+            options = avail.options(day, "consultation", request)
+            if options:
+                return pick(options, clock)
+        return None
+
+    return find
+
+
+def booster_finder(
+    clinic: Clinic, request: Request, avail: Availability
+) -> Callable[[date, time | None], list[Option] | None]:
+    """For a last-infusion day: the booster chain, each as near the target interval as the
+    calendar allows (earlier day on a tie); None when the chain cannot be built."""
+    p = clinic.protocol
+    every, tol = p.maintenance_every_days, p.maintenance_tolerance_days
+    offsets = sorted(range(every - tol, every + tol + 1), key=lambda g: (abs(g - every), g))
+
+    @lru_cache(maxsize=None)
+    def day_options(day: date) -> tuple[Option, ...]:
+        return tuple(avail.options(day, "maintenance", request))
+
+    @lru_cache(maxsize=None)
+    def chain(prev: date, left: int) -> tuple[date, ...] | None:
+        if left == 0:
+            return ()
+        for g in offsets:
+            day = prev + timedelta(days=g)
+            if day_options(day):
+                rest = chain(day, left - 1)
+                if rest is not None:
+                    return (day, *rest)
+        return None
+
+    def find(last: date, clock: time | None) -> list[Option] | None:
+        days = chain(last, request.maintenance)
+        if days is None:
+            return None
+        return [pick(list(day_options(d)), clock) for d in days]
+
+    return find

@@ -1,0 +1,247 @@
+"""Moving one session of a booked series, keeping every rule (pure: no ledger here).
+
+A session moves to another day (the patient cannot come on its current one). An
+infusion moves to the best free slot from `from_day` on that keeps the spacing to its
+neighbours; only when no such slot exists do the later infusions move too, as few as
+possible. Sessions in the past stay. The usual clock time is kept where possible. The
+window may grow up to the protocol's longest, and the result says so."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, NamedTuple
+from zoneinfo import ZoneInfo
+
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability, Option
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.dates import short
+from ketaplan.core.errors import InputError, NoPlanError
+from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.planner import PlanCheckFailed, SequenceSearch, booster_finder, consultation_finder, pick, search_days
+
+UTC = timezone.utc
+Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
+OptionsFor = Callable[[date, str], list[Option]]
+
+
+class Rescheduled(NamedTuple):
+    plan: Plan
+    moved: list[tuple[Session, Session]]  # (before, after)
+    notes: list[str]
+
+
+def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
+    clocks = [checks.local(s.start, zone).time() for s in plan.infusions if s.status != "cancelled"]
+    return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
+
+
+def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
+    same = [s for s in plan.sessions if s.kind == kind]
+    if not same:
+        raise InputError(f"plan {plan.plan_id} has no {kind}", field="--session")
+    match = [s for s in same if s.number == number]
+    if not match:
+        raise InputError(f"{kind} {number} does not exist; the plan has {kind}s 1 to {max(s.number for s in same)}", field="--session")
+    s = match[0]
+    if s.status == "cancelled":
+        raise InputError(f"{s.label} is cancelled", field="--session")
+    if s.start.astimezone(UTC) <= now.astimezone(UTC):
+        raise InputError(f"{s.label} was on {s.start:%Y-%m-%d %H:%M}, already in the past", field="--session")
+    return s
+
+
+def reschedule(
+    clinic: Clinic, plan: Plan, request: Request, avail: Availability, *, kind: str, number: int, from_day: date, now: datetime
+) -> Rescheduled:
+    """`avail` holds everyone else's bookings (not this plan's)."""
+    target = find_session(plan, kind, number, now)
+    req = request._replace(not_before=from_day)
+    zone = clinic.zone
+
+    def future_options(day: date, what: str) -> list[Option]:
+        return [o for o in avail.options(day, what, req) if o.start.astimezone(UTC) > now.astimezone(UTC)]
+
+    if kind == "infusion":
+        result = _move_infusions(clinic, plan, req, avail, target, from_day, future_options, now)
+    elif kind == "consultation":
+        result = _move_consultation(clinic, plan, target, from_day, future_options)
+    else:
+        result = _move_boosters(clinic, plan, req, avail, target, from_day, future_options)
+    if result is None:
+        raise _no_slot(clinic, plan, target, from_day, _new_series(clinic, plan, request, avail, from_day))
+    moved, notes = result
+    replaced = {(b.kind, b.number): a for b, a in moved}
+    sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
+    days = [checks.local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.status != "cancelled"]
+    new_plan = plan._replace(sessions=sessions, last_day=max([plan.last_day, *days]))
+    if new_plan.last_day != plan.last_day:
+        notes.append(f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the protocol allows {clinic.protocol.window_days[1]} days)")
+    _verify(clinic, new_plan, request, avail)
+    return Rescheduled(new_plan, moved, notes)
+
+
+def _verify(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -> None:
+    # The series is checked whole, past sessions included, as the planner checks a new one.
+    req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None)
+    boosters = sum(1 for s in plan.active if s.kind == "maintenance")
+    ctx = checks.CheckContext(clinic, req, avail.occupancy, plan.consultation is not None and plan.consultation.status != "cancelled", boosters)
+    failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
+    if failed:
+        raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
+
+
+def _move_infusions(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
+    future_options: OptionsFor, now: datetime,
+) -> Moves | None:  # fmt: skip
+    p = clinic.protocol
+    zone = clinic.zone
+    infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.number)
+    idx = infusions.index(target)
+    def day(s: Session) -> date:
+        return checks.local(s.start, zone).date()
+
+    prev = day(infusions[idx - 1]) if idx > 0 else None
+    latest_last = plan.first_day + timedelta(days=p.window_days[1] - 1)
+    usual = _usual_clock(plan, zone)
+    for k in range(len(infusions) - idx):
+        segment = infusions[idx : idx + k + 1]
+        nxt = day(infusions[idx + k + 1]) if idx + k + 1 < len(infusions) else None
+        lo = max(from_day, plan.first_day, prev + timedelta(days=p.min_days_apart) if prev else from_day)
+        hi = min(latest_last, nxt - timedelta(days=p.min_days_apart) if nxt else latest_last)
+        if lo > hi:
+            continue
+        days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
+        opts = {d: future_options(d, "infusion") for d in days}
+        # The session moves to another day: the patient cannot come on its current one.
+        first_mask = sum(
+            1 << i for i, d in enumerate(days)
+            if d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
+        )  # fmt: skip
+        last_mask = sum(1 << i for i, d in enumerate(days) if nxt is None or checks.spacing_problem(clinic, d, nxt) is None)
+        by_clock: dict[time, int] = {}
+        for i, d in enumerate(days):
+            for o in opts[d]:
+                by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
+        open_mask = sum(1 << i for i, d in enumerate(days) if opts[d])
+        n = len(segment)
+        found = SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask).best(by_clock.get(usual, 0)) if usual else None
+        clock = usual
+        if found is None:
+            best = search_days(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, by_clock, open_mask)
+            if best is None:
+                continue
+            clock, found = best[1], best[2]
+        chosen = [pick(opts[days[i]], clock or usual) for i in found]
+        moved = [(s, s._replace(start=o.start, end=o.end, resource=o.resource)) for s, o in zip(segment, chosen)]
+        notes: list[str] = []
+        if k:
+            notes.append(f"infusions {segment[1].number}-{segment[-1].number} had to move too, to keep {p.min_days_apart}-{p.max_days_apart} days between infusions")
+        extra = _fix_ends(clinic, plan, req, avail, moved, clock or usual, now)
+        if extra is None:
+            continue
+        moved += extra[0]
+        notes += extra[1]
+        return moved, notes
+    return None
+
+
+def _fix_ends(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, moved: list[tuple[Session, Session]],
+    clock: time | None, now: datetime,
+) -> Moves | None:  # fmt: skip
+    """Consultation and boosters follow a moved first or last infusion when their rules break."""
+    zone = clinic.zone
+    new = {(b.kind, b.number): a for b, a in moved}
+    infusions = sorted((new.get((s.kind, s.number), s) for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
+    first, last = checks.local(infusions[0].start, zone).date(), checks.local(infusions[-1].start, zone).date()
+    out: list[tuple[Session, Session]] = []
+    notes: list[str] = []
+    consult = plan.consultation
+    if consult is not None and consult.status != "cancelled":
+        if checks.consultation_day_problem(clinic, checks.local(consult.start, zone).date(), first):
+            if consult.start.astimezone(UTC) <= now.astimezone(UTC):
+                return None  # held already, and now too far from the first infusion
+            c = consultation_finder(clinic, req._replace(consultation=True), avail)(first, clock)
+            if c is None:
+                return None
+            out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource)))
+            notes.append("the consultation moved with infusion 1")
+    boosters = sorted((s for s in plan.boosters if s.status != "cancelled"), key=lambda s: s.number)
+    if boosters and checks.maintenance_problem(clinic, last, checks.local(boosters[0].start, zone).date()):
+        chain = booster_finder(clinic, req._replace(maintenance=len(boosters)), avail)(last, clock)
+        if chain is None:
+            return None
+        out += [(b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(boosters, chain)]
+        notes.append("the boosters moved with the last infusion")
+    return out, notes
+
+
+def _move_consultation(clinic: Clinic, plan: Plan, target: Session, from_day: date, future_options: OptionsFor) -> Moves | None:
+    lo, hi = clinic.protocol.consultation_days_before
+    infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
+    if not infusions:
+        return None
+    first = checks.local(infusions[0].start, clinic.zone).date()
+    clock = _usual_clock(plan, clinic.zone)
+    for before in range(hi, lo - 1, -1):  # earliest allowed day first: a missed consultation is urgent
+        day = first - timedelta(days=before)
+        if day < from_day or day == checks.local(target.start, clinic.zone).date():
+            continue
+        options = future_options(day, "consultation")
+        if options:
+            o = pick(options, checks.local(target.start, clinic.zone).time() or clock)
+            return [(target, target._replace(start=o.start, end=o.end, resource=o.resource))], []
+    return None
+
+
+def _move_boosters(
+    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
+    future_options: OptionsFor,
+) -> Moves | None:  # fmt: skip
+    zone = clinic.zone
+    chain_sessions = sorted((s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start.astimezone(UTC))
+    idx = chain_sessions.index(target)
+    prev_day = checks.local(chain_sessions[idx - 1].start, zone).date()
+    rest = [s for s in chain_sessions[idx:] if s.kind == "maintenance"]
+    usual = _usual_clock(plan, zone)
+    skip = checks.local(target.start, zone).date()
+    req = req._replace(maintenance=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})
+    finder = booster_finder(clinic, req, avail)
+    chain = finder(prev_day, usual)
+    if chain is None:
+        return None
+    return [(b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(rest, chain)], (["later boosters moved too"] if len(rest) > 1 else [])
+
+
+def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date) -> list[dict[str, str]]:
+    """The way out when nothing moves: cancel the rest and plan anew (checked to work)."""
+    from ketaplan.core.planner import find_plan
+
+    length = request.window_length
+    for k in range(0, 8 * 7):
+        first = from_day + timedelta(days=k)
+        r = request._replace(first_day=first, last_day=first + timedelta(days=length - 1), not_before=from_day, consultation=False, maintenance=0)
+        if find_plan(clinic, r, avail) is not None:
+            return [{
+                "change": "new_series",
+                "message": f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}",
+                "option": f"ketaplan cancel {plan.plan_id}; ketaplan schedule --start {first} --no-consultation",
+            }]  # fmt: skip
+    return []
+
+
+def _no_slot(clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[dict[str, str]]) -> NoPlanError:
+    p = clinic.protocol
+    latest = plan.first_day + timedelta(days=p.window_days[1] - 1)
+    if target.kind == "infusion":
+        why = (
+            f"no free slot for {target.label} from {short(from_day)} that keeps {p.min_days_apart}-{p.max_days_apart} days "
+            f"between infusions within the longest window (until {short(latest)}), even moving the later infusions"
+        )
+    elif target.kind == "consultation":
+        why = f"no consult room is free {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before infusion 1 from {short(from_day)}"
+    else:
+        why = f"no free slot for {target.label} {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days after the session before it"
+    return NoPlanError(f"Cannot move {target.label}.", explanation=[why], suggestions=suggestions)

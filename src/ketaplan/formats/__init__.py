@@ -1,0 +1,1 @@
+"""Files in and out: .ics export and import, VTIMEZONE, batch files, JSON, printable plans."""

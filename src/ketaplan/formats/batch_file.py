@@ -1,0 +1,216 @@
+"""Reading a batch file (CSV with a header, or JSON Lines), streamed and checked.
+
+A first pass checks what makes the whole file unusable (encoding, empty, header, unknown
+columns, over-long lines, neither CSV nor JSON Lines), so a bad file books nothing; the
+second pass yields one row at a time. Rows are never all held in memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import IO, Any, Iterator, NamedTuple
+
+from ketaplan.core.errors import InputError
+from ketaplan.core.requests import RequestFields
+
+MAX_LINE = 1 << 20  # 1 MiB: no real request is longer
+FIELDS = ("request_id", "patient", "patient_id", "start", "weeks", "end", "days", "earliest", "latest",
+          "unavailable", "consultation", "maintenance")  # fmt: skip
+REQUIRED = ("patient", "start")
+TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
+
+
+class Row(NamedTuple):
+    line: int
+    request_id: str | None
+    fields: RequestFields | None  # None when the row itself is bad
+    error: InputError | None
+
+
+def _lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
+    """Decoded lines with their numbers; file-level problems raise InputError."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+            raise InputError(f"line {number} is longer than {MAX_LINE // (1 << 20)} MiB", field=f"{source}:{number}")
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"line {number} is not UTF-8 (byte {e.start + 1})", field=f"{source}:{number}") from None
+        yield number, text
+
+
+def detect(stream: IO[bytes], source: str) -> str:
+    for _, text in _lines(stream, source):
+        stripped = text.strip()
+        if stripped:
+            return "jsonl" if stripped.startswith("{") else "csv"
+    raise InputError("the file is empty", field=source)
+
+
+def check_file(stream: IO[bytes], source: str, fmt: str) -> tuple[int, list[str]]:
+    """First pass: raise InputError for a file-level problem; return (rows, start dates)."""
+    rows = 0
+    starts: list[str] = []
+    if fmt == "csv":
+        header_seen = False
+        for number, record in _csv_records(stream, source):
+            if not header_seen:
+                _check_header(record, source, number)
+                header = [h.strip().lower() for h in record]
+                header_seen = True
+                continue
+            if any(cell.strip() for cell in record):
+                rows += 1
+                value = dict(zip(header, record)).get("start")
+                if value:
+                    starts.append(value)
+        if not header_seen:
+            raise InputError("the file is empty", field=source)
+    else:
+        for _, text in _lines(stream, source):
+            if text.strip():
+                rows += 1
+                try:
+                    obj = json.loads(text)
+                    if isinstance(obj, dict) and isinstance(obj.get("start"), str):
+                        starts.append(obj["start"])
+                except ValueError:
+                    pass  # a bad row, reported in its place
+        if rows == 0:
+            raise InputError("the file is empty", field=source)
+    return rows, starts
+
+
+def _csv_records(stream: IO[bytes], source: str) -> Iterator[tuple[int, list[str]]]:
+    lines = _lines(stream, source)
+    numbers: list[int] = []
+
+    def texts() -> Iterator[str]:
+        for number, text in lines:
+            numbers.append(number)
+            yield text
+
+    reader = csv.reader(texts())
+    try:
+        for record in reader:
+            yield (numbers[-1] if numbers else reader.line_num), record
+    except csv.Error as e:
+        raise InputError(f"not readable as CSV: {e}", field=f"{source}:{numbers[-1] if numbers else 1}") from None
+
+
+def _check_header(record: list[str], source: str, number: int) -> None:
+    header = [h.strip().lower() for h in record]
+    if not any(header) or header[0].startswith("{"):
+        raise InputError("the first line is not a CSV header", field=f"{source}:{number}")
+    unknown = [h for h in header if h not in FIELDS]
+    if unknown:
+        raise InputError(f"unknown columns {', '.join(repr(u) for u in unknown)}; known: {', '.join(FIELDS)}", field=f"{source}:{number}")
+    missing = [r for r in REQUIRED if r not in header]
+    if missing:
+        raise InputError(f"the header lacks {', '.join(missing)}", field=f"{source}:{number}")
+    if len(set(header)) != len(header):
+        raise InputError("a column appears twice in the header", field=f"{source}:{number}")
+
+
+def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Iterator[Row]:
+    """Second pass: one Row per request line, in file order."""
+    if fmt == "csv":
+        header: list[str] | None = None
+        for number, record in _csv_records(stream, source):
+            if header is None:
+                header = [h.strip().lower() for h in record]
+                continue
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > len(header):
+                yield Row(number, None, None, InputError(f"line {number} has {len(record)} cells, the header {len(header)}", field=f"line {number}"))
+                continue
+            yield _row(number, {k: v for k, v in zip(header, record) if v.strip() != ""}, allow_past)
+    else:
+        for number, text in _lines(stream, source):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield Row(number, None, None, InputError(f"line {number} is not JSON: {e.msg}", field=f"line {number}"))
+                continue
+            if not isinstance(obj, dict):
+                yield Row(number, None, None, InputError(f"line {number} is not a JSON object", field=f"line {number}"))
+                continue
+            unknown = [k for k in obj if k not in FIELDS]
+            if unknown:
+                rid = obj.get("request_id") if isinstance(obj.get("request_id"), str) else None
+                yield Row(number, rid, None, InputError(f"unknown fields {', '.join(repr(u) for u in unknown)}", field=unknown[0]))
+                continue
+            yield _row(number, {k: v for k, v in obj.items() if v is not None and v != ""}, allow_past)
+
+
+def _row(number: int, values: dict[str, Any], allow_past: bool) -> Row:
+    rid = values.get("request_id")
+    rid = str(rid).strip() if rid is not None else None
+    try:
+        fields = RequestFields(
+            patient=_text(values, "patient"),
+            start=_text(values, "start"),
+            patient_id=_text(values, "patient_id"),
+            weeks=values.get("weeks"),
+            end=_text(values, "end"),
+            days=_list(values, "days"),
+            earliest=_text(values, "earliest"),
+            latest=_text(values, "latest"),
+            unavailable=_list(values, "unavailable"),
+            consultation=_bool(values.get("consultation", True), "consultation"),
+            maintenance=values.get("maintenance", 0),
+            allow_past=allow_past,
+            request_id=rid,
+        )
+    except InputError as e:
+        return Row(number, rid, None, e)
+    return Row(number, rid, fields, None)
+
+
+def _text(values: dict[str, Any], key: str) -> str | None:
+    v = values.get(key)
+    if v is None:
+        return None
+    if isinstance(v, (dict, list, bool)):
+        raise InputError("must be text", field=key)
+    return str(v)
+
+
+def _list(values: dict[str, Any], key: str) -> str | None:
+    v = values.get(key)
+    if isinstance(v, list):
+        return ",".join(str(x) for x in v)
+    return _text(values, key)
+
+
+def _bool(v: Any, key: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in TRUE | FALSE:
+        return v.strip().lower() in TRUE
+    raise InputError(f"{v!r} is not true or false", field=key)
+
+
+def open_source(path: str, stdin: IO[bytes]) -> tuple[IO[bytes], str]:
+    """The batch as a re-readable binary stream: a file, or stdin spooled to disk."""
+    if path == "-":
+        import tempfile
+
+        spool = tempfile.TemporaryFile()  # 0600, deleted on close: rows hold patient data
+        while chunk := stdin.read(1 << 16):
+            spool.write(chunk)
+        spool.seek(0)
+        return spool, "stdin"
+    try:
+        return open(path, "rb"), path
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}", field="FILE") from None
+

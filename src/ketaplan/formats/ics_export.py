@@ -1,0 +1,109 @@
+"""A plan as an iCalendar file every calendar app reads alike (DESIGN.md, ".ics files").
+
+One VEVENT per session, no RRULE; stable UIDs; SEQUENCE = plan revision; DTSTAMP from
+the plan; an RRULE-style VTIMEZONE built from zoneinfo; neutral, private text unless
+details are asked for; one display alarm per event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from ketaplan import __version__
+from ketaplan.core.checks import local
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan, Session
+from ketaplan.formats.vtimezone import observances
+
+UTC = timezone.utc
+PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
+
+
+def uid(plan_id: str, s: Session) -> str:
+    """Stable across re-exports and revisions, so calendars update instead of duplicating."""
+    return f"{plan_id}-{s.kind}-{s.number}@ketaplan"
+
+
+def summary(plan: Plan, s: Session, clinic: Clinic, details: bool) -> str:
+    if details:
+        who = f" — {plan.patient.name}"
+        if s.kind == "consultation":
+            return f"Consultation before ketamine infusions{who}"
+        if s.kind == "maintenance":
+            return f"Ketamine maintenance infusion {s.number} of {s.of}{who}"
+        return f"Ketamine infusion {s.number} of {s.of}{who}"
+    if s.kind == "consultation":
+        return f"Clinic consultation — {clinic.name}"
+    if s.kind == "maintenance":
+        return f"Clinic follow-up appointment {s.number} of {s.of} — {clinic.name}"
+    return f"Clinic appointment {s.number} of {s.of} — {clinic.name}"
+
+
+def description(s: Session, clinic: Clinic) -> str:
+    ins = clinic.instructions
+    arrive = local(s.start, clinic.zone) - timedelta(minutes=ins.arrive_minutes_early)
+    lines = [f"Please arrive at {arrive:%H:%M} ({ins.arrive_minutes_early} minutes early)."]
+    if s.kind != "consultation":
+        lines += [f"Before you come: {ins.fasting}", ins.escort]
+    if clinic.phone:
+        lines.append(f"Questions or changes: call {clinic.phone}.")
+    return "\n".join(lines)
+
+
+def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
+    tz = Timezone()
+    tz.add("tzid", zone_name)
+    tz.add("x-lic-location", zone_name)
+    for ob in observances(zone_name, first_year, last_year):
+        part = TimezoneDaylight() if ob.daylight else TimezoneStandard()
+        part.add("dtstart", ob.dtstart)
+        part.add("tzoffsetfrom", ob.offset_from)
+        part.add("tzoffsetto", ob.offset_to)
+        if ob.name:
+            part.add("tzname", ob.name)
+        if ob.rrule:
+            part.add("rrule", ob.rrule)
+        tz.add_component(part)
+    return tz
+
+
+def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
+    zone = clinic.zone
+    stamp = (plan.stamp or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    name = f"{clinic.name} appointments"
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", clinic.timezone)
+    starts = [local(s.start, zone) for s in plan.sessions]
+    cal.add_component(vtimezone(clinic.timezone, min(starts).year, max(starts).year))
+    organizer = vCalAddress(f"mailto:{clinic.email}")
+    organizer.params["cn"] = clinic.name
+    for s in sorted(plan.sessions, key=lambda s: (s.start.astimezone(UTC), s.kind)):
+        ev = Event()
+        ev.add("uid", uid(plan.plan_id, s))
+        ev.add("dtstamp", stamp)
+        ev.add("sequence", plan.revision)
+        ev.add("dtstart", local(s.start, zone))
+        ev.add("dtend", local(s.end, zone))
+        ev.add("summary", summary(plan, s, clinic, details))
+        ev.add("description", description(s, clinic))
+        if clinic.address:
+            ev.add("location", clinic.address)
+        ev.add("organizer", organizer)
+        ev.add("class", "PRIVATE")
+        ev.add("transp", "OPAQUE")
+        ev.add("status", {"cancelled": "CANCELLED", "planned": "TENTATIVE"}.get(s.status, "CONFIRMED"))
+        if s.status != "cancelled":
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -timedelta(hours=clinic.instructions.reminder_hours_before))
+            alarm.add("description", f"Reminder: {summary(plan, s, clinic, details)}")
+            ev.add_component(alarm)
+        cal.add_component(ev)
+    return cal.to_ical()

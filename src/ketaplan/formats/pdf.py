@@ -1,0 +1,111 @@
+"""The printable plan as PDF (reportlab Platypus) with the bundled DejaVu Sans, so every
+name and symbol renders. Invariant mode: the same plan gives byte-identical output."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from xml.sax.saxutils import escape
+
+from ketaplan.formats.printable import CHECKLIST, SIDE_EFFECTS, VITALS_COLUMNS, VITALS_ROWS, WEEKDAYS, Page
+
+DATA = Path(__file__).parent.parent / "data"
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+_registered = False
+
+
+def _fonts() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(TTFont(FONT, str(DATA / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(DATA / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+        _registered = True
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5)
+    return {
+        "body": base,
+        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=16, leading=20),
+        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4),
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#444444")),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=9, leading=11),
+    }
+
+
+GRID: list[tuple[object, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 9)]  # fmt: skip
+HEAD: list[tuple[object, ...]] = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
+
+
+def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
+    def para(text: str, style: str = "body") -> Paragraph:
+        return Paragraph(escape(text), st[style])
+
+    story: list = [para(p.clinic, "h1"), para(p.contact, "small"), para(p.title, "h2")]
+    facts = Table([[para(k, "cell"), para(v, "cell")] for k, v in p.facts], colWidths=[35 * mm, width - 35 * mm])
+    facts.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee"))]))
+    story += [facts, para("Appointments", "h2")]
+    rows = [["#", "What", "Day", "Date", "Arrive by", "Time"]]
+    rows += [[r.number, r.kind + (" (cancelled)" if r.status else ""), r.weekday, r.day, r.arrive, r.time] for r in p.rows]
+    table = Table(rows, colWidths=[18 * mm, 42 * mm, 14 * mm, 32 * mm, 22 * mm, width - 128 * mm], repeatRows=1)
+    table.setStyle(TableStyle(GRID + HEAD))
+    story += [table, para(p.zone_note, "small"), para("Calendar", "h2")]
+    cal = [list(WEEKDAYS)]
+    styles = list(GRID + HEAD)
+    for y, week in enumerate(p.weeks, start=1):
+        line = []
+        for x, c in enumerate(week):
+            label = f"{c.day:%b} {c.day.day}" if c.day.day == 1 or c.mark else str(c.day.day)
+            if c.mark:
+                line.append(f"{label}\n{'Consultation' if c.mark == 'C' else 'Infusion ' + c.mark}")
+                styles += [("BACKGROUND", (x, y), (x, y), colors.HexColor("#d6e6f5" if c.mark == "C" else "#d7ecd9")), ("FONTNAME", (x, y), (x, y), BOLD)]
+            elif c.closed:
+                line.append(f"{label}\nclosed")
+                styles += [("BACKGROUND", (x, y), (x, y), colors.HexColor("#dddddd")), ("TEXTCOLOR", (x, y), (x, y), colors.HexColor("#777777"))]
+            else:
+                line.append(label)
+                if not c.in_window:
+                    styles.append(("TEXTCOLOR", (x, y), (x, y), colors.HexColor("#aaaaaa")))
+        cal.append(line)
+    calendar = Table(cal, colWidths=[width / 7] * 7, rowHeights=[None] + [26] * len(p.weeks))
+    calendar.setStyle(TableStyle(styles))
+    story += [calendar, para("Before each infusion", "h2")]
+    story += [para(f"• {x}") for x in p.preparation]
+    story += [para("Side effects to report", "h2"), para(p.call_us)]
+    story += [para(f"• {x}") for x in SIDE_EFFECTS]
+    story += [Spacer(1, 4), para(f"{p.clinic} — {p.contact}", "small")]
+    for i, heading in enumerate(p.vitals):
+        if i == 0:
+            story.append(PageBreak())
+        vit = Table([list(VITALS_COLUMNS)] + [[row] + [""] * (len(VITALS_COLUMNS) - 1) for row in VITALS_ROWS],
+                    colWidths=[18 * mm, 32 * mm, 24 * mm, 18 * mm, width - 120 * mm, 28 * mm], rowHeights=[None, 18, 18, 18])  # fmt: skip
+        vit.setStyle(TableStyle(GRID + HEAD + [("FONTNAME", (0, 1), (0, -1), BOLD)]))
+        checks = para("    ".join(f"☐ {x}" for x in CHECKLIST))
+        story.append(KeepTogether([para(heading, "h2"), vit, Spacer(1, 3), checks]))
+    return story
+
+
+def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
+    _fonts()
+    size = A4 if paper == "A4" else LETTER
+    out = BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=size, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=15 * mm, title=title, author="ketaplan", invariant=1)  # fmt: skip
+    st = _styles()
+    story: list = []
+    for i, p in enumerate(pages):
+        if i:
+            story.append(PageBreak())
+        story += _story(p, st, doc.width)
+    doc.build(story)
+    return out.getvalue()

@@ -1,0 +1,48 @@
+"""Plans and results as the JSON of DESIGN.md (envelope version 1)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ketaplan.core.checks import CheckResult
+from ketaplan.core.model import Plan
+
+ENVELOPE_VERSION = 1
+ENVELOPE_KEYS = ("ketaplan", "command", "status", "exit_code", "data", "errors")
+
+
+def envelope(
+    command: str, status: str, exit_code: int, data: dict[str, Any] | None = None, errors: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    return {
+        "ketaplan": ENVELOPE_VERSION,
+        "command": command,
+        "status": status,
+        "exit_code": int(exit_code),
+        "data": data if data is not None else {},
+        "errors": list(errors),
+    }
+
+
+def plan_json(plan: Plan, checks: Iterable[CheckResult] = ()) -> dict[str, Any]:
+    return {
+        "plan_id": plan.plan_id,
+        "patient": {"name": plan.patient.name, "id": plan.patient.id},
+        "clinic": plan.clinic,
+        "timezone": plan.timezone,
+        "window": {"first_day": plan.first_day.isoformat(), "last_day": plan.last_day.isoformat()},
+        "sessions": [
+            {
+                "kind": s.kind,
+                "number": s.number,
+                "of": s.of,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "chair": s.chair,
+                "status": s.status,
+            }
+            for s in sorted(plan.sessions, key=lambda s: (s.start, s.kind))
+        ],
+        "checks": [c.as_json() for c in checks],
+        "revision": plan.revision,
+    }

@@ -1,0 +1,1 @@
+"""What persists: the ledger, booking, plan changes, batches, private files, caches."""

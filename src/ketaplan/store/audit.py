@@ -1,0 +1,35 @@
+"""Checking a series that was not planned here (an imported .ics) against every rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.store.ledger import Ledger
+from ketaplan.core.model import Plan, Session
+
+UTC = timezone.utc
+
+
+def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Plan, list[checks.CheckResult]]:
+    """Give each session the lowest chair (or room) free of everyone else's bookings,
+    then run every named check. Bookings of the same plan in the ledger are not 'others'."""
+    starts = [s.start for s in plan.sessions] + [s.end for s in plan.sessions]
+    span = (min(starts) - timedelta(days=1), max(starts) + timedelta(days=1))
+    bookings = []
+    if ledger is not None:
+        with ledger.read() as tx:
+            bookings = [b for b in tx.bookings(clinic.name, *span, clinic.zone) if b.plan_id != plan.plan_id]
+    avail = Availability(clinic, bookings, span=span)
+
+    def placed(s: Session) -> Session:
+        if s.resource is not None or s.status == "cancelled":
+            return s
+        return s._replace(resource=avail.free_resource(s.kind, s.start.astimezone(UTC), s.end.astimezone(UTC)))
+
+    plan = plan._replace(sessions=tuple(placed(s) for s in plan.sessions))
+    boosters = sum(1 for s in plan.active if s.kind == "maintenance")
+    ctx = checks.CheckContext(clinic, None, avail.occupancy, plan.consultation is not None, boosters)
+    return plan, checks.run_checks(plan, ctx)

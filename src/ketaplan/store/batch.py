@@ -1,0 +1,211 @@
+"""Planning many requests in one process: one in-memory view of availability, bookings
+committed in groups, idempotent by request id, resumable after a kill.
+
+Each request is planned against everything booked before it (file order). A group of
+plans is booked in one transaction; a plan is never half-booked. Results for a group are
+reported only after it commits, so what a script has read is what the ledger holds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
+
+from ketaplan.core.availability import Availability
+from ketaplan.formats.batch_file import Row
+from ketaplan.store.booking import booking_span
+from ketaplan.core.checks import CheckResult
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.dates import parse_date
+from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
+from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
+from ketaplan.core.model import Patient, Plan, Request
+from ketaplan.core.planner import plan_with_checks
+from ketaplan.core.requests import build_request
+
+UTC = timezone.utc
+GROUP = 200  # plans per transaction: few fsyncs, short lock holds
+
+
+class Outcome(NamedTuple):
+    line: int
+    request_id: str | None
+    status: str  # ok | infeasible | error
+    exit_code: int
+    plan: Plan | None = None
+    checks: list[CheckResult] = []
+    existing: bool = False
+    error: KetaplanError | None = None
+
+
+def request_key(row: Row) -> str | None:
+    """The idempotency key: the row's request_id, else a digest of what it asks for."""
+    if row.request_id:
+        return row.request_id
+    if row.fields is None:
+        return None
+    f = row.fields._asdict()
+    f.pop("allow_past", None)
+    return "auto-" + hashlib.sha256(json.dumps(f, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def asked_fields(row: Row) -> dict[str, str | None]:
+    """What a row asks for, as text, to tell a re-run of the same request (same answer)
+    from a request_id reused for a different one (refused). Written with the plan."""
+    assert row.fields is not None
+    out: dict[str, str | None] = {}
+    for name, value in row.fields._asdict().items():
+        if name in ("allow_past", "request_id"):
+            continue
+        text = None if value is None else str(value).strip()
+        if name == "maintenance" and not text:
+            text = "0"  # an empty cell and no column both mean no boosters
+        if name in ("days", "unavailable") and text:  # "Mon, Wed" in CSV = ["mon","wed"] in JSON
+            text = ",".join(x.strip() for x in text.lower().split(",") if x.strip())
+        out[name] = text or None
+    return out
+
+
+def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[datetime, datetime]:
+    """The stretch of calendar all requests can touch, from their start dates."""
+    days = []
+    for s in starts:
+        try:
+            days.append(parse_date(s, today=today, field="start"))
+        except InputError:
+            pass  # reported on its row
+    first, last = (min(days), max(days)) if days else (today, today)
+    p = clinic.protocol
+    probe = Request(Patient(""), first, last + timedelta(days=p.window_days[1] - 1), maintenance=12)
+    return booking_span(clinic, probe)
+
+
+def run(
+    clinic: Clinic,
+    ledger: Ledger,
+    rows: Iterator[Row],
+    *,
+    today: date,
+    span: tuple[datetime, datetime],
+    dry_run: bool,
+    emit: Callable[[Outcome], None],
+    suggest: bool = False,
+) -> dict[str, int]:
+    counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
+    with ledger.batch() as tx:
+        avail = _load(tx, clinic, span)
+        seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}  # booked (or planned, dry run) in this run
+        pending: list[Outcome] = []
+        in_tx = False
+        for row in rows:
+            if not in_tx:
+                if tx.begin():
+                    avail = _load(tx, clinic, span)  # another coordinator booked meanwhile
+                in_tx = True
+            outcome = _one(clinic, tx, avail, row, today=today, dry_run=dry_run, seen=seen, suggest=suggest)
+            counts["existing" if outcome.existing else outcome.status] += 1
+            pending.append(outcome)
+            if len(pending) >= GROUP:
+                _flush(tx, dry_run, pending, emit)
+                in_tx = False
+        if in_tx:
+            _flush(tx, dry_run, pending, emit)
+    return counts
+
+
+def _flush(tx: BatchTx, dry_run: bool, pending: list[Outcome], emit: Callable[[Outcome], None]) -> None:
+    if dry_run:
+        tx.conn.execute("ROLLBACK")
+    else:
+        tx.commit()
+    for outcome in pending:
+        emit(outcome)
+    pending.clear()
+
+
+def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Availability:
+    return Availability(clinic, tx.bookings(clinic.name, *span, clinic.zone), span=span)
+
+
+def _one(
+    clinic: Clinic, tx: BatchTx, avail: Availability, row: Row, *, today: date, dry_run: bool, seen: dict[str, tuple[Plan, dict[str, str | None]]], suggest: bool
+) -> Outcome:
+    if row.error is not None or row.fields is None:
+        err = row.error or InputError("unreadable row")
+        return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=err)
+    key = request_key(row)
+    assert key is not None
+    asked = asked_fields(row)
+    if key in seen:
+        plan, asked_then = seen[key]
+        if asked_then != asked:
+            return _reused(row, plan.plan_id, asked_then, asked)
+        return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
+    booked = tx.plan_for_request(key)
+    if booked is not None:
+        plan_id, stored = booked
+        if stored is not None and stored != asked:  # None: booked by a ketaplan that kept no fields
+            return _reused(row, plan_id, stored, asked)
+        plan, _ = tx.load_plan(plan_id)
+        return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
+    try:
+        request = build_request(row.fields, clinic, today)._replace(request_id=key)
+    except InputError as e:
+        return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
+    if request.first_day < avail_first(avail) or request.last_day > avail_last(avail):
+        return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=InputError("outside the batch's planning span", field="start"))
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    found = plan_with_checks(clinic, request, avail, plan_id=new_plan_id() if dry_run else tx.unique_plan_id(), stamp=stamp)
+    if found is None:
+        from ketaplan.core.diagnosis import no_plan_error
+
+        error = no_plan_error(clinic, request, avail, suggestions=suggest)
+        return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
+    plan, results = found
+    if not dry_run:
+        plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
+        tx.add_plan(plan, request, asked=asked)
+    avail.book(plan.sessions)
+    seen[key] = (plan, asked)
+    return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
+
+
+def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:
+    """A request_id booked before for something else: booking again would double-book the
+    patient, answering with the old plan would hide the change. Names fields, not values."""
+    changed = ", ".join(name for name in asked if asked.get(name) != before.get(name))
+    error = InputError(
+        f"{row.request_id!r} was booked as {plan_id} from different values ({changed}); "
+        f"use a new request_id, or change {plan_id} with `ketaplan reschedule` or `ketaplan cancel`",
+        field="request_id",
+    )
+    return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=error)
+
+
+def avail_first(avail: Availability) -> date:
+    return avail.span[0].astimezone(avail.zone).date() if avail.span else date.min
+
+
+def avail_last(avail: Availability) -> date:
+    return avail.span[1].astimezone(avail.zone).date() if avail.span else date.max
+
+
+def outcome_json(o: Outcome, files: list[str]) -> dict[str, Any]:
+    from ketaplan.formats.plan_json import envelope, plan_json
+
+    data: dict[str, Any] = {"line": o.line, "request_id": o.request_id}
+    errors = []
+    if o.plan is not None:
+        data.update(plan_json(o.plan, o.checks))
+        data["existing"] = o.existing
+        data["files"] = files
+    if o.error is not None:
+        err = o.error.as_json()
+        if isinstance(err.get("field"), str) and err["field"].startswith("--"):
+            err["field"] = err["field"][2:].replace("-", "_")  # a row's field is its column name
+        errors.append(err)
+        if isinstance(o.error, NoPlanError):
+            data["explanation"] = o.error.explanation
+            data["suggestions"] = [s.as_json() if hasattr(s, "as_json") else s for s in o.error.suggestions]
+    return envelope("batch", o.status, o.exit_code, data, errors)

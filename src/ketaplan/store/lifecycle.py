@@ -1,0 +1,78 @@
+"""Changing a booked series in the ledger: each change one transaction, refused when the
+plan changed since the coordinator looked at it (optimistic concurrency on `revision`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.dates import short
+from ketaplan.core.errors import InputError, LedgerError
+from ketaplan.store.ledger import Ledger, LedgerTx
+from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
+
+UTC = timezone.utc
+
+
+def current_revision(ledger: Ledger, plan_id: str) -> int:
+    with ledger.read() as tx:
+        return tx.load_plan(plan_id)[0].revision
+
+
+def _load_for_change(tx: LedgerTx, plan_id: str, expected: int) -> tuple[Plan, Request]:
+    plan, request = tx.load_plan(plan_id)
+    if plan.revision != expected:
+        raise LedgerError(
+            f"plan {plan.plan_id} changed while you worked on it (revision {expected} is now {plan.revision}); "
+            "look at it again (`ketaplan show`) and redo your change",
+            field="PLAN_ID",
+        )
+    return plan, request
+
+
+def reschedule_in_ledger(
+    ledger: Ledger, clinic: Clinic, plan_id: str, *, kind: str, number: int, from_day: date, now: datetime, expected: int | None = None
+) -> Rescheduled:
+    expected = expected if expected is not None else current_revision(ledger, plan_id)
+    with ledger.write() as tx:
+        plan, request = _load_for_change(tx, plan_id, expected)
+        if plan.clinic != clinic.name:
+            raise InputError(f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic")
+        p = clinic.protocol
+        start = datetime(plan.first_day.year, plan.first_day.month, plan.first_day.day, tzinfo=clinic.zone) - timedelta(days=p.consultation_days_before[1] + 1)
+        end = start + timedelta(days=p.window_days[1] + p.consultation_days_before[1] + 2 + 12 * (p.maintenance_every_days + p.maintenance_tolerance_days))
+        end = max(end, datetime.combine(from_day, datetime.min.time(), tzinfo=clinic.zone) + timedelta(days=400))
+        others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
+        avail = Availability(clinic, others, span=(start, end))
+        result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
+        what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
+        updated = tx.update_plan(result.plan, expected, f"rescheduled: {what}")
+    return result._replace(plan=updated)
+
+
+def _when(s: Session, clinic: Clinic) -> str:
+    t = checks.local(s.start, clinic.zone)
+    return f"{short(t.date())} {t:%H:%M}"
+
+
+def cancel_in_ledger(
+    ledger: Ledger, plan_id: str, *, kind: str | None, number: int | None, now: datetime, expected: int | None = None
+) -> tuple[Plan, list[Session]]:
+    """Cancel one session, or every session still to come; frees their chairs."""
+    expected = expected if expected is not None else current_revision(ledger, plan_id)
+    with ledger.write() as tx:
+        plan, _ = _load_for_change(tx, plan_id, expected)
+        if number is not None:
+            targets = [find_session(plan, kind or "infusion", number, now)]
+        else:
+            targets = [s for s in plan.sessions if s.status != "cancelled" and s.start.astimezone(UTC) > now.astimezone(UTC)]
+            if not targets:
+                raise InputError(f"plan {plan.plan_id} has no sessions still to come", field="PLAN_ID")
+        keys = {(s.kind, s.number) for s in targets}
+        sessions = tuple(s._replace(status="cancelled") if (s.kind, s.number) in keys else s for s in plan.sessions)
+        what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
+        updated = tx.update_plan(plan._replace(sessions=sessions), expected, f"cancelled {what}")
+    return updated, targets
