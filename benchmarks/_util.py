@@ -6,7 +6,7 @@ import os
 import statistics
 import subprocess
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 
 def wall(cmd: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:

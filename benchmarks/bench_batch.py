@@ -46,8 +46,17 @@ def requests(path: Path, n: int, first: date, weeks: int) -> None:
         w.writerow(["request_id", "patient", "patient_id", "start", "weeks", "days", "earliest"])
         for i in range(n):
             start = first + timedelta(days=rng.randrange(weeks * 7))
-            w.writerow([f"R{i:06d}", f"Patient {i}", f"MRN{i:06d}", start.isoformat(), rng.choice([2, 3]),
-                        rng.choice(DAYS), rng.choice(["", "", "09:00", "12:00"])])  # fmt: skip
+            w.writerow(
+                [
+                    f"R{i:06d}",
+                    f"Patient {i}",
+                    f"MRN{i:06d}",
+                    start.isoformat(),
+                    rng.choice([2, 3]),
+                    rng.choice(DAYS),
+                    rng.choice(["", "", "09:00", "12:00"]),
+                ]
+            )
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -62,7 +71,9 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
         "ok = sum(1 for line in p.stdout.splitlines() if json.loads(line)['status'] == 'ok')\n"
         "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, ok, p.returncode)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, exe, "batch", *args], env=env, capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, exe, "batch", *args], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     wall, rss, ok, rc = float(out[0]), int(out[1]), int(out[2]), int(out[3])
     if rc not in (0, 3):
         raise SystemExit(f"batch exited {rc}")
@@ -83,21 +94,32 @@ def main() -> None:
         requests(csv_path, a.requests, first, 26)
         roomy = root / "roomy.csv"
         requests(roomy, a.requests, first, 104)
-        print(f"{a.requests} requests, 6 chairs (Mon-Fri 07-19, Sat 08-14), one `ketaplan batch` run each, fresh ledger,")
+        print(
+            f"{a.requests} requests, 6 chairs (Mon-Fri 07-19, Sat 08-14), one `ketaplan batch` run each, fresh ledger,"
+        )
         print("wall time including start-up; rows/s counts every request answered, plans/s those booked")
-        for spread, path in (("26 weeks (the issue's load: more than the chairs hold)", csv_path), ("104 weeks (most fit)", roomy)):
+        for spread, path in (
+            ("26 weeks (the issue's load: more than the chairs hold)", csv_path),
+            ("104 weeks (most fit)", roomy),
+        ):
             print(f"  starts over {spread}:")
             for label, extra in (("plan+book", []), ("with --ics", ["--ics"]), ("with --pdf", ["--pdf"])):
                 out = root / f"out-{path.stem}-{len(extra)}{extra[0][2:] if extra else ''}"
                 out.mkdir()
                 env["KETAPLAN_LEDGER"] = str(out) + ".sqlite3"
                 wall, rss, ok = run([str(path), *extra, "--out", str(out)] if extra else [str(path)], env)
-                print(f"    {label:<11} {a.requests / wall:6.0f} rows/s  {ok / wall:6.0f} plans/s  ({ok} booked, {wall:5.2f} s, peak RSS {rss} MB)")
+                print(
+                    f"    {label:<11} {a.requests / wall:6.0f} rows/s  {ok / wall:6.0f} plans/s  "
+                    f"({ok} booked, {wall:5.2f} s, peak RSS {rss} MB)"
+                )
         big = root / "big.csv"
         requests(big, a.rss_requests, first, 26 * 8)
         env["KETAPLAN_LEDGER"] = str(root / "big.sqlite3")
         wall, rss, ok = run([str(big)], env)
-        print(f"  {a.rss_requests} requests over 208 weeks: {a.rss_requests / wall:.0f} rows/s, {ok} booked, peak RSS {rss} MB (target <= 200 MB)")
+        print(
+            f"  {a.rss_requests} requests over 208 weeks: {a.rss_requests / wall:.0f} rows/s, {ok} "
+            f"booked, peak RSS {rss} MB (target <= 200 MB)"
+        )
 
 
 if __name__ == "__main__":

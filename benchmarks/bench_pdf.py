@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import demo_clinic
@@ -24,12 +24,17 @@ def main() -> None:
     n = ap.parse_args().plans
     clinic = demo_clinic()
     first = date(2027, 2, 1)
-    span = (datetime(2027, 1, 1, tzinfo=timezone.utc), datetime(2027, 12, 31, tzinfo=timezone.utc))
+    span = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, tzinfo=UTC))
     avail = Availability(clinic, span=span)
     plans = []
     for i in range(n):
         day = first + timedelta(days=i % 90)
-        plan = find_plan(clinic, Request(Patient(f"Zoë Ørsted-Đặng {i}", f"MRN{i}"), day, day + timedelta(days=20), maintenance=1), avail, plan_id=f"KP-B{i:06d}")
+        plan = find_plan(
+            clinic,
+            Request(Patient(f"Zoë Ørsted-Đặng {i}", f"MRN{i}"), day, day + timedelta(days=20), maintenance=1),
+            avail,
+            plan_id=f"KP-B{i:06d}",
+        )
         if plan:
             avail.book(plan.sessions)
             plans.append(plan)
@@ -43,8 +48,11 @@ def main() -> None:
             t = time.perf_counter()
             plan_pdf(plan, clinic, copy=copy)
             times.append((time.perf_counter() - t) * 1000)
-        print(f"  PDF {copy:<11}: median {statistics.median(times):5.1f} ms, p95 {sorted(times)[int(len(times) * 0.95)]:5.1f} ms per plan"
-              f"  ({1000 / statistics.median(times):.0f} plans/s; target <= 20 ms)")
+        print(
+            f"  PDF {copy:<11}: median {statistics.median(times):5.1f} ms, p95 "
+            f"{sorted(times)[int(len(times) * 0.95)]:5.1f} ms per plan"
+            f"  ({1000 / statistics.median(times):.0f} plans/s; target <= 20 ms)"
+        )
     times = []
     for plan in plans:
         t = time.perf_counter()

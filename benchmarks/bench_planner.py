@@ -8,23 +8,22 @@ Target (issue 2): the 10k-plan ledger costs <= 1.2x the empty one per plan."""
 from __future__ import annotations
 
 import argparse
-import statistics
 import random
+import statistics
 import sys
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import per_call  # noqa: E402
 
-from ketaplan.store.booking import availability_from
 from ketaplan.core.clinic import demo_clinic
-from ketaplan.store.booking import plan_one
-from ketaplan.store.ledger import Ledger, utc_text
 from ketaplan.core.model import Patient, Request
+from ketaplan.store.booking import availability_from, plan_one
+from ketaplan.store.ledger import Ledger, utc_text
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
@@ -36,14 +35,38 @@ def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
             first = before - timedelta(days=rng.randint(30, 3650))
             tx.conn.execute(
                 "INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (pid, None, clinic_name, "America/Chicago", f"Patient {i}", None, first.isoformat(),
-                 (first + timedelta(days=20)).isoformat(), 1, utc_text(datetime.now(UTC)), "{}"),
-            )  # fmt: skip
+                (
+                    pid,
+                    None,
+                    clinic_name,
+                    "America/Chicago",
+                    f"Patient {i}",
+                    None,
+                    first.isoformat(),
+                    (first + timedelta(days=20)).isoformat(),
+                    1,
+                    utc_text(datetime.now(UTC)),
+                    "{}",
+                ),
+            )
             rows = []
             for n in range(6):
-                start = datetime(first.year, first.month, first.day, 14 + rng.randint(0, 6), tzinfo=UTC) + timedelta(days=3 * n)
-                rows.append((pid, "infusion", n + 1, 6, clinic_name, utc_text(start), utc_text(start + timedelta(minutes=90)),
-                             f"Chair {rng.randint(1, 4)}", "booked"))  # fmt: skip
+                start = datetime(first.year, first.month, first.day, 14 + rng.randint(0, 6), tzinfo=UTC) + timedelta(
+                    days=3 * n
+                )
+                rows.append(
+                    (
+                        pid,
+                        "infusion",
+                        n + 1,
+                        6,
+                        clinic_name,
+                        utc_text(start),
+                        utc_text(start + timedelta(minutes=90)),
+                        f"Chair {rng.randint(1, 4)}",
+                        "booked",
+                    )
+                )
             tx.conn.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
 
@@ -76,7 +99,10 @@ def main() -> None:
             fulls.append(per_call(lambda: plan_once(full), 1))
         t_empty, t_full = statistics.median(empties), statistics.median(fulls)
     print(f"planner per plan, empty ledger          {t_empty:7.2f} ms")
-    print(f"planner per plan, {args.plans:,} booked plans  {t_full:7.2f} ms  = {t_full / t_empty:4.2f}x empty  (target <= 1.2x)")
+    print(
+        f"planner per plan, {args.plans:,} booked plans  {t_full:7.2f} ms  = {t_full / t_empty:4.2f}x "
+        f"empty  (target <= 1.2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ MINIMAL_TYPER = textwrap.dedent(
 # The same app with ketaplan's start-up GC handling (cli/__init__.py): no cycle collection
 # while importing, then gc.freeze(). Reported so the ratio can be read both ways: against
 # plain Typer (the target) and against Typer given the same treatment.
-MINIMAL_TYPER_FROZEN = "import gc\ngc.disable()\nimport typer\ngc.freeze()\ngc.enable()\n" + MINIMAL_TYPER.replace("import typer\n", "", 1)
+MINIMAL_TYPER_FROZEN = "import gc\ngc.disable()\nimport typer\ngc.freeze()\ngc.enable()\n" + MINIMAL_TYPER.replace(
+    "import typer\n", "", 1
+)
 
 
 def main() -> None:
@@ -52,20 +54,32 @@ def main() -> None:
         for i in range(20):
             subprocess.run(
                 [exe, "schedule", "--patient", f"Booked {i}", "--start", "tomorrow", "--json"],
-                env={**os.environ, **env}, capture_output=True, check=True,
-            )  # fmt: skip
+                env={**os.environ, **env},
+                capture_output=True,
+                check=True,
+            )
         t, cpu = interleaved(
             {
                 "bare": [py, "-c", "pass"],
                 "version": [exe, "--version"],
                 "typer": [py, str(minimal), "--name", "x"],
                 "typer_frozen": [py, str(frozen), "--name", "x"],
-                "schedule": [exe, "schedule", "--patient", "Bench", "--start", "tomorrow",
-                             "--weeks", "3", "--dry-run", "--json"],
+                "schedule": [
+                    exe,
+                    "schedule",
+                    "--patient",
+                    "Bench",
+                    "--start",
+                    "tomorrow",
+                    "--weeks",
+                    "3",
+                    "--dry-run",
+                    "--json",
+                ],
             },
             runs,
             env,
-        )  # fmt: skip
+        )
     bare, version, typer_min, schedule = t["bare"], t["version"], t["typer"], t["schedule"]
     frozen_min = t["typer_frozen"]
     import typer
@@ -74,10 +88,14 @@ def main() -> None:
     print(f"python -c pass                 {bare:7.1f} ms")
     print(f"ketaplan --version             {version:7.1f} ms  = {version / bare:4.1f}x python -c pass   (target <= 6x)")
     print(f"minimal Typer command          {typer_min:7.1f} ms")
-    print(f"ketaplan schedule --dry-run    {schedule:7.1f} ms  = {schedule / typer_min:4.2f}x minimal Typer  (target <= 1.5x)")
+    print(
+        f"ketaplan schedule --dry-run    {schedule:7.1f} ms  = {schedule / typer_min:4.2f}x minimal "
+        f"Typer  (target <= 1.5x)"
+    )
     print(f"minimal Typer, same GC handling {frozen_min:7.1f} ms; schedule = {schedule / frozen_min:4.2f}x that")
     print(
-        f"CPU time (user+sys): python {cpu['bare']:.1f} ms, --version {cpu['version']:.1f} ms, minimal Typer {cpu['typer']:.1f} ms, "
+        f"CPU time (user+sys): python {cpu['bare']:.1f} ms, --version {cpu['version']:.1f} ms, "
+        f"minimal Typer {cpu['typer']:.1f} ms, "
         f"schedule {cpu['schedule']:.1f} ms = {cpu['schedule'] / cpu['typer']:.2f}x"
     )
 

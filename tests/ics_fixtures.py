@@ -1,11 +1,11 @@
 """Deterministic plans for the .ics golden files and interop tests.
 
-    python tests/ics_fixtures.py     rewrites tests/golden/*.ics (after a deliberate change)"""
+python tests/ics_fixtures.py     rewrites tests/golden/*.ics (after a deliberate change)"""
 
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -13,12 +13,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import make_clinic  # noqa: E402
 from ketaplan.core.availability import Availability  # noqa: E402
 from ketaplan.core.clinic import Clinic  # noqa: E402
-from ketaplan.formats.ics_export import plan_to_ics  # noqa: E402
 from ketaplan.core.model import Patient, Plan, Request  # noqa: E402
 from ketaplan.core.planner import find_plan  # noqa: E402
+from ketaplan.formats.ics_export import plan_to_ics  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
-STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat")
 
 # name: (zone, first day, boosters, details); each window crosses a DST change but Kolkata's

@@ -28,11 +28,17 @@ def envelopes(stdout: str) -> list[dict]:
 
 @pytest.fixture
 def clinic_file(tmp_path: Path) -> Path:
-    return write_clinic(tmp_path / "clinic.toml", chairs=3, closures={"holidays": "US", "dates": ["2026-12-24", "2026-12-31/2027-01-02"]},
-                        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")})  # fmt: skip
+    return write_clinic(
+        tmp_path / "clinic.toml",
+        chairs=3,
+        closures={"holidays": "US", "dates": ["2026-12-24", "2026-12-31/2027-01-02"]},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
 
 
-def test_csv_rows_in_order_with_line_numbers_and_partial_exit(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
+def test_csv_rows_in_order_with_line_numbers_and_partial_exit(
+    cli, tmp_path: Path, clinic_file: Path, ledger_path: Path
+) -> None:
     f = tmp_path / "in.csv"
     f.write_text(CSV, encoding="utf-8")
     r = cli("batch", f, "--clinic", clinic_file)
@@ -51,7 +57,14 @@ def test_csv_rows_in_order_with_line_numbers_and_partial_exit(cli, tmp_path: Pat
 
 def test_json_lines_and_stdin(cli, clinic_file: Path, ledger_path: Path) -> None:
     lines = [
-        {"request_id": "a", "patient": "Zoë", "start": "2027-02-01", "weeks": 2, "days": ["mon", "wed", "fri"], "maintenance": 1},
+        {
+            "request_id": "a",
+            "patient": "Zoë",
+            "start": "2027-02-01",
+            "weeks": 2,
+            "days": ["mon", "wed", "fri"],
+            "maintenance": 1,
+        },
         {"request_id": "b", "patient": "Bo", "start": "2027-02-02", "consultation": False},
         {"request_id": "c", "patient": "Cy", "start": "2027-02-03", "colour": "red"},
         "not an object",
@@ -75,22 +88,37 @@ def test_rerun_books_nothing_twice(cli, tmp_path: Path, clinic_file: Path, ledge
     second = envelopes(cli("batch", f, "--clinic", clinic_file).stdout)
     assert booked_rows(ledger_path) == rows
     assert [d["status"] for d in first] == ["ok", "ok", "error", "infeasible"]
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=False):
         if a["status"] == "ok":
             assert b["data"]["existing"] is True and b["data"]["plan_id"] == a["data"]["plan_id"]
             assert a["data"]["existing"] is False
 
 
-def test_request_id_reused_for_a_different_request_is_refused(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
+def test_request_id_reused_for_a_different_request_is_refused(
+    cli, tmp_path: Path, clinic_file: Path, ledger_path: Path
+) -> None:
     """Same id, same fields: the existing plan (in whichever format, CSV then JSON Lines).
     Same id, other fields: that row is refused naming the changed fields, not their values,
     and nothing more is booked -- within one file too."""
     f = tmp_path / "in.csv"
-    f.write_text('request_id,patient,start,weeks,maintenance,days\nr1,Jane Roe,2027-02-01,3,,"Mon, Wed,fri"\n', encoding="utf-8")
+    f.write_text(
+        'request_id,patient,start,weeks,maintenance,days\nr1,Jane Roe,2027-02-01,3,,"Mon, Wed,fri"\n', encoding="utf-8"
+    )
     first = envelopes(cli("batch", f, "--clinic", clinic_file).stdout)[0]
     rows = booked_rows(ledger_path)
-    same = json.dumps({"request_id": "r1", "patient": "Jane Roe", "start": "2027-02-01", "weeks": 3, "maintenance": 0, "days": ["mon", "wed", "fri"]})
-    moved = json.dumps({"request_id": "r1", "patient": "Jane Roe", "start": "2027-02-08", "weeks": 2, "days": "mon,wed,fri"})
+    same = json.dumps(
+        {
+            "request_id": "r1",
+            "patient": "Jane Roe",
+            "start": "2027-02-01",
+            "weeks": 3,
+            "maintenance": 0,
+            "days": ["mon", "wed", "fri"],
+        }
+    )
+    moved = json.dumps(
+        {"request_id": "r1", "patient": "Jane Roe", "start": "2027-02-08", "weeks": 2, "days": "mon,wed,fri"}
+    )
     new = json.dumps({"request_id": "r2", "patient": "Max Doe", "start": "2027-02-08"})
     twice = json.dumps({"request_id": "r2", "patient": "Max Doe", "start": "2027-02-09"})
     r = cli("batch", "-", "--clinic", clinic_file, input="\n".join([same, moved, new, twice]) + "\n")
@@ -98,9 +126,15 @@ def test_request_id_reused_for_a_different_request_is_refused(cli, tmp_path: Pat
     assert [d["status"] for d in docs] == ["ok", "error", "ok", "error"]
     assert docs[0]["data"]["existing"] is True and docs[0]["data"]["plan_id"] == first["data"]["plan_id"]
     err = docs[1]["errors"][0]
-    assert err["field"] == "request_id" and "(start, weeks)" in err["message"] and first["data"]["plan_id"] in err["message"]
+    assert (
+        err["field"] == "request_id"
+        and "(start, weeks)" in err["message"]
+        and first["data"]["plan_id"] in err["message"]
+    )
     assert "2027-02-08" not in err["message"] and "Jane" not in err["message"]
-    assert "(start)" in docs[3]["errors"][0]["message"] and docs[2]["data"]["plan_id"] in docs[3]["errors"][0]["message"]
+    assert (
+        "(start)" in docs[3]["errors"][0]["message"] and docs[2]["data"]["plan_id"] in docs[3]["errors"][0]["message"]
+    )
     assert r.exit_code == 3
     assert booked_rows(ledger_path) == rows + 7  # only r2
 
@@ -134,7 +168,9 @@ def test_files_named_by_plan_id(cli, tmp_path: Path, clinic_file: Path) -> None:
     assert docs[0]["data"]["files"] == [str(out / f"{ids[0]}.ics"), str(out / f"{ids[0]}.pdf")]
 
 
-def test_out_folder_is_not_made_for_an_unusable_file_or_a_dry_run(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path) -> None:
+def test_out_folder_is_not_made_for_an_unusable_file_or_a_dry_run(
+    cli, tmp_path: Path, clinic_file: Path, ledger_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("patient,colour\nJane,red\n", encoding="utf-8")
     r = cli("batch", bad, "--clinic", clinic_file, "--out", tmp_path / "a", "--ics")
@@ -160,7 +196,9 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("content, words", BAD_FILES, ids=[w for _, w in BAD_FILES])
-def test_unusable_files_are_exit_2_and_book_nothing(cli, tmp_path: Path, clinic_file: Path, ledger_path: Path, content: bytes, words: str) -> None:
+def test_unusable_files_are_exit_2_and_book_nothing(
+    cli, tmp_path: Path, clinic_file: Path, ledger_path: Path, content: bytes, words: str
+) -> None:
     f = tmp_path / "in.csv"
     f.write_bytes(content)
     r = cli("batch", f, "--clinic", clinic_file)
@@ -176,8 +214,12 @@ def test_stdout_is_pure_json_lines_and_progress_goes_to_a_terminal_stderr(tmp_pa
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "100", "KETAPLAN_LEDGER": str(tmp_path / "l.sqlite3")}
     out_file = (tmp_path / "stdout.jsonl").open("wb")  # a file, not a pipe: no deadlock while we read the pty
-    proc = subprocess.Popen([sys.executable, "-m", "ketaplan", "batch", str(f), "--clinic", str(clinic_file)],
-                            stdout=out_file, stderr=slave, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ketaplan", "batch", str(f), "--clinic", str(clinic_file)],
+        stdout=out_file,
+        stderr=slave,
+        env=env,
+    )
     os.close(slave)
     terminal = b""
     while True:
@@ -203,9 +245,17 @@ KILLABLE = 2000
 
 @pytest.mark.slow
 def test_killed_halfway_then_rerun_completes(tmp_path: Path) -> None:
-    clinic_file = write_clinic(tmp_path / "c.toml", chairs=40, max_starts_per_slot=40, hours={d: ["07:00-19:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    clinic_file = write_clinic(
+        tmp_path / "c.toml",
+        chairs=40,
+        max_starts_per_slot=40,
+        hours={d: ["07:00-19:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
     f = tmp_path / "in.csv"
-    f.write_text("request_id,patient,start\n" + "".join(f"q{i},P{i},2027-0{2 + i % 6}-0{1 + i % 9}\n" for i in range(KILLABLE)), encoding="utf-8")
+    f.write_text(
+        "request_id,patient,start\n" + "".join(f"q{i},P{i},2027-0{2 + i % 6}-0{1 + i % 9}\n" for i in range(KILLABLE)),
+        encoding="utf-8",
+    )
     ledger = tmp_path / "l.sqlite3"
     args = [sys.executable, "-m", "ketaplan", "batch", str(f), "--clinic", str(clinic_file), "--ledger", str(ledger)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

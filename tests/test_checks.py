@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, timedelta
 
 import pytest
 
@@ -26,7 +26,9 @@ def base() -> tuple[Clinic, Request, Plan]:
 
 
 def ctx(clinic: Clinic, req: Request, bookings: list[Booking] = (), **kw: object) -> checks.CheckContext:
-    return checks.CheckContext(clinic, req, Availability(clinic, bookings).occupancy, req.consultation, req.maintenance, **kw)
+    return checks.CheckContext(
+        clinic, req, Availability(clinic, bookings).occupancy, req.consultation, req.maintenance, **kw
+    )
 
 
 def failed(plan: Plan, c: checks.CheckContext) -> set[str]:
@@ -34,7 +36,11 @@ def failed(plan: Plan, c: checks.CheckContext) -> set[str]:
 
 
 def move(plan: Plan, label: str, delta: timedelta) -> Plan:
-    return plan._replace(sessions=tuple(s._replace(start=s.start + delta, end=s.end + delta) if s.label == label else s for s in plan.sessions))
+    return plan._replace(
+        sessions=tuple(
+            s._replace(start=s.start + delta, end=s.end + delta) if s.label == label else s for s in plan.sessions
+        )
+    )
 
 
 def session(plan: Plan, label: str) -> Session:
@@ -104,10 +110,18 @@ def _t_maintenance(clinic, req, plan):
 
 
 TAMPER: dict[str, Callable] = {
-    "count": _t_count, "window": _t_window, "spacing": _t_spacing, "hours": _t_hours, "grid": _t_grid,
-    "closures": _t_closures, "chairs": _t_chairs, "starts": _t_starts, "consultation": _t_consultation,
-    "patient": _t_patient, "maintenance": _t_maintenance,
-}  # fmt: skip
+    "count": _t_count,
+    "window": _t_window,
+    "spacing": _t_spacing,
+    "hours": _t_hours,
+    "grid": _t_grid,
+    "closures": _t_closures,
+    "chairs": _t_chairs,
+    "starts": _t_starts,
+    "consultation": _t_consultation,
+    "patient": _t_patient,
+    "maintenance": _t_maintenance,
+}
 
 
 def test_every_rule_has_a_tamper_case() -> None:
@@ -142,24 +156,28 @@ def test_hours_edges_and_split_days() -> None:
     tue = date(2027, 2, 2)
     assert checks.hours_problem(clinic, at(clinic, tue, 10, 30), at(clinic, tue, 12)) is None
     assert "opening hours" in checks.hours_problem(clinic, at(clinic, tue, 11, 30), at(clinic, tue, 13))
-    assert "closed on Sundays" in checks.hours_problem(clinic, at(clinic, date(2027, 2, 7), 9), at(clinic, date(2027, 2, 7), 10))
+    assert "closed on Sundays" in checks.hours_problem(
+        clinic, at(clinic, date(2027, 2, 7), 9), at(clinic, date(2027, 2, 7), 10)
+    )
 
 
 def test_hours_until_midnight_across_a_fall_back_at_one() -> None:
     """Havana turns 01:00 back to 00:00 on 1 Nov 2026, so 00:00 comes twice. A clinic open
     until 24:00 closes at the first; 90 real minutes from 22:30 end at the first (kept),
     from 23:30 at the second, an hour after closing (caught)."""
-    from datetime import timezone
 
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     clinic = make_clinic(timezone="America/Havana", hours={d: ["20:00-24:00"] for d in week})
     sat = date(2026, 10, 31)
     for h, m, fits in ((22, 30, True), (23, 0, False), (23, 30, False)):
         start = at(clinic, sat, h, m)
-        end = start.astimezone(timezone.utc) + timedelta(minutes=90)
+        end = start.astimezone(UTC) + timedelta(minutes=90)
         assert (checks.hours_problem(clinic, start, end) is None) is fits, (h, m)
     late = at(clinic, sat, 23, 30)
-    assert checks.hours_problem(clinic, late, late.astimezone(timezone.utc) + timedelta(minutes=90)) == "the session runs past midnight (the clocks go back that night)"
+    assert (
+        checks.hours_problem(clinic, late, late.astimezone(UTC) + timedelta(minutes=90))
+        == "the session runs past midnight (the clocks go back that night)"
+    )
     offered = [s.start.time().isoformat("minutes") for s in Availability(clinic).clinic_slots(sat, 90)]
     assert offered[-1] == "22:30"
 
@@ -207,17 +225,25 @@ from hypothesis import strategies as st  # noqa: E402
 
 @settings(max_examples=200, deadline=None)
 @given(
-    held=st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.sampled_from(["Chair 1", "Chair 2", "Chair 3"])), max_size=12),
+    held=st.lists(
+        st.tuples(st.integers(0, 40), st.integers(1, 12), st.sampled_from(["Chair 1", "Chair 2", "Chair 3"])),
+        max_size=12,
+    ),
     turnover=st.sampled_from([0, 15, 30]),
     length=st.sampled_from([15, 45, 90]),
 )
 def test_lowest_free_chairs_agrees_with_chair_clash(held, turnover, length) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     clinic = make_clinic(chairs=3, turnover_minutes=turnover)
-    base = datetime(2027, 2, 1, 8, tzinfo=timezone.utc)
-    bookings = [Booking(base + timedelta(minutes=15 * s), base + timedelta(minutes=15 * (s + d)), chair, "infusion") for s, d, chair in held]
+    base = datetime(2027, 2, 1, 8, tzinfo=UTC)
+    bookings = [
+        Booking(base + timedelta(minutes=15 * s), base + timedelta(minutes=15 * (s + d)), chair, "infusion")
+        for s, d, chair in held
+    ]
     occ = Availability(clinic, bookings).occupancy
     slots = [(base + timedelta(minutes=15 * k), base + timedelta(minutes=15 * k + length)) for k in range(0, 48)]
-    expected = [next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, s, e) is None), None) for s, e in slots]
+    expected = [
+        next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, s, e) is None), None) for s, e in slots
+    ]
     assert checks.lowest_free_chairs(clinic, occ, slots) == expected

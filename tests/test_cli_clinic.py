@@ -23,7 +23,9 @@ def test_init_default_goes_to_user_config_and_is_then_used(cli, tmp_path: Path) 
 
 
 def test_show_renders_hours_chairs_and_closures(cli, tmp_path: Path) -> None:
-    clinic = write_clinic(tmp_path / "c.toml", chairs=["Recliner A", "Recliner B"], closures={"dates": ["2026-12-24"], "holidays": "US"})
+    clinic = write_clinic(
+        tmp_path / "c.toml", chairs=["Recliner A", "Recliner B"], closures={"dates": ["2026-12-24"], "holidays": "US"}
+    )
     r = cli("clinic", "show", "--clinic", clinic)
     assert r.exit_code == 0
     assert "Recliner A, Recliner B" in r.stdout and "Weekly hours" in r.stdout

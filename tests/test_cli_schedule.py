@@ -33,7 +33,18 @@ def test_json_envelope_keys_are_pinned(cli, ledger_path: Path) -> None:
     assert tuple(doc) == ENVELOPE_KEYS
     assert doc["ketaplan"] == 1 and doc["command"] == "schedule" and doc["status"] == "ok" and doc["exit_code"] == 0
     data = doc["data"]
-    assert set(data) == {"plan_id", "patient", "clinic", "timezone", "window", "sessions", "checks", "revision", "dry_run", "files"}
+    assert set(data) == {
+        "plan_id",
+        "patient",
+        "clinic",
+        "timezone",
+        "window",
+        "sessions",
+        "checks",
+        "revision",
+        "dry_run",
+        "files",
+    }
     assert data["patient"] == {"name": "Jane Roe", "id": "MRN-7"}
     assert data["window"] == {"first_day": "2026-12-01", "last_day": "2026-12-21"}
     assert data["plan_id"].startswith("KP-")
@@ -132,7 +143,10 @@ def test_usage_error_as_json_envelope(cli) -> None:
 def test_malformed_clinic_file_names_the_key(cli, tmp_path: Path, ledger_path: Path) -> None:
     clinic = write_clinic(tmp_path / "c.toml", chairs=0)
     r = cli("schedule", "--clinic", clinic, "--patient", "Jane", *START)
-    assert r.exit_code == 2 and r.stderr.strip() == "ketaplan: error: chairs: must be at least 1 (a number of chairs or a list of names)"
+    assert (
+        r.exit_code == 2
+        and r.stderr.strip() == "ketaplan: error: chairs: must be at least 1 (a number of chairs or a list of names)"
+    )
     assert booked_rows(ledger_path) == 0
 
 
@@ -149,7 +163,9 @@ def test_no_plan_is_exit_3_with_explanation_and_suggestions(cli, ledger_path: Pa
 
 
 def test_allow_past_reenters_a_series(cli) -> None:
-    r = cli("schedule", "--patient", "Jane", "--start", "2026-11-02", "--weeks", "3", "--allow-past", "--json", "--dry-run")
+    r = cli(
+        "schedule", "--patient", "Jane", "--start", "2026-11-02", "--weeks", "3", "--allow-past", "--json", "--dry-run"
+    )
     assert r.exit_code == 0, r.stdout
 
 

@@ -57,8 +57,16 @@ BAD = [
     ("bad time", to_toml(clinic_doc(hours={"wed": ["8-12"]})), "hours.wed"),
     ("unknown weekday", to_toml(clinic_doc(hours={"fry": ["08:00-12:00"]})), "hours.fry"),
     ("slot grid", to_toml(clinic_doc(slot_minutes=7)), "slot_minutes"),
-    ("protocol cannot fit", to_toml(clinic_doc(protocol={"infusions": 6, "min_days_apart": 5, "window_days": [14, 21]})), "protocol.window_days"),
-    ("max below min", to_toml(clinic_doc(protocol={"min_days_apart": 3, "max_days_apart": 2})), "protocol.max_days_apart"),
+    (
+        "protocol cannot fit",
+        to_toml(clinic_doc(protocol={"infusions": 6, "min_days_apart": 5, "window_days": [14, 21]})),
+        "protocol.window_days",
+    ),
+    (
+        "max below min",
+        to_toml(clinic_doc(protocol={"min_days_apart": 3, "max_days_apart": 2})),
+        "protocol.max_days_apart",
+    ),
     ("unknown protocol key", to_toml(clinic_doc(protocol={"infusionz": 6})), "protocol.infusionz"),
     ("unknown profile", to_toml(clinic_doc(protocol={"profile": "nope"})), "protocol.profile"),
     ("bad closure date", to_toml(clinic_doc(closures={"dates": ["2026-02-30"]})), "closures.dates"),

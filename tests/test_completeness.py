@@ -7,7 +7,7 @@ series, and accepts a combination only when every named check passes on the whol
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 from ketaplan.core.planner import find_plan, preference_key
 
-UTC = timezone.utc
+UTC = UTC
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Windows that cross DST changes in these zones.
 STARTS = [date(2027, 3, 10), date(2027, 3, 25), date(2027, 4, 1), date(2026, 10, 29), date(2027, 6, 7)]
@@ -53,7 +53,9 @@ def instances(draw):
     window_days = sorted([length, max(length, (n - 1) * lo + 1)])
     consultation = draw(st.booleans())
     boosters = draw(st.integers(0, 1))
-    closures = sorted({(first + timedelta(days=draw(st.integers(0, length - 1)))).isoformat() for _ in range(draw(st.integers(0, 2)))})
+    closures = sorted(
+        {(first + timedelta(days=draw(st.integers(0, length - 1)))).isoformat() for _ in range(draw(st.integers(0, 2)))}
+    )
     clinic = make_clinic(
         timezone=zone,
         chairs=chairs,
@@ -63,11 +65,18 @@ def instances(draw):
         hours=hours,
         closures={"dates": closures},
         protocol={
-            "infusions": n, "min_days_apart": lo, "max_days_apart": hi, "window_days": window_days,
-            "session_minutes": session, "consultation": consultation, "consultation_minutes": 60,
-            "consultation_days_before": [1, 2], "maintenance_every_days": 2, "maintenance_tolerance_days": 1,
+            "infusions": n,
+            "min_days_apart": lo,
+            "max_days_apart": hi,
+            "window_days": window_days,
+            "session_minutes": session,
+            "consultation": consultation,
+            "consultation_minutes": 60,
+            "consultation_days_before": [1, 2],
+            "maintenance_every_days": 2,
+            "maintenance_tolerance_days": 1,
         },
-    )  # fmt: skip
+    )
     bookings = []
     for _ in range(draw(st.integers(0, 5))):
         day = first + timedelta(days=draw(st.integers(-2, length + 3)))
@@ -78,9 +87,14 @@ def instances(draw):
     days = frozenset(draw(st.sets(st.integers(0, 6), min_size=4))) if draw(st.booleans()) else None
     earliest = time(draw(st.integers(7, 9))) if draw(st.booleans()) else None
     request = Request(
-        Patient("P"), first, first + timedelta(days=length - 1), days=days, earliest=earliest,
-        consultation=consultation, maintenance=boosters,
-    )  # fmt: skip
+        Patient("P"),
+        first,
+        first + timedelta(days=length - 1),
+        days=days,
+        earliest=earliest,
+        consultation=consultation,
+        maintenance=boosters,
+    )
     return clinic, request, bookings
 
 
@@ -97,7 +111,9 @@ def session_options(clinic: Clinic, avail: Availability, request: Request, kind:
         end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(clinic.zone)
         for resource in pool:
             s = Session(kind, 1, 1, start, end, resource)
-            probe = Plan("KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, (s,))
+            probe = Plan(
+                "KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, (s,)
+            )
             ctx = checks.CheckContext(clinic, request, avail.occupancy)
             rules = ["hours", "grid", "closures", "patient"] + (["chairs", "starts"] if kind != "consultation" else [])
             if all(checks.CHECKS[r](probe, ctx).ok for r in rules):
@@ -139,7 +155,9 @@ def brute_force_best(clinic: Clinic, request: Request, avail: Availability) -> t
             choices.append([o[0] for o in per_day])
             for chosen in choices:
                 sessions = tuple(extra) + tuple(s._replace(number=i, of=p.infusions) for i, s in enumerate(chosen, 1))
-                plan = Plan("KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, sessions)
+                plan = Plan(
+                    "KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, sessions
+                )
                 if all(r.ok for r in checks.run_checks(plan, ctx)):
                     key = preference_key(plan)
                     best = key if best is None or key < best else best
@@ -154,7 +172,10 @@ def test_planner_matches_brute_force(instance) -> None:
     plan = find_plan(clinic, request, avail)
     best = brute_force_best(clinic, request, avail)
     late = any(o >= 20 * 60 for spans in clinic.hours for o, _ in spans)
-    event(("open until midnight, " if late else "daytime, ") + ("no plan exists" if best is None else f"plan exists, same time: {best[0] == 0}"))
+    event(
+        ("open until midnight, " if late else "daytime, ")
+        + ("no plan exists" if best is None else f"plan exists, same time: {best[0] == 0}")
+    )
     if best is None:
         assert plan is None, "the planner found a plan the brute force says cannot exist"
         return
@@ -166,7 +187,18 @@ def test_planner_matches_brute_force(instance) -> None:
 
 def test_brute_force_finds_infeasibility() -> None:
     """The comparison above is not vacuous: instances with and without plans both occur."""
-    clinic = make_clinic(chairs=1, slot_minutes=60, hours={"mon": ["08:00-09:00"]}, protocol={"infusions": 2, "min_days_apart": 1, "max_days_apart": 3, "window_days": [2, 7], "consultation": False})
+    clinic = make_clinic(
+        chairs=1,
+        slot_minutes=60,
+        hours={"mon": ["08:00-09:00"]},
+        protocol={
+            "infusions": 2,
+            "min_days_apart": 1,
+            "max_days_apart": 3,
+            "window_days": [2, 7],
+            "consultation": False,
+        },
+    )
     req = Request(Patient("P"), date(2027, 6, 7), date(2027, 6, 13), consultation=False)
     avail = Availability(clinic)
     assert brute_force_best(clinic, req, avail) is None and find_plan(clinic, req, avail) is None

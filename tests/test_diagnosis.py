@@ -76,7 +76,15 @@ def test_consultation_that_blocks_is_named() -> None:
     first = date(2027, 2, 1)
     req = request(first, first + timedelta(days=13), not_before=first)
     # The consult room is taken all day, every day of the window.
-    rooms = [Booking(at(clinic, first + timedelta(days=i), 8), at(clinic, first + timedelta(days=i), 17), "Consult room 1", "consultation") for i in range(14)]
+    rooms = [
+        Booking(
+            at(clinic, first + timedelta(days=i), 8),
+            at(clinic, first + timedelta(days=i), 17),
+            "Consult room 1",
+            "consultation",
+        )
+        for i in range(14)
+    ]
     err = no_plan(clinic, req, rooms)
     assert "no consult room is free" in err.explanation[-1]
     assert "consultation" in {s.change for s in err.suggestions}

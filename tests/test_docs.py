@@ -15,8 +15,20 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import cli_reference  # noqa: E402
 
-CORE = ["core/model", "core/protocol", "core/clinic", "core/availability", "core/planner", "core/checks", "core/diagnosis",
-        "core/occupancy", "core/dates", "core/requests", "core/reschedule", "formats/vtimezone"]  # fmt: skip
+CORE = [
+    "core/model",
+    "core/protocol",
+    "core/clinic",
+    "core/availability",
+    "core/planner",
+    "core/checks",
+    "core/diagnosis",
+    "core/occupancy",
+    "core/dates",
+    "core/requests",
+    "core/reschedule",
+    "formats/vtimezone",
+]
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
@@ -55,15 +67,20 @@ def test_core_is_pure() -> None:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 for m in modules:
-                    assert not m.split(".")[0] in ("typer", "rich", "click"), f"{name}.py imports {m}"
+                    assert m.split(".")[0] not in ("typer", "rich", "click"), f"{name}.py imports {m}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in ("print", "exit", "open"), f"{name}.py calls {node.func.id}()"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                assert node.func.attr not in ("exit", "write_text", "write_bytes"), f"{name}.py calls .{node.func.attr}()"
+                assert node.func.attr not in ("exit", "write_text", "write_bytes"), (
+                    f"{name}.py calls .{node.func.attr}()"
+                )
 
 
 def test_version_does_not_import_typer() -> None:
-    code = "import sys; sys.argv=['ketaplan','--version']; from ketaplan.cli import main; main(); print('typer' in sys.modules)"
+    code = (
+        "import sys; sys.argv=['ketaplan','--version']; from ketaplan.cli import main; main(); "
+        "print('typer' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[-1] == "False"
 
@@ -73,7 +90,8 @@ def test_json_schedule_does_not_import_heavy_modules() -> None:
         "import sys; sys.argv=['ketaplan','schedule','--patient','X','--start','tomorrow','--dry-run','--json']\n"
         "from ketaplan.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('icalendar', 'reportlab', 'rich.progress', 'holidays', 'dateutil', 'pydantic') if m in sys.modules), file=sys.stderr)"
+        "print(sorted(m for m in ('icalendar', 'reportlab', 'rich.progress', 'holidays', 'dateutil', "
+        "'pydantic') if m in sys.modules), file=sys.stderr)"
     )
     subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # fills the holiday cache
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr

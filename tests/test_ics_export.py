@@ -49,7 +49,7 @@ def test_calendar_structure(name: str) -> None:
     events = cal.walk("VEVENT")
     assert len(events) == len(plan.sessions)
     assert "RRULE" not in data.decode().split("BEGIN:VEVENT", 1)[1]  # one event per session, no RRULE
-    for ev, s in zip(events, sorted(plan.sessions, key=lambda s: s.start)):
+    for ev, s in zip(events, sorted(plan.sessions, key=lambda s: s.start), strict=False):
         assert str(ev["UID"]) == f"{plan.plan_id}-{s.kind}-{s.number}@ketaplan"
         assert ev["SEQUENCE"] == plan.revision
         assert ev.decoded("DTSTAMP").isoformat() == "2026-11-25T12:00:00+00:00"
@@ -106,7 +106,10 @@ def test_uids_stable_and_sequence_follows_revision() -> None:
 
 def test_cancelled_sessions() -> None:
     plan, clinic, _ = case("chicago")
-    cancelled = plan._replace(revision=2, sessions=tuple(s._replace(status="cancelled") if s.label == "infusion 6" else s for s in plan.sessions))
+    cancelled = plan._replace(
+        revision=2,
+        sessions=tuple(s._replace(status="cancelled") if s.label == "infusion 6" else s for s in plan.sessions),
+    )
     cal = Calendar.from_ical(plan_to_ics(cancelled, clinic))
     ev = next(e for e in cal.walk("VEVENT") if str(e["UID"]).endswith("-infusion-6@ketaplan"))
     assert str(ev["STATUS"]) == "CANCELLED" and ev["SEQUENCE"] == 2 and not ev.walk("VALARM")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,12 @@ import pytest
 from helpers import make_clinic, write_clinic
 from ketaplan.core.availability import Availability
 from ketaplan.core.errors import CalendarFileError
-from ketaplan.formats.ics_import import BusyCalendar, IcsFile
-from ketaplan.core.planner import find_plan
 from ketaplan.core.model import Patient, Request
+from ketaplan.core.planner import find_plan
+from ketaplan.formats.ics_import import BusyCalendar, IcsFile
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
-UTC = timezone.utc
+UTC = UTC
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 
 # file: busy bookings over 1990-2030 (zero-length events take no chair time)
@@ -57,7 +57,9 @@ def test_custom_vtimezone_is_read() -> None:
 
 
 def test_recurrence_expansion_respects_exdates_in_the_right_zone() -> None:
-    busy = BusyCalendar(CORPUS / "event_with_recurrence_exdates_on_different_lines.ics", make_clinic(timezone="Europe/Vienna"))
+    busy = BusyCalendar(
+        CORPUS / "event_with_recurrence_exdates_on_different_lines.ics", make_clinic(timezone="Europe/Vienna")
+    )
     starts = sorted(b.start for b in busy.between(*WIDE))
     assert all(s.hour == 10 and s.minute == 0 for s in starts)  # 10:00 Vienna wall clock all year
     assert date(2012, 4, 10) not in {s.date() for s in starts}  # an EXDATE
@@ -81,11 +83,17 @@ def test_time_valued_rdate_is_refused_when_expanded() -> None:
     "content, words",
     [
         (b"\x00\x01\x02binary", "binary"),
-        ("Subject: hello\r\n".encode(), "not an iCalendar file"),
+        (b"Subject: hello\r\n", "not an iCalendar file"),
         ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:é\r\n".encode("latin-1"), "not UTF-8"),
         (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270101T100000Z\r\n", "truncated"),
-        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Mars/Base:20270101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "unknown time zone TZID=Mars/Base"),
-        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270101T100000Z\r\nDTEND:20270101T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "ends before it starts"),
+        (
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Mars/Base:20270101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "unknown time zone TZID=Mars/Base",
+        ),
+        (
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20270101T100000Z\r\nDTEND:20270101T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "ends before it starts",
+        ),
     ],
 )
 def test_unreadable_files(tmp_path: Path, content: bytes, words: str) -> None:
@@ -224,7 +232,9 @@ def test_tampered_file_names_the_session(cli, tmp_path: Path) -> None:
     path = scheduled_ics(cli, tmp_path)
     text = path.read_bytes().decode()
     # Move infusion 3 (both its start and end) to Christmas Day.
-    block = re.search(r"BEGIN:VEVENT(?:(?!END:VEVENT).)*-infusion-3@ketaplan(?:(?!END:VEVENT).)*END:VEVENT", text, re.S).group(0)
+    block = re.search(
+        r"BEGIN:VEVENT(?:(?!END:VEVENT).)*-infusion-3@ketaplan(?:(?!END:VEVENT).)*END:VEVENT", text, re.S
+    ).group(0)
     day = re.search(r"DTSTART;TZID=America/Chicago:(\d{8})T", block).group(1)
     moved = block.replace(f":{day}T", ":20261225T")
     path.write_bytes(text.replace(block, moved).encode())

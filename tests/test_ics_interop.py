@@ -9,14 +9,14 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ics_fixtures import CASES, case, export
 
-UTC = timezone.utc
+UTC = UTC
 HERE = Path(__file__).parent / "interop"
 REQUIRED = os.environ.get("KETAPLAN_REQUIRE_INTEROP") == "1"
 
@@ -68,16 +68,24 @@ def by_ical(path: Path) -> dict[str, tuple[int, int]]:
 def by_icaljs(path: Path) -> dict[str, tuple[int, int]]:
     if shutil.which("node") is None or not (HERE / "node_modules" / "ical.js").is_dir():
         missing("ical.js (cd tests/interop && npm ci)")
-    out = subprocess.run(["node", str(HERE / "icaljs_times.mjs"), str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["node", str(HERE / "icaljs_times.mjs"), str(path)], capture_output=True, text=True, check=True
+    )
     return {k: tuple(v) for k, v in json.loads(out.stdout).items()}
 
 
 def _libical(path: Path) -> dict:
     system_python = "/usr/bin/python3"
-    probe = subprocess.run([system_python, "-c", "import gi; gi.require_version('ICalGLib', '3.0')"], capture_output=True) if Path(system_python).exists() else None
+    probe = (
+        subprocess.run([system_python, "-c", "import gi; gi.require_version('ICalGLib', '3.0')"], capture_output=True)
+        if Path(system_python).exists()
+        else None
+    )
     if probe is None or probe.returncode != 0:
         missing("libical (Debian python3-gi gir1.2-ical-3.0)")
-    out = subprocess.run([system_python, str(HERE / "libical_times.py"), str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [system_python, str(HERE / "libical_times.py"), str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -86,9 +94,13 @@ def by_libical(path: Path) -> dict[str, tuple[int, int]]:
 
 
 PARSERS = {
-    "icalendar": by_icalendar, "vobject": by_vobject, "ics.py": by_ics_py, "ical": by_ical,
-    "ical.js": by_icaljs, "libical": by_libical,
-}  # fmt: skip
+    "icalendar": by_icalendar,
+    "vobject": by_vobject,
+    "ics.py": by_ics_py,
+    "ical": by_ical,
+    "ical.js": by_icaljs,
+    "libical": by_libical,
+}
 
 
 @pytest.mark.parametrize("parser", list(PARSERS))

@@ -32,7 +32,9 @@ def assert_no_overbooking(ledger: Ledger, clinic) -> None:
         with ledger.read() as tx:
             start, end = booking_span(clinic, req)
             others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
-        ctx = checks.CheckContext(clinic, None, Availability(clinic, others).occupancy, req.consultation, req.maintenance)
+        ctx = checks.CheckContext(
+            clinic, None, Availability(clinic, others).occupancy, req.consultation, req.maintenance
+        )
         bad = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule in ("chairs", "starts", "consultation")]
         assert not bad, [r.detail for r in bad]
 
@@ -41,7 +43,7 @@ def test_plan_round_trips_through_the_ledger(tmp_path: Path) -> None:
     clinic = make_clinic()
     ledger = Ledger(tmp_path / "l.sqlite3")
     plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20), maintenance=1), ledger, dry_run=False)
-    (loaded, req), = all_plans(ledger)
+    ((loaded, req),) = all_plans(ledger)
     assert loaded.plan_id == plan.plan_id and loaded.sessions == plan.sessions
     assert req.maintenance == 1 and req.first_day == FIRST
     assert (ledger.path.stat().st_mode & 0o777) == 0o600
@@ -115,7 +117,7 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     with sqlite3.connect(ledger.path) as db:  # as ketaplan's first schema left it
         db.execute("DROP INDEX history_by_plan")
         db.execute("PRAGMA user_version = 1")
-    (loaded, _), = all_plans(Ledger(ledger.path))
+    ((loaded, _),) = all_plans(Ledger(ledger.path))
     assert loaded.sessions == plan.sessions and [h[2] for h in loaded.history] == ["booked"]
     with sqlite3.connect(ledger.path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -148,7 +150,8 @@ WORKER = textwrap.dedent(
     first = date(2027, 2, 1)
     req = Request(Patient(sys.argv[3]), first, first + timedelta(days=20))
     # Hold the transaction open a while: a second writer must wait, then see this plan.
-    plan, _ = plan_and_book(clinic, req, Ledger(Path(sys.argv[2])), dry_run=False, before_commit=lambda p: time.sleep(0.4))
+    ledger = Ledger(Path(sys.argv[2]))
+    plan, _ = plan_and_book(clinic, req, ledger, dry_run=False, before_commit=lambda p: time.sleep(0.4))
     print(plan.plan_id)
     """
 )
@@ -159,7 +162,12 @@ def test_two_processes_booking_at_once_never_overbook(tmp_path: Path) -> None:
     clinic_file = write_clinic(tmp_path / "c.toml", chairs=1, max_starts_per_slot=1)
     ledger_file = tmp_path / "l.sqlite3"
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(clinic_file), str(ledger_file), f"P{i}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(clinic_file), str(ledger_file), f"P{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(3)
     ]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -173,9 +181,24 @@ def test_two_processes_booking_at_once_never_overbook(tmp_path: Path) -> None:
 def test_two_schedule_commands_at_once(tmp_path: Path) -> None:
     clinic_file = write_clinic(tmp_path / "c.toml", chairs=1, max_starts_per_slot=1)
     ledger_file = tmp_path / "l.sqlite3"
-    env_args = ["--clinic", str(clinic_file), "--ledger", str(ledger_file), "--start", "2027-02-01", "--weeks", "3", "--json"]
+    env_args = [
+        "--clinic",
+        str(clinic_file),
+        "--ledger",
+        str(ledger_file),
+        "--start",
+        "2027-02-01",
+        "--weeks",
+        "3",
+        "--json",
+    ]
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ketaplan", "schedule", "--patient", f"P{i}", *env_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "ketaplan", "schedule", "--patient", f"P{i}", *env_args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
     ]
     docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]

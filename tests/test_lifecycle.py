@@ -54,7 +54,9 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
 
 @pytest.fixture
 def clinic_file(tmp_path: Path) -> Path:
-    return write_clinic(tmp_path / "clinic.toml", chairs=2, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
+    return write_clinic(
+        tmp_path / "clinic.toml", chairs=2, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    )
 
 
 def test_reschedule_alone_when_the_neighbours_allow(cli, clinic_file: Path, ledger_path: Path) -> None:
@@ -75,8 +77,12 @@ def test_reschedule_alone_when_the_neighbours_allow(cli, clinic_file: Path, ledg
 
 def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Path, ledger_path: Path) -> None:
     # Mon-Fri clinic, infusions 2 days apart at most... make spacing tight: 2..2 days
-    tight = write_clinic(clinic_file.parent / "tight.toml", chairs=2, protocol={"min_days_apart": 2, "max_days_apart": 3},
-                         hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})  # fmt: skip
+    tight = write_clinic(
+        clinic_file.parent / "tight.toml",
+        chairs=2,
+        protocol={"min_days_apart": 2, "max_days_apart": 3},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
     plan = book(cli, tight, "Jane")
     before = sessions(plan)  # every 2 days: Feb 1, 3, 5, 7, 9, 11
     doc = run_json(cli, "reschedule", plan["plan_id"], "--session", "3", "--clinic", tight)
@@ -103,17 +109,29 @@ def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Pat
         for choice in product(window, repeat=fewer):
             if choice[0] == days[3]:
                 continue  # infusion 3 must leave its day
-            trial = {**days, **dict(zip(movable, choice))}
+            trial = {**days, **dict(zip(movable, choice, strict=False))}
             seq = [trial[n] for n in sorted(trial)]
-            if all(checks.spacing_problem(clinic, a, b) is None for a, b in zip(seq, seq[1:])):
+            if all(checks.spacing_problem(clinic, a, b) is None for a, b in zip(seq, seq[1:], strict=False)):
                 raise AssertionError(f"moving only {movable} to {choice} would have worked")
 
 
 def test_reschedule_that_cannot_fit_explains(cli, tmp_path: Path) -> None:
     # One weekday only: nowhere else to go.
-    only_mondays = write_clinic(tmp_path / "mon.toml", chairs=1, protocol={"infusions": 2, "min_days_apart": 7, "max_days_apart": 7, "window_days": [8, 8], "consultation": False},
-                                hours={"mon": ["08:00-10:00"]})  # fmt: skip
-    doc = run_json(cli, "schedule", "--clinic", only_mondays, "--patient", "P", "--start", "2027-02-01", "--end", "2027-02-08")
+    only_mondays = write_clinic(
+        tmp_path / "mon.toml",
+        chairs=1,
+        protocol={
+            "infusions": 2,
+            "min_days_apart": 7,
+            "max_days_apart": 7,
+            "window_days": [8, 8],
+            "consultation": False,
+        },
+        hours={"mon": ["08:00-10:00"]},
+    )
+    doc = run_json(
+        cli, "schedule", "--clinic", only_mondays, "--patient", "P", "--start", "2027-02-01", "--end", "2027-02-08"
+    )
     pid = doc["data"]["plan_id"]
     r = cli("reschedule", pid, "--session", "1", "--clinic", only_mondays)
     assert r.exit_code == 3 and "Cannot move infusion 1" in r.stderr and "no free slot for infusion 1" in r.stderr
@@ -221,8 +239,22 @@ def test_stale_revision_is_refused(cli, clinic_file: Path) -> None:
 @pytest.mark.slow
 def test_two_processes_rescheduling_the_same_plan(cli, clinic_file: Path, ledger_path: Path) -> None:
     plan = book(cli, clinic_file, "Jane")
-    args = [sys.executable, "-m", "ketaplan", "reschedule", plan["plan_id"], "--session", "4", "--revision", "1",
-            "--clinic", str(clinic_file), "--ledger", str(ledger_path), "--json"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "ketaplan",
+        "reschedule",
+        plan["plan_id"],
+        "--session",
+        "4",
+        "--revision",
+        "1",
+        "--clinic",
+        str(clinic_file),
+        "--ledger",
+        str(ledger_path),
+        "--json",
+    ]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
     assert sorted(d["status"] for d in docs) == ["error", "ok"]
@@ -267,14 +299,20 @@ def test_sigkill_while_booking_leaves_whole_plans_only(tmp_path: Path, delay: fl
     proc.wait()
     with sqlite3.connect(ledger_file) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        counts = db.execute("SELECT p.plan_id, COUNT(s.plan_id) FROM plans p LEFT JOIN sessions s USING (plan_id) GROUP BY p.plan_id").fetchall()
-        orphans = db.execute("SELECT COUNT(*) FROM sessions WHERE plan_id NOT IN (SELECT plan_id FROM plans)").fetchone()[0]
+        counts = db.execute(
+            "SELECT p.plan_id, COUNT(s.plan_id) FROM plans p LEFT JOIN sessions s USING (plan_id) GROUP BY p.plan_id"
+        ).fetchall()
+        orphans = db.execute(
+            "SELECT COUNT(*) FROM sessions WHERE plan_id NOT IN (SELECT plan_id FROM plans)"
+        ).fetchone()[0]
     assert orphans == 0
     assert all(n == 7 for _, n in counts), counts  # each plan whole: consultation + 6 infusions
 
 
 def test_availability_picture_and_numbers(cli, tmp_path: Path) -> None:
-    clinic_file = write_clinic(tmp_path / "one.toml", chairs=1, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
+    clinic_file = write_clinic(
+        tmp_path / "one.toml", chairs=1, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    )
     before = run_json(cli, "availability", "--from", "2027-02-01", "--days", "7", "--clinic", clinic_file)["data"]
     plan = book(cli, clinic_file, "Jane")
     hour = sessions(plan)[1]["start"][11:13] + ":00"

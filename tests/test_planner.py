@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time, timedelta, timezone
+from datetime import UTC, date, time, timedelta
 
 import pytest
 from hypothesis import example, given, settings
@@ -16,7 +16,7 @@ FIRST = date(2027, 2, 1)  # a Monday
 
 def dur(s) -> timedelta:
     """Real elapsed time (subtracting two datetimes of one zone gives wall-clock time)."""
-    return s.end.astimezone(timezone.utc) - s.start.astimezone(timezone.utc)
+    return s.end.astimezone(UTC) - s.start.astimezone(UTC)
 
 
 def infusion_days(plan):
@@ -29,7 +29,7 @@ def test_plans_six_infusions_evenly_at_one_time() -> None:
     assert plan is not None
     assert len(plan.infusions) == 6 and plan.consultation is not None
     assert len({s.start.time() for s in plan.infusions}) == 1
-    gaps = [(b - a).days for a, b in zip(infusion_days(plan), infusion_days(plan)[1:])]
+    gaps = [(b - a).days for a, b in zip(infusion_days(plan), infusion_days(plan)[1:], strict=False)]
     # Mon-Fri clinic: Mon/Wed/Fri gives gaps of 2 and 3 -- the smallest largest gap.
     assert max(gaps) == 3 and min(gaps) == 2
     assert infusion_days(plan)[0] == FIRST
@@ -40,8 +40,16 @@ def test_plans_six_infusions_evenly_at_one_time() -> None:
 def test_same_time_is_preferred_over_even_spacing() -> None:
     # Mornings are free only on Mon/Thu; afternoons every weekday. One time for all wins.
     clinic = make_clinic(chairs=1)
-    bookings = [busy(clinic, FIRST + timedelta(days=i), 8, 240, "Chair 1") for i in range(21) if (FIRST + timedelta(days=i)).weekday() not in (0, 3)]
-    bookings += [busy(clinic, FIRST + timedelta(days=i), 13, 240, "Chair 1") for i in range(21) if (FIRST + timedelta(days=i)).weekday() in (0, 3)]
+    bookings = [
+        busy(clinic, FIRST + timedelta(days=i), 8, 240, "Chair 1")
+        for i in range(21)
+        if (FIRST + timedelta(days=i)).weekday() not in (0, 3)
+    ]
+    bookings += [
+        busy(clinic, FIRST + timedelta(days=i), 13, 240, "Chair 1")
+        for i in range(21)
+        if (FIRST + timedelta(days=i)).weekday() in (0, 3)
+    ]
     plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=20)), availability(clinic, bookings))
     assert plan is not None
     assert len({s.start.time() for s in plan.infusions}) == 1
@@ -49,7 +57,12 @@ def test_same_time_is_preferred_over_even_spacing() -> None:
 
 
 def test_mixed_times_when_no_single_time_fits() -> None:
-    clinic = make_clinic(chairs=1, turnover_minutes=0, protocol={"session_minutes": 45, "consultation": False}, hours={d: ["08:00-12:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
+    clinic = make_clinic(
+        chairs=1,
+        turnover_minutes=0,
+        protocol={"session_minutes": 45, "consultation": False},
+        hours={d: ["08:00-12:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
     # Each weekday a different hour is free; no time is free on enough days.
     bookings = []
     for i in range(21):
@@ -58,7 +71,9 @@ def test_mixed_times_when_no_single_time_fits() -> None:
         for h in range(8, 12):
             if h != free:
                 bookings.append(busy(clinic, d, h, 45, "Chair 1"))
-    plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=20), consultation=False), availability(clinic, bookings))
+    plan = find_plan(
+        clinic, request(FIRST, FIRST + timedelta(days=20), consultation=False), availability(clinic, bookings)
+    )
     assert plan is not None
     assert preference_key(plan)[0] == 1
     verify(plan, clinic, request(FIRST, FIRST + timedelta(days=20), consultation=False), availability(clinic, bookings))
@@ -72,8 +87,12 @@ def test_ledger_bookings_are_respected_and_next_chair_used() -> None:
     avail.book(first.sessions)
     second = find_plan(clinic, req, avail)
     assert second is not None
-    for a, b in zip(first.infusions, second.infusions):
-        assert not (a.resource == b.resource and a.start < b.end + timedelta(minutes=15) and b.start < a.end + timedelta(minutes=15))
+    for a, b in zip(first.infusions, second.infusions, strict=False):
+        assert not (
+            a.resource == b.resource
+            and a.start < b.end + timedelta(minutes=15)
+            and b.start < a.end + timedelta(minutes=15)
+        )
     assert {s.resource for s in second.infusions} == {"Chair 2"}  # same times, next chair
 
 
@@ -88,7 +107,10 @@ def test_starts_per_slot_limits_parallel_starts() -> None:
 
 
 def test_pain_profile_consecutive_days() -> None:
-    clinic = make_clinic(protocol={"profile": "pain-5-day"}, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    clinic = make_clinic(
+        protocol={"profile": "pain-5-day"},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
     plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=6)), availability(clinic))
     assert plan is not None
     assert infusion_days(plan) == [FIRST + timedelta(days=i) for i in range(5)]
@@ -100,14 +122,21 @@ def test_maintenance_boosters_follow_every_28_days() -> None:
     plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=20), maintenance=3), availability(clinic))
     assert plan is not None and len(plan.boosters) == 3
     chain = [plan.infusions[-1]] + list(plan.boosters)
-    for prev, b in zip(chain, chain[1:]):
+    for prev, b in zip(chain, chain[1:], strict=False):
         assert 21 <= (b.start.date() - prev.start.date()).days <= 35
     assert all(b.start.time() == plan.infusions[0].start.time() for b in plan.boosters)
 
 
 def test_patient_restrictions_are_kept() -> None:
     clinic = make_clinic()
-    req = request(FIRST, FIRST + timedelta(days=20), days=frozenset({0, 2, 4}), earliest=time(13), latest=time(16, 30), unavailable=frozenset({date(2027, 2, 3)}))
+    req = request(
+        FIRST,
+        FIRST + timedelta(days=20),
+        days=frozenset({0, 2, 4}),
+        earliest=time(13),
+        latest=time(16, 30),
+        unavailable=frozenset({date(2027, 2, 3)}),
+    )
     plan = find_plan(clinic, req, availability(clinic))
     assert plan is not None
     for s in plan.sessions:
@@ -157,7 +186,14 @@ def test_series_across_dst_keeps_local_clock_time(zone: str, first: date) -> Non
     assert dur(plan.consultation) == timedelta(minutes=45)
 
 
-@pytest.mark.parametrize("zone, day, gap_hour", [("America/New_York", date(2027, 3, 14), 2), ("Europe/Berlin", date(2027, 3, 28), 2), ("Australia/Sydney", date(2027, 10, 3), 2)])
+@pytest.mark.parametrize(
+    "zone, day, gap_hour",
+    [
+        ("America/New_York", date(2027, 3, 14), 2),
+        ("Europe/Berlin", date(2027, 3, 28), 2),
+        ("Australia/Sydney", date(2027, 10, 3), 2),
+    ],
+)
 def test_nonexistent_local_times_are_never_offered(zone: str, day: date, gap_hour: int) -> None:
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     clinic = make_clinic(timezone=zone, hours={d: ["00:00-06:00"] for d in week}, protocol={"session_minutes": 60})
@@ -166,9 +202,9 @@ def test_nonexistent_local_times_are_never_offered(zone: str, day: date, gap_hou
     assert starts and all(t.hour != gap_hour for t in starts)
     for slot in slots:
         s, e = slot.start, slot.end
-        assert e.astimezone(timezone.utc) - s.astimezone(timezone.utc) == timedelta(minutes=60)
+        assert e.astimezone(UTC) - s.astimezone(UTC) == timedelta(minutes=60)
         # what we offer is a real instant that reads back as the same wall-clock time
-        assert s.astimezone(timezone.utc).astimezone(clinic.zone).replace(tzinfo=None) == s.replace(tzinfo=None)
+        assert s.astimezone(UTC).astimezone(clinic.zone).replace(tzinfo=None) == s.replace(tzinfo=None)
 
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Chicago"]
@@ -185,7 +221,9 @@ ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata"
     step=st.sampled_from([5, 15, 30, 60]),
     minutes=st.sampled_from([30, 45, 90, 240]),
 )
-def test_steady_day_template_equals_converting_every_start(zone: str, first: date, opens: int, hours: int, step: int, minutes: int) -> None:
+def test_steady_day_template_equals_converting_every_start(
+    zone: str, first: date, opens: int, hours: int, step: int, minutes: int
+) -> None:
     """clinic_slots builds days without a clock change from a per-weekday template; on
     every day it must offer exactly what converting each start through zoneinfo offers."""
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -211,4 +249,6 @@ def test_any_start_any_zone_plans_on_the_grid_in_local_time(zone: str, offset: i
     verify(plan, clinic, req, avail)
     for s in plan.sessions:
         t = checks.local(s.start, clinic.zone)
-        assert (t.hour * 60 + t.minute) % 15 == 0 and dur(s) == timedelta(minutes=90 if s.kind != "consultation" else 45)
+        assert (t.hour * 60 + t.minute) % 15 == 0 and dur(s) == timedelta(
+            minutes=90 if s.kind != "consultation" else 45
+        )

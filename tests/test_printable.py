@@ -76,7 +76,19 @@ def test_html_holds_the_same_facts_and_no_live_markup() -> None:
 
 def test_schedule_writes_pdf_and_html(cli, tmp_path: Path) -> None:
     pdf, html = tmp_path / "p.pdf", tmp_path / "p.html"
-    r = cli("schedule", "--patient", "Zoë Ørsted-Đặng", "--start", "2026-12-01", "--pdf", pdf, "--html", html, "--copy", "both")
+    r = cli(
+        "schedule",
+        "--patient",
+        "Zoë Ørsted-Đặng",
+        "--start",
+        "2026-12-01",
+        "--pdf",
+        pdf,
+        "--html",
+        html,
+        "--copy",
+        "both",
+    )
     assert r.exit_code == 0, r.stderr
     count, text = pdf_text(pdf.read_bytes())
     assert count == 3 and "Zoë Ørsted-Đặng" in text

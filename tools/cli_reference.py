@@ -1,11 +1,12 @@
 """Generate docs/cli.md from the command tree, so the reference never drifts from the code.
 
-    python tools/cli_reference.py > docs/cli.md      (tests/test_docs.py checks it is current)"""
+python tools/cli_reference.py > docs/cli.md      (tests/test_docs.py checks it is current)"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 def commands() -> Iterator[tuple[str, Any]]:
@@ -20,7 +21,9 @@ def commands() -> Iterator[tuple[str, Any]]:
         if hasattr(cmd, "list_commands"):
             for name in cmd.list_commands(ctx):
                 sub = cmd.get_command(ctx, name)
-                yield from walk(f"{prefix} {name}".strip(), sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True))
+                yield from walk(
+                    f"{prefix} {name}".strip(), sub, sub.make_context(name, [], parent=ctx, resilient_parsing=True)
+                )
         else:
             yield prefix, cmd
 

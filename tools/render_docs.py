@@ -1,12 +1,12 @@
 """Render the sample printable plans shown in the README (needs pdftoppm, poppler-utils).
 
-    python tools/render_docs.py"""
+python tools/render_docs.py"""
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ketaplan.core.availability import Availability
@@ -21,7 +21,13 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def main() -> None:
     clinic = demo_clinic()
     req = Request(Patient("Zoë Ørsted-Đặng", "MRN-0042"), date(2026, 12, 1), date(2026, 12, 21), maintenance=1)
-    plan = find_plan(clinic, req, Availability(clinic, span=(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2027, 3, 1, tzinfo=timezone.utc))), plan_id="KP-SAMPLE01", stamp=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    plan = find_plan(
+        clinic,
+        req,
+        Availability(clinic, span=(datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))),
+        plan_id="KP-SAMPLE01",
+        stamp=datetime(2026, 11, 25, tzinfo=UTC),
+    )
     assert plan is not None
     DOCS.mkdir(exist_ok=True)
     (DOCS / "sample-plan.html").write_text(plan_html(plan, clinic, copy="both"), encoding="utf-8")
@@ -31,7 +37,10 @@ def main() -> None:
             pdf.write_bytes(plan_pdf(plan, clinic, copy=copy))
             for n in pages:
                 out = DOCS / f"{copy}-copy-page{n}"
-                subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", str(n), "-l", str(n), "-singlefile", str(pdf), str(out)], check=True)
+                subprocess.run(
+                    ["pdftoppm", "-png", "-r", "70", "-f", str(n), "-l", str(n), "-singlefile", str(pdf), str(out)],
+                    check=True,
+                )
                 print(f"wrote {out}.png")
 
 

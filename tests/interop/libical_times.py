@@ -33,7 +33,9 @@ while ev is not None:
     out = []
     for t in (ev.get_dtstart(), ev.get_dtend()):
         tzid = None
-        prop = ev.get_first_property(ICalGLib.PropertyKind.DTSTART_PROPERTY if not out else ICalGLib.PropertyKind.DTEND_PROPERTY)
+        prop = ev.get_first_property(
+            ICalGLib.PropertyKind.DTSTART_PROPERTY if not out else ICalGLib.PropertyKind.DTEND_PROPERTY
+        )
         param = prop.get_first_parameter(ICalGLib.ParameterKind.TZID_PARAMETER)
         if param is not None:
             tzid = param.get_tzid()

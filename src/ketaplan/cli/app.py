@@ -12,7 +12,6 @@ from typer.core import TyperGroup
 from ketaplan import __version__
 from ketaplan.core.errors import ExitCode, KetaplanError
 
-
 #: Command name -> the module that defines it. Modules load only when their command runs
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, str] = {
@@ -106,6 +105,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", "-V", help="Show the version and exit.", is_eager=True, callback=_version),
+    version: bool = typer.Option(
+        False, "--version", "-V", help="Show the version and exit.", is_eager=True, callback=_version
+    ),
 ) -> None:
     """Plan a ketamine infusion series: six infusions, the clinic's rules, files for the patient."""

@@ -8,13 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ketaplan.cli import config
+from ketaplan.cli.output import notice
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import InputError
-from ketaplan.store.ledger import Ledger
 from ketaplan.core.model import Plan, Request
-
-from ketaplan.cli.output import notice
+from ketaplan.store.ledger import Ledger
 
 
 def load_clinic(option: Path | None) -> Clinic:
@@ -25,7 +24,10 @@ def load_clinic(option: Path | None) -> Clinic:
     path = config.clinic_path(option)
     clinic = config.resolve_clinic(path)
     if path is None:
-        notice(f"no clinic file given: planning against the built-in demo clinic ({clinic.name}); see `ketaplan clinic init`")
+        notice(
+            f"no clinic file given: planning against the built-in demo clinic ({clinic.name}); see "
+            f"`ketaplan clinic init`"
+        )
     return clinic
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import FileWriteError, InputError
-from ketaplan.store.files import write_private
 from ketaplan.core.model import Plan
+from ketaplan.store.files import write_private
 
 COPIES = ("patient", "coordinator", "both")
 

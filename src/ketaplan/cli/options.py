@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import typer
 
-CLINIC = typer.Option(None, "--clinic", help="Clinic file (TOML). Default: $KETAPLAN_CLINIC, clinic.toml in the user config dir, else the demo clinic.")
-LEDGER = typer.Option(None, "--ledger", help="Ledger file. Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir.")
+CLINIC = typer.Option(
+    None,
+    "--clinic",
+    help="Clinic file (TOML). Default: $KETAPLAN_CLINIC, clinic.toml in the user config dir, else the demo clinic.",
+)
+LEDGER = typer.Option(
+    None, "--ledger", help="Ledger file. Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir."
+)
 JSON = typer.Option(False, "--json", help="Print only the JSON envelope on stdout.")
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")
 REVISION = typer.Option(None, "--revision", help="The revision you looked at; refused if the plan has changed since.")
 
 # The files a plan can be written as (schedule, export)
 ICS = typer.Option(None, "--ics", help="Write the patient's calendar file (.ics) here.")
-ICS_DETAILS = typer.Option(False, "--ics-details", help="Put the patient's name and 'ketamine infusion' in the .ics (off: neutral titles).")
+ICS_DETAILS = typer.Option(
+    False, "--ics-details", help="Put the patient's name and 'ketamine infusion' in the .ics (off: neutral titles)."
+)
 PDF = typer.Option(None, "--pdf", help="Write the printable plan (PDF) here.")
 HTML = typer.Option(None, "--html", help="Write the printable plan (HTML) here.")
 OUT = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into this folder.")

@@ -85,7 +85,9 @@ def report_bug(e: BaseException, command: str, json_mode: bool) -> None:
         f"Please report it at {REPORT_URL} (set KETAPLAN_DEBUG=1 to see the traceback)."
     )
     if json_mode:
-        emit_json(envelope(command, "error", ExitCode.INTERNAL, {}, [{"code": "internal", "message": message, "field": None}]))
+        emit_json(
+            envelope(command, "error", ExitCode.INTERNAL, {}, [{"code": "internal", "message": message, "field": None}])
+        )
     else:
         sys.stderr.write(f"ketaplan: {message}\n")
 

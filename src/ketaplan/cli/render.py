@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 from rich.markup import escape
 from rich.table import Table
@@ -17,16 +17,31 @@ KIND = {"consultation": "consultation", "infusion": "infusion", "maintenance": "
 
 
 def plan_table(plan: Plan, clinic: Clinic) -> Table:
-    title = f"{escape(plan.plan_id)} · {escape(plan.patient.name)}" + (f" ({escape(plan.patient.id)})" if plan.patient.id else "")
-    t = Table(title=title, title_justify="left", caption=f"times are local to the clinic ({clinic.timezone})", caption_justify="left")
+    title = f"{escape(plan.plan_id)} · {escape(plan.patient.name)}" + (
+        f" ({escape(plan.patient.id)})" if plan.patient.id else ""
+    )
+    t = Table(
+        title=title,
+        title_justify="left",
+        caption=f"times are local to the clinic ({clinic.timezone})",
+        caption_justify="left",
+    )
     for col in ("#", "kind", "day", "date", "time", "chair / room", "status"):
         t.add_column(col)
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         number = "" if s.kind == "consultation" else f"{s.number}/{s.of}"
         style = "dim strike" if s.status == "cancelled" else None
-        t.add_row(number, KIND.get(s.kind, s.kind), f"{ls:%a}", ls.date().isoformat(),
-                  f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or ""), s.status, style=style)  # fmt: skip
+        t.add_row(
+            number,
+            KIND.get(s.kind, s.kind),
+            f"{ls:%a}",
+            ls.date().isoformat(),
+            f"{ls:%H:%M}-{le:%H:%M}",
+            escape(s.resource or ""),
+            s.status,
+            style=style,
+        )
     return t
 
 

@@ -4,15 +4,16 @@ Built from the rules in `checks`, so what is offered here is exactly what the ch
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from ketaplan.core import checks
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Request, Session
 from ketaplan.core.occupancy import Occupancy
 
-UTC = timezone.utc
+UTC = UTC
 _NOON, _DAY = timedelta(hours=12), timedelta(days=1)
 
 
@@ -87,7 +88,11 @@ class Availability:
             # Most days keep one UTC offset for the 24 real hours from midnight: their clock
             # times convert by subtraction. Days with a DST change (also one at the very
             # end of the day, as in Santiago, where 24:00 is 01:00) go through zoneinfo.
-            if offset == (midnight_utc + _NOON).astimezone(zone).utcoffset() == (midnight_utc + _DAY).astimezone(zone).utcoffset():
+            if (
+                offset
+                == (midnight_utc + _NOON).astimezone(zone).utcoffset()
+                == (midnight_utc + _DAY).astimezone(zone).utcoffset()
+            ):
                 length = timedelta(minutes=minutes)
                 for since in self._steady_starts(day, minutes):
                     start, start_utc = midnight + since, midnight_utc + since
@@ -162,9 +167,13 @@ class Availability:
                     if resource is not None:
                         cached.append(Option(slot.start, slot.end, resource, slot.start.time()))
             else:
-                chairs = checks.lowest_free_chairs(self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots])
-                for slot, chair in zip(slots, chairs):
-                    if chair is not None and not checks.starts_full(self.clinic, self.occupancy.starts_at(slot.start_utc)):
+                chairs = checks.lowest_free_chairs(
+                    self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots]
+                )
+                for slot, chair in zip(slots, chairs, strict=False):
+                    if chair is not None and not checks.starts_full(
+                        self.clinic, self.occupancy.starts_at(slot.start_utc)
+                    ):
                         cached.append(Option(slot.start, slot.end, chair, slot.start.time()))
             self._free[key] = cached
         return cached

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking
 
-UTC = timezone.utc
+UTC = UTC
 
 
-def capacity(clinic: Clinic, bookings: Iterable[Booking], first: date, days: int, span: tuple[datetime, datetime]) -> dict[str, Any]:
+def capacity(
+    clinic: Clinic, bookings: Iterable[Booking], first: date, days: int, span: tuple[datetime, datetime]
+) -> dict[str, Any]:
     """Per day: the closure reason, free chairs in each opening hour, and how many slots an
     infusion of the protocol's length could start in (the planner's own options)."""
     avail = Availability(clinic, list(bookings), span=span)
@@ -22,7 +25,9 @@ def capacity(clinic: Clinic, bookings: Iterable[Booking], first: date, days: int
     out = []
     for i in range(days):
         day = first + timedelta(days=i)
-        closed = checks.closure_problem(clinic, day) or (None if clinic.hours[day.weekday()] else f"closed on {day:%A}s")
+        closed = checks.closure_problem(clinic, day) or (
+            None if clinic.hours[day.weekday()] else f"closed on {day:%A}s"
+        )
         free: dict[str, int] = {}
         if not closed:
             for label in hours:
@@ -32,10 +37,18 @@ def capacity(clinic: Clinic, bookings: Iterable[Booking], first: date, days: int
                 if not any(o <= h * 60 and h * 60 + 60 <= c for o, c in clinic.hours[day.weekday()]):
                     continue  # not wholly open this hour
                 free[label] = sum(1 for chair in clinic.chairs if avail.occupancy.overlap(chair, start, end) is None)
-        out.append({
-            "date": day.isoformat(),
-            "closed": closed,
-            "free": free,
-            "infusion_starts": 0 if closed else len(avail.options(day, "infusion", None)),
-        })  # fmt: skip
-    return {"clinic": clinic.name, "timezone": clinic.timezone, "chairs": list(clinic.chairs), "hours": hours, "days": out}
+        out.append(
+            {
+                "date": day.isoformat(),
+                "closed": closed,
+                "free": free,
+                "infusion_starts": 0 if closed else len(avail.options(day, "infusion", None)),
+            }
+        )
+    return {
+        "clinic": clinic.name,
+        "timezone": clinic.timezone,
+        "chairs": list(clinic.chairs),
+        "hours": hours,
+        "days": out,
+    }

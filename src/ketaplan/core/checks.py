@@ -6,15 +6,16 @@ plan-level check (`check_<rule>`) that runs it over a whole plan."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Request, Session
 from ketaplan.core.occupancy import Occupancy
 
-UTC = timezone.utc
+UTC = UTC
 
 RULES: dict[str, str] = {
     "count": "the series has the protocol's number of infusions (and consultation, boosters)",
@@ -91,7 +92,9 @@ def closure_problem(clinic: Clinic, day: date) -> str | None:
     return f"public holiday: {holiday}" if holiday else None
 
 
-def chair_clash(clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+def chair_clash(
+    clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime
+) -> tuple[datetime, datetime] | None:
     """The booking on `chair` too close to [start, end), counting turnover both sides."""
     turnover = occ.turnover  # the clinic's turnover_minutes, kept as a timedelta by Occupancy
     return occ.overlap(chair, start - turnover, end + turnover)
@@ -256,7 +259,9 @@ def _result(rule: str, problems: list[tuple[str, str]], ok_detail: str) -> Check
     return CheckResult(rule, True, ok_detail)
 
 
-def _each(plan: Plan, test: Callable[[Session], str | None], kinds: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+def _each(
+    plan: Plan, test: Callable[[Session], str | None], kinds: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
     out = []
     for s in plan.active:
         if kinds is None or s.kind in kinds:
@@ -278,7 +283,11 @@ def check_count(plan: Plan, ctx: CheckContext) -> CheckResult:
     boosters = len([s for s in plan.active if s.kind == "maintenance"])
     if boosters != ctx.expect_boosters:
         problems.append(("series", f"{boosters} boosters, expected {ctx.expect_boosters}"))
-    return _result("count", problems, f"{n} infusions" + (", 1 consultation" if consults else "") + (f", {boosters} boosters" if boosters else ""))
+    return _result(
+        "count",
+        problems,
+        f"{n} infusions" + (", 1 consultation" if consults else "") + (f", {boosters} boosters" if boosters else ""),
+    )
 
 
 def check_window(plan: Plan, ctx: CheckContext) -> CheckResult:
@@ -291,7 +300,11 @@ def check_window(plan: Plan, ctx: CheckContext) -> CheckResult:
             return CheckResult("window", True, "no infusions")
         hi = ctx.clinic.protocol.window_days[1]
         last = days[0] + timedelta(days=hi - 1)
-        problems = _each(plan, lambda s: None if local(s.start, zone).date() <= last else f"more than {hi} days after infusion 1", ("infusion",))
+        problems = _each(
+            plan,
+            lambda s: None if local(s.start, zone).date() <= last else f"more than {hi} days after infusion 1",
+            ("infusion",),
+        )
         return _result("window", problems, f"all infusions within {hi} days of the first ({days[0]}..{last})")
     problems = _each(plan, lambda s: window_problem(request, local(s.start, zone).date()), ("infusion",))
     length = window_length_problem(ctx.clinic, request)
@@ -304,26 +317,36 @@ def check_spacing(plan: Plan, ctx: CheckContext) -> CheckResult:
     zone = ctx.clinic.zone
     days = [local(s.start, zone).date() for s in sorted(plan.active, key=lambda s: s.start) if s.kind == "infusion"]
     problems = []
-    for i, (prev, day) in enumerate(zip(days, days[1:]), start=2):
+    for i, (prev, day) in enumerate(zip(days, days[1:], strict=False), start=2):
         reason = spacing_problem(ctx.clinic, prev, day)
         if reason:
             problems.append((f"infusion {i}", reason))
-    gaps = [(b - a).days for a, b in zip(days, days[1:])]
+    gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
     p = ctx.clinic.protocol
     return _result("spacing", problems, f"gaps {gaps} days, allowed {p.min_days_apart}-{p.max_days_apart}")
 
 
 def check_hours(plan: Plan, ctx: CheckContext) -> CheckResult:
-    return _result("hours", _each(plan, lambda s: hours_problem(ctx.clinic, s.start, s.end)), "all sessions inside opening hours")
+    return _result(
+        "hours", _each(plan, lambda s: hours_problem(ctx.clinic, s.start, s.end)), "all sessions inside opening hours"
+    )
 
 
 def check_grid(plan: Plan, ctx: CheckContext) -> CheckResult:
-    return _result("grid", _each(plan, lambda s: grid_problem(ctx.clinic, s.start)), f"all starts on the {ctx.clinic.slot_minutes}-minute grid")
+    return _result(
+        "grid",
+        _each(plan, lambda s: grid_problem(ctx.clinic, s.start)),
+        f"all starts on the {ctx.clinic.slot_minutes}-minute grid",
+    )
 
 
 def check_closures(plan: Plan, ctx: CheckContext) -> CheckResult:
     zone = ctx.clinic.zone
-    return _result("closures", _each(plan, lambda s: closure_problem(ctx.clinic, local(s.start, zone).date())), "no session on a closure or public holiday")
+    return _result(
+        "closures",
+        _each(plan, lambda s: closure_problem(ctx.clinic, local(s.start, zone).date())),
+        "no session on a closure or public holiday",
+    )
 
 
 def _own_clash(plan: Plan, s: Session, pool: frozenset[str], gap: timedelta) -> str | None:
@@ -343,16 +366,28 @@ def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
     def test(s: Session) -> str | None:
         return chair_problem(clinic, ctx.others, s.resource, s.start, s.end) or _own_clash(plan, s, chair_kinds, gap)
 
-    return _result("chairs", _each(plan, test, ("infusion", "maintenance")), f"chairs free, with {clinic.turnover_minutes} min turnover")
+    return _result(
+        "chairs",
+        _each(plan, test, ("infusion", "maintenance")),
+        f"chairs free, with {clinic.turnover_minutes} min turnover",
+    )
 
 
 def check_starts(plan: Plan, ctx: CheckContext) -> CheckResult:
     def test(s: Session) -> str | None:
         at = s.start.astimezone(UTC)  # not wall clock: 01:30 EDT and 01:30 EST differ
-        own = sum(1 for o in plan.active if o is not s and o.kind in ("infusion", "maintenance") and o.start.astimezone(UTC) == at)
+        own = sum(
+            1
+            for o in plan.active
+            if o is not s and o.kind in ("infusion", "maintenance") and o.start.astimezone(UTC) == at
+        )
         return starts_problem(ctx.clinic, ctx.others.starts_at(s.start) + own)
 
-    return _result("starts", _each(plan, test, ("infusion", "maintenance")), f"at most {ctx.clinic.starts_per_slot} infusion starts per slot")
+    return _result(
+        "starts",
+        _each(plan, test, ("infusion", "maintenance")),
+        f"at most {ctx.clinic.starts_per_slot} infusion starts per slot",
+    )
 
 
 def check_consultation(plan: Plan, ctx: CheckContext) -> CheckResult:
@@ -363,7 +398,9 @@ def check_consultation(plan: Plan, ctx: CheckContext) -> CheckResult:
     infusions = sorted(plan.infusions, key=lambda s: s.start)
     problems = []
     if infusions:
-        reason = consultation_day_problem(clinic, local(consult.start, zone).date(), local(infusions[0].start, zone).date())
+        reason = consultation_day_problem(
+            clinic, local(consult.start, zone).date(), local(infusions[0].start, zone).date()
+        )
         if reason:
             problems.append((consult.label, reason))
     room = room_problem(clinic, ctx.others, consult.resource, consult.start, consult.end)
@@ -378,21 +415,27 @@ def check_patient(plan: Plan, ctx: CheckContext) -> CheckResult:
     if request is None:
         return CheckResult("patient", True, "no patient restrictions were given")
     zone = ctx.clinic.zone
-    return _result("patient", _each(plan, lambda s: patient_problem(request, zone, s.start, s.end)), "all sessions on the patient's days and times")
+    return _result(
+        "patient",
+        _each(plan, lambda s: patient_problem(request, zone, s.start, s.end)),
+        "all sessions on the patient's days and times",
+    )
 
 
 def check_maintenance(plan: Plan, ctx: CheckContext) -> CheckResult:
     zone = ctx.clinic.zone
     chain = sorted((s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start)
     problems = []
-    for prev, s in zip(chain, chain[1:]):
+    for prev, s in zip(chain, chain[1:], strict=False):
         if s.kind == "maintenance":
             reason = maintenance_problem(ctx.clinic, local(prev.start, zone).date(), local(s.start, zone).date())
             if reason:
                 problems.append((s.label, reason))
     n = sum(1 for s in chain if s.kind == "maintenance")
     p = ctx.clinic.protocol
-    detail = f"{n} boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days" if n else "no boosters"
+    detail = (
+        f"{n} boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days" if n else "no boosters"
+    )
     return _result("maintenance", problems, detail)
 
 

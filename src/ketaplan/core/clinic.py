@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,11 +23,24 @@ class BusySource(Protocol_):
 
     def between(self, start: datetime, end: datetime) -> list[Booking]: ...
 
+
 _TOP_KEYS = {
-    "name", "timezone", "address", "phone", "email", "chairs", "slot_minutes",
-    "turnover_minutes", "max_starts_per_slot", "consult_rooms", "paper",
-    "hours", "closures", "protocol", "instructions",
-}  # fmt: skip
+    "name",
+    "timezone",
+    "address",
+    "phone",
+    "email",
+    "chairs",
+    "slot_minutes",
+    "turnover_minutes",
+    "max_starts_per_slot",
+    "consult_rooms",
+    "paper",
+    "hours",
+    "closures",
+    "protocol",
+    "instructions",
+}
 _CLOSURE_KEYS = {"dates", "holidays", "busy_ics"}
 _INSTRUCTION_KEYS = {"fasting", "escort", "arrive_minutes_early", "reminder_hours_before"}
 _FULL_DAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
@@ -163,7 +177,9 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ClinicFileError(f"unknown time zone {tz!r}; use an IANA name like America/Chicago", field="timezone") from None
+        raise ClinicFileError(
+            f"unknown time zone {tz!r}; use an IANA name like America/Chicago", field="timezone"
+        ) from None
     chairs = _chairs(doc.get("chairs", 1))
     slot = _int(doc, "slot_minutes", 15, 1, 720)
     if (24 * 60) % slot:
@@ -179,11 +195,11 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None
     holiday_code = closures_t.get("holidays")
     if holiday_code is not None:
         if not isinstance(holiday_code, str) or not holiday_code:
-            raise ClinicFileError("must be a country code like \"US\" or \"US-CA\"", field="closures.holidays")
+            raise ClinicFileError('must be a country code like "US" or "US-CA"', field="closures.holidays")
         check_holiday_code(holiday_code)
     paper = _text(doc, "paper") or "A4"
     if paper not in ("A4", "Letter"):
-        raise ClinicFileError("must be \"A4\" or \"Letter\"", field="paper")
+        raise ClinicFileError('must be "A4" or "Letter"', field="paper")
     clinic = Clinic(
         name=name,
         timezone=tz,
@@ -266,7 +282,7 @@ def _hours(table: dict[str, Any]) -> tuple[tuple[tuple[int, int], ...], ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ClinicFileError('must be a list like ["08:00-12:00", "13:00-17:00"]', field=field_name)
         spans = sorted(_span(v, field_name) for v in value)
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             if start < end:
                 raise ClinicFileError("opening hours overlap", field=field_name)
         per_day[WEEKDAYS.index(key)] = tuple(spans)
@@ -305,7 +321,9 @@ def _closure_dates(value: Any) -> frozenset[date]:
                 date.fromisoformat(part.strip())
             out.update(parse_range(item, today=date(2000, 1, 1), field="closures.dates"))
         except (ValueError, InputError):
-            raise ClinicFileError(f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD", field="closures.dates") from None
+            raise ClinicFileError(
+                f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD", field="closures.dates"
+            ) from None
     return frozenset(out)
 
 

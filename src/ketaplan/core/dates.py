@@ -83,9 +83,7 @@ def parse_weekdays(text: str, *, field: str) -> frozenset[int]:
         elif name in _FULL:
             days.add(_FULL.index(name))
         else:
-            raise InputError(
-                f"unknown weekday {part.strip()!r}; use mon,tue,wed,thu,fri,sat,sun", field=field
-            )
+            raise InputError(f"unknown weekday {part.strip()!r}; use mon,tue,wed,thu,fri,sat,sun", field=field)
     return frozenset(days)
 
 

@@ -74,7 +74,9 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
         elif not avail.clinic_slots(day, p.session_minutes):
             no_fit.append(day)
         elif not [
-            s for s in avail.clinic_slots(day, p.session_minutes) if not checks.patient_time_problem(request, s.start, s.end)
+            s
+            for s in avail.clinic_slots(day, p.session_minutes)
+            if not checks.patient_time_problem(request, s.start, s.end)
         ]:
             no_fit.append(day)
         elif not avail.options(day, "infusion", request):
@@ -98,6 +100,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
     if len(open_days) < p.infusions:
         lines.append(f"only {len(open_days)} open days {span} for {p.infusions} infusions: " + "; ".join(why))
         return lines
+
     def always(_: date) -> bool:
         return True
 
@@ -111,9 +114,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
     if request.consultation and find_plan(clinic, request._replace(consultation=False, maintenance=0), avail):
         lo, hi = p.consultation_days_before
         past = f"; nothing can be booked before {short(request.not_before)}" if request.not_before else ""
-        lines.append(
-            f"no consult room is free {lo}-{hi} days before any possible first infusion{past}"
-        )
+        lines.append(f"no consult room is free {lo}-{hi} days before any possible first infusion{past}")
     if request.maintenance and find_plan(clinic, request._replace(maintenance=0), avail):
         lines.append(
             f"no chain of {request.maintenance} boosters every {p.maintenance_every_days}"
@@ -132,14 +133,24 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
 
     length = request.window_length
     for k in range(1, LATER_START_WEEKS * 7 + 1):
-        r = request._replace(first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k))
+        r = request._replace(
+            first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k)
+        )
         if works(r):
-            out.append(Suggestion("start", f"start on {r.first_day:%a} {short(r.first_day)} instead", f"--start {r.first_day}", r))
+            out.append(
+                Suggestion(
+                    "start", f"start on {r.first_day:%a} {short(r.first_day)} instead", f"--start {r.first_day}", r
+                )
+            )
             break
     for longer in range(length + 1, clinic.protocol.window_days[1] + 1):
         r = request._replace(last_day=request.first_day + timedelta(days=longer - 1))
         if works(r):
-            out.append(Suggestion("end", f"extend the window to {longer} days, until {short(r.last_day)}", f"--end {r.last_day}", r))
+            out.append(
+                Suggestion(
+                    "end", f"extend the window to {longer} days, until {short(r.last_day)}", f"--end {r.last_day}", r
+                )
+            )
             break
     relaxations: list[tuple[str, bool, dict[str, Any], str, str]] = [
         ("days", request.days is not None, {"days": None}, "drop the weekday restriction", "without --days"),
@@ -150,8 +161,20 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
             "drop the time-of-day restriction",
             "without --earliest/--latest",
         ),
-        ("unavailable", bool(request.unavailable), {"unavailable": frozenset()}, "check whether the patient can come on the days marked unavailable", "without --unavailable"),
-        ("consultation", request.consultation, {"consultation": False}, "book the consultation separately", "--no-consultation"),
+        (
+            "unavailable",
+            bool(request.unavailable),
+            {"unavailable": frozenset()},
+            "check whether the patient can come on the days marked unavailable",
+            "without --unavailable",
+        ),
+        (
+            "consultation",
+            request.consultation,
+            {"consultation": False},
+            "book the consultation separately",
+            "--no-consultation",
+        ),
     ]
     for change, applies, fields, message, option in relaxations:
         if applies:
@@ -161,6 +184,8 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
     for fewer in range(request.maintenance - 1, -1, -1):
         r = request._replace(maintenance=fewer)
         if works(r):
-            out.append(Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", f"--maintenance {fewer}", r))
+            out.append(
+                Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", f"--maintenance {fewer}", r)
+            )
             break
     return out

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from ketaplan.core.model import CHAIR_KINDS, INFUSION_KINDS, Booking
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Occupancy:

@@ -14,9 +14,9 @@ chair. Remaining ties go to earlier days and earlier times, so output is determi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability, Option
@@ -71,7 +71,15 @@ def plan_with_checks(
     bad_first = bad_last = 0
     tested: set[tuple[str, int]] = set()
     while True:
-        best = search_days(p.infusions, p.min_days_apart, p.max_days_apart, open_mask & ~bad_first, open_mask & ~bad_last, by_clock, open_mask)
+        best = search_days(
+            p.infusions,
+            p.min_days_apart,
+            p.max_days_apart,
+            open_mask & ~bad_first,
+            open_mask & ~bad_last,
+            by_clock,
+            open_mask,
+        )
         if best is None:
             return None
         first_i, last_i = best[2][0], best[2][-1]
@@ -100,7 +108,9 @@ def plan_with_checks(
     n = len(infusions)
     sessions += [Session("infusion", i, n, o.start, o.end, o.resource) for i, o in enumerate(infusions, 1)]
     boosters = boosters_for(seq[-1], usual) or []
-    sessions += [Session("maintenance", i, len(boosters), o.start, o.end, o.resource) for i, o in enumerate(boosters, 1)]
+    sessions += [
+        Session("maintenance", i, len(boosters), o.start, o.end, o.resource) for i, o in enumerate(boosters, 1)
+    ]
     plan = Plan(
         plan_id=plan_id,
         patient=request.patient,
@@ -146,7 +156,7 @@ def pick(options: list[Option], clock: time | None) -> Option:
 
 
 def _max_gap(days: list[date]) -> int:
-    return max(((b - a).days for a, b in zip(days, days[1:])), default=0)
+    return max(((b - a).days for a, b in zip(days, days[1:], strict=False)), default=0)
 
 
 def search_days(
@@ -173,7 +183,7 @@ def search_days(
 
 
 def _max_gap_i(seq: list[int]) -> int:
-    return max((b - a for a, b in zip(seq, seq[1:])), default=0)
+    return max((b - a for a, b in zip(seq, seq[1:], strict=False)), default=0)
 
 
 def _bits(mask: int) -> list[int]:
@@ -248,7 +258,7 @@ def consultation_finder(
     lo, hi = clinic.protocol.consultation_days_before
     placeholder = Option(datetime.min, datetime.min, "", time(0))
 
-    @lru_cache(maxsize=None)
+    @cache
     def find(first: date, clock: time | None) -> Option | None:
         if not request.consultation:
             return placeholder
@@ -273,11 +283,11 @@ def booster_finder(
     every, tol = p.maintenance_every_days, p.maintenance_tolerance_days
     offsets = sorted(range(every - tol, every + tol + 1), key=lambda g: (abs(g - every), g))
 
-    @lru_cache(maxsize=None)
+    @cache
     def day_options(day: date) -> tuple[Option, ...]:
         return tuple(avail.options(day, "maintenance", request))
 
-    @lru_cache(maxsize=None)
+    @cache
     def chain(prev: date, left: int) -> tuple[date, ...] | None:
         if left == 0:
             return ()

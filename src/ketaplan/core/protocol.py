@@ -62,11 +62,7 @@ def protocol_from_table(table: dict[str, Any]) -> Protocol:
                 raise ClinicFileError("must be true or false", field=field)
             values[key] = value
         elif key in _PAIRS:
-            if (
-                not isinstance(value, list)
-                or len(value) != 2
-                or not all(_is_int(v) for v in value)
-            ):
+            if not isinstance(value, list) or len(value) != 2 or not all(_is_int(v) for v in value):
                 raise ClinicFileError("must be a pair of whole numbers, e.g. [14, 21]", field=field)
             values[key] = (value[0], value[1])
         else:

@@ -67,7 +67,9 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
         raise InputError("is required", field="--start")
     first = parse_date(f.start, today=today, field="--start")
     if first < today and not f.allow_past:
-        raise InputError(f"{first} is in the past; give --allow-past to enter a plan already under way", field="--start")
+        raise InputError(
+            f"{first} is in the past; give --allow-past to enter a plan already under way", field="--start"
+        )
     lo, hi = clinic.protocol.window_days
     weeks = _whole(f.weeks, field="--weeks", lo=2, hi=3) if f.weeks not in (None, "") else None
     if weeks is not None and f.end:
@@ -94,7 +96,9 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
         days=parse_weekdays(f.days, field="--days") if f.days else None,
         earliest=earliest,
         latest=latest,
-        unavailable=parse_date_list(f.unavailable, today=today, field="--unavailable") if f.unavailable else frozenset(),
+        unavailable=parse_date_list(f.unavailable, today=today, field="--unavailable")
+        if f.unavailable
+        else frozenset(),
         consultation=f.consultation and clinic.protocol.consultation,
         maintenance=maintenance,
         not_before=None if f.allow_past else today,

@@ -8,8 +8,9 @@ window may grow up to the protocol's longest, and the result says so."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan.core import checks
@@ -18,9 +19,16 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import Plan, Request, Session
-from ketaplan.core.planner import PlanCheckFailed, SequenceSearch, booster_finder, consultation_finder, pick, search_days
+from ketaplan.core.planner import (
+    PlanCheckFailed,
+    SequenceSearch,
+    booster_finder,
+    consultation_finder,
+    pick,
+    search_days,
+)
 
-UTC = timezone.utc
+UTC = UTC
 Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
 OptionsFor = Callable[[date, str], list[Option]]
 
@@ -42,7 +50,10 @@ def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
         raise InputError(f"plan {plan.plan_id} has no {kind}", field="--session")
     match = [s for s in same if s.number == number]
     if not match:
-        raise InputError(f"{kind} {number} does not exist; the plan has {kind}s 1 to {max(s.number for s in same)}", field="--session")
+        raise InputError(
+            f"{kind} {number} does not exist; the plan has {kind}s 1 to {max(s.number for s in same)}",
+            field="--session",
+        )
     s = match[0]
     if s.status == "cancelled":
         raise InputError(f"{s.label} is cancelled", field="--session")
@@ -52,7 +63,15 @@ def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
 
 
 def reschedule(
-    clinic: Clinic, plan: Plan, request: Request, avail: Availability, *, kind: str, number: int, from_day: date, now: datetime
+    clinic: Clinic,
+    plan: Plan,
+    request: Request,
+    avail: Availability,
+    *,
+    kind: str,
+    number: int,
+    from_day: date,
+    now: datetime,
 ) -> Rescheduled:
     """`avail` holds everyone else's bookings (not this plan's)."""
     target = find_session(plan, kind, number, now)
@@ -76,7 +95,10 @@ def reschedule(
     days = [checks.local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.status != "cancelled"]
     new_plan = plan._replace(sessions=sessions, last_day=max([plan.last_day, *days]))
     if new_plan.last_day != plan.last_day:
-        notes.append(f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the protocol allows {clinic.protocol.window_days[1]} days)")
+        notes.append(
+            f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the "
+            f"protocol allows {clinic.protocol.window_days[1]} days)"
+        )
     _verify(clinic, new_plan, request, avail)
     return Rescheduled(new_plan, moved, notes)
 
@@ -85,20 +107,33 @@ def _verify(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -
     # The series is checked whole, past sessions included, as the planner checks a new one.
     req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None)
     boosters = sum(1 for s in plan.active if s.kind == "maintenance")
-    ctx = checks.CheckContext(clinic, req, avail.occupancy, plan.consultation is not None and plan.consultation.status != "cancelled", boosters)
+    ctx = checks.CheckContext(
+        clinic,
+        req,
+        avail.occupancy,
+        plan.consultation is not None and plan.consultation.status != "cancelled",
+        boosters,
+    )
     failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
     if failed:
         raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
 
 
 def _move_infusions(
-    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
-    future_options: OptionsFor, now: datetime,
-) -> Moves | None:  # fmt: skip
+    clinic: Clinic,
+    plan: Plan,
+    req: Request,
+    avail: Availability,
+    target: Session,
+    from_day: date,
+    future_options: OptionsFor,
+    now: datetime,
+) -> Moves | None:
     p = clinic.protocol
     zone = clinic.zone
     infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.number)
     idx = infusions.index(target)
+
     def day(s: Session) -> date:
         return checks.local(s.start, zone).date()
 
@@ -116,17 +151,24 @@ def _move_infusions(
         opts = {d: future_options(d, "infusion") for d in days}
         # The session moves to another day: the patient cannot come on its current one.
         first_mask = sum(
-            1 << i for i, d in enumerate(days)
+            1 << i
+            for i, d in enumerate(days)
             if d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
-        )  # fmt: skip
-        last_mask = sum(1 << i for i, d in enumerate(days) if nxt is None or checks.spacing_problem(clinic, d, nxt) is None)
+        )
+        last_mask = sum(
+            1 << i for i, d in enumerate(days) if nxt is None or checks.spacing_problem(clinic, d, nxt) is None
+        )
         by_clock: dict[time, int] = {}
         for i, d in enumerate(days):
             for o in opts[d]:
                 by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
         open_mask = sum(1 << i for i, d in enumerate(days) if opts[d])
         n = len(segment)
-        found = SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask).best(by_clock.get(usual, 0)) if usual else None
+        found = (
+            SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask).best(by_clock.get(usual, 0))
+            if usual
+            else None
+        )
         clock = usual
         if found is None:
             best = search_days(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, by_clock, open_mask)
@@ -134,10 +176,16 @@ def _move_infusions(
                 continue
             clock, found = best[1], best[2]
         chosen = [pick(opts[days[i]], clock or usual) for i in found]
-        moved = [(s, s._replace(start=o.start, end=o.end, resource=o.resource)) for s, o in zip(segment, chosen)]
+        moved = [
+            (s, s._replace(start=o.start, end=o.end, resource=o.resource))
+            for s, o in zip(segment, chosen, strict=False)
+        ]
         notes: list[str] = []
         if k:
-            notes.append(f"infusions {segment[1].number}-{segment[-1].number} had to move too, to keep {p.min_days_apart}-{p.max_days_apart} days between infusions")
+            notes.append(
+                f"infusions {segment[1].number}-{segment[-1].number} had to move too, to keep "
+                f"{p.min_days_apart}-{p.max_days_apart} days between infusions"
+            )
         extra = _fix_ends(clinic, plan, req, avail, moved, clock or usual, now)
         if extra is None:
             continue
@@ -148,13 +196,21 @@ def _move_infusions(
 
 
 def _fix_ends(
-    clinic: Clinic, plan: Plan, req: Request, avail: Availability, moved: list[tuple[Session, Session]],
-    clock: time | None, now: datetime,
-) -> Moves | None:  # fmt: skip
+    clinic: Clinic,
+    plan: Plan,
+    req: Request,
+    avail: Availability,
+    moved: list[tuple[Session, Session]],
+    clock: time | None,
+    now: datetime,
+) -> Moves | None:
     """Consultation and boosters follow a moved first or last infusion when their rules break."""
     zone = clinic.zone
     new = {(b.kind, b.number): a for b, a in moved}
-    infusions = sorted((new.get((s.kind, s.number), s) for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
+    infusions = sorted(
+        (new.get((s.kind, s.number), s) for s in plan.infusions if s.status != "cancelled"),
+        key=lambda s: s.start.astimezone(UTC),
+    )
     first, last = checks.local(infusions[0].start, zone).date(), checks.local(infusions[-1].start, zone).date()
     out: list[tuple[Session, Session]] = []
     notes: list[str] = []
@@ -173,12 +229,17 @@ def _fix_ends(
         chain = booster_finder(clinic, req._replace(maintenance=len(boosters)), avail)(last, clock)
         if chain is None:
             return None
-        out += [(b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(boosters, chain)]
+        out += [
+            (b, b._replace(start=o.start, end=o.end, resource=o.resource))
+            for b, o in zip(boosters, chain, strict=False)
+        ]
         notes.append("the boosters moved with the last infusion")
     return out, notes
 
 
-def _move_consultation(clinic: Clinic, plan: Plan, target: Session, from_day: date, future_options: OptionsFor) -> Moves | None:
+def _move_consultation(
+    clinic: Clinic, plan: Plan, target: Session, from_day: date, future_options: OptionsFor
+) -> Moves | None:
     lo, hi = clinic.protocol.consultation_days_before
     infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
     if not infusions:
@@ -197,11 +258,18 @@ def _move_consultation(clinic: Clinic, plan: Plan, target: Session, from_day: da
 
 
 def _move_boosters(
-    clinic: Clinic, plan: Plan, req: Request, avail: Availability, target: Session, from_day: date,
+    clinic: Clinic,
+    plan: Plan,
+    req: Request,
+    avail: Availability,
+    target: Session,
+    from_day: date,
     future_options: OptionsFor,
-) -> Moves | None:  # fmt: skip
+) -> Moves | None:
     zone = clinic.zone
-    chain_sessions = sorted((s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start.astimezone(UTC))
+    chain_sessions = sorted(
+        (s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start.astimezone(UTC)
+    )
     idx = chain_sessions.index(target)
     prev_day = checks.local(chain_sessions[idx - 1].start, zone).date()
     rest = [s for s in chain_sessions[idx:] if s.kind == "maintenance"]
@@ -212,36 +280,53 @@ def _move_boosters(
     chain = finder(prev_day, usual)
     if chain is None:
         return None
-    return [(b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(rest, chain)], (["later boosters moved too"] if len(rest) > 1 else [])
+    return [
+        (b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(rest, chain, strict=False)
+    ], (["later boosters moved too"] if len(rest) > 1 else [])
 
 
-def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date) -> list[dict[str, str]]:
+def _new_series(
+    clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date
+) -> list[dict[str, str]]:
     """The way out when nothing moves: cancel the rest and plan anew (checked to work)."""
     from ketaplan.core.planner import find_plan
 
     length = request.window_length
     for k in range(0, 8 * 7):
         first = from_day + timedelta(days=k)
-        r = request._replace(first_day=first, last_day=first + timedelta(days=length - 1), not_before=from_day, consultation=False, maintenance=0)
+        r = request._replace(
+            first_day=first,
+            last_day=first + timedelta(days=length - 1),
+            not_before=from_day,
+            consultation=False,
+            maintenance=0,
+        )
         if find_plan(clinic, r, avail) is not None:
-            return [{
-                "change": "new_series",
-                "message": f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}",
-                "option": f"ketaplan cancel {plan.plan_id}; ketaplan schedule --start {first} --no-consultation",
-            }]  # fmt: skip
+            return [
+                {
+                    "change": "new_series",
+                    "message": f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}",
+                    "option": f"ketaplan cancel {plan.plan_id}; ketaplan schedule --start {first} --no-consultation",
+                }
+            ]
     return []
 
 
-def _no_slot(clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[dict[str, str]]) -> NoPlanError:
+def _no_slot(
+    clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[dict[str, str]]
+) -> NoPlanError:
     p = clinic.protocol
     latest = plan.first_day + timedelta(days=p.window_days[1] - 1)
     if target.kind == "infusion":
         why = (
-            f"no free slot for {target.label} from {short(from_day)} that keeps {p.min_days_apart}-{p.max_days_apart} days "
+            f"no free slot for {target.label} from {short(from_day)} that keeps "
+            f"{p.min_days_apart}-{p.max_days_apart} days "
             f"between infusions within the longest window (until {short(latest)}), even moving the later infusions"
         )
     elif target.kind == "consultation":
-        why = f"no consult room is free {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before infusion 1 from {short(from_day)}"
+        lo, hi = p.consultation_days_before
+        why = f"no consult room is free {lo}-{hi} days before infusion 1 from {short(from_day)}"
     else:
-        why = f"no free slot for {target.label} {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days after the session before it"
+        every, tolerance = p.maintenance_every_days, p.maintenance_tolerance_days
+        why = f"no free slot for {target.label} {every}+-{tolerance} days after the session before it"
     return NoPlanError(f"Cannot move {target.label}.", explanation=[why], suggestions=suggestions)

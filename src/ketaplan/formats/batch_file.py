@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import IO, Any, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
 from ketaplan.core.errors import InputError
 from ketaplan.core.requests import RequestFields
 
 MAX_LINE = 1 << 20  # 1 MiB: no real request is longer
-FIELDS = ("request_id", "patient", "patient_id", "start", "weeks", "end", "days", "earliest", "latest",
-          "unavailable", "consultation", "maintenance")  # fmt: skip
+FIELDS = (
+    "request_id",
+    "patient",
+    "patient_id",
+    "start",
+    "weeks",
+    "end",
+    "days",
+    "earliest",
+    "latest",
+    "unavailable",
+    "consultation",
+    "maintenance",
+)
 REQUIRED = ("patient", "start")
 TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
 
@@ -66,7 +79,7 @@ def check_file(stream: IO[bytes], source: str, fmt: str) -> tuple[int, list[str]
                 continue
             if any(cell.strip() for cell in record):
                 rows += 1
-                value = dict(zip(header, record)).get("start")
+                value = dict(zip(header, record, strict=False)).get("start")
                 if value:
                     starts.append(value)
         if not header_seen:
@@ -109,7 +122,10 @@ def _check_header(record: list[str], source: str, number: int) -> None:
         raise InputError("the first line is not a CSV header", field=f"{source}:{number}")
     unknown = [h for h in header if h not in FIELDS]
     if unknown:
-        raise InputError(f"unknown columns {', '.join(repr(u) for u in unknown)}; known: {', '.join(FIELDS)}", field=f"{source}:{number}")
+        raise InputError(
+            f"unknown columns {', '.join(repr(u) for u in unknown)}; known: {', '.join(FIELDS)}",
+            field=f"{source}:{number}",
+        )
     missing = [r for r in REQUIRED if r not in header]
     if missing:
         raise InputError(f"the header lacks {', '.join(missing)}", field=f"{source}:{number}")
@@ -128,9 +144,16 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > len(header):
-                yield Row(number, None, None, InputError(f"line {number} has {len(record)} cells, the header {len(header)}", field=f"line {number}"))
+                yield Row(
+                    number,
+                    None,
+                    None,
+                    InputError(
+                        f"line {number} has {len(record)} cells, the header {len(header)}", field=f"line {number}"
+                    ),
+                )
                 continue
-            yield _row(number, {k: v for k, v in zip(header, record) if v.strip() != ""}, allow_past)
+            yield _row(number, {k: v for k, v in zip(header, record, strict=False) if v.strip() != ""}, allow_past)
     else:
         for number, text in _lines(stream, source):
             if not text.strip():
@@ -146,7 +169,12 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
             unknown = [k for k in obj if k not in FIELDS]
             if unknown:
                 rid = obj.get("request_id") if isinstance(obj.get("request_id"), str) else None
-                yield Row(number, rid, None, InputError(f"unknown fields {', '.join(repr(u) for u in unknown)}", field=unknown[0]))
+                yield Row(
+                    number,
+                    rid,
+                    None,
+                    InputError(f"unknown fields {', '.join(repr(u) for u in unknown)}", field=unknown[0]),
+                )
                 continue
             yield _row(number, {k: v for k, v in obj.items() if v is not None and v != ""}, allow_past)
 
@@ -213,4 +241,3 @@ def open_source(path: str, stdin: IO[bytes]) -> tuple[IO[bytes], str]:
         return open(path, "rb"), path
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}", field="FILE") from None
-

@@ -6,7 +6,7 @@ details are asked for; one display alarm per event."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
@@ -16,7 +16,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Session
 from ketaplan.formats.vtimezone import observances
 
-UTC = timezone.utc
+UTC = UTC
 PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
 
 

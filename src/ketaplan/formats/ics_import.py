@@ -5,9 +5,10 @@ the file, the component and the line; nothing is silently skipped."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketaplan.core.errors import CalendarFileError
@@ -16,7 +17,7 @@ from ketaplan.core.model import Booking, Patient, Plan, Session
 if TYPE_CHECKING:
     from ketaplan.core.clinic import Clinic
 
-UTC = timezone.utc
+UTC = UTC
 CHAIR_PROPERTY = "X-KETAPLAN-CHAIR"
 _OUR_UID = re.compile(r"^(KP-[A-Z0-9]+)-(consultation|infusion|maintenance)-(\d+)@ketaplan$")
 
@@ -61,7 +62,9 @@ class IcsFile:
         for comp in self.calendar.walk():
             start = self._component_line(comp)
             for prop, message in getattr(comp, "errors", []) or []:
-                line = _quoted_line(self, message) or (self.line_of(prop, _index(self, start)) if prop else None) or start
+                line = (
+                    _quoted_line(self, message) or (self.line_of(prop, _index(self, start)) if prop else None) or start
+                )
                 raise self.fail(f"{self.describe(comp)}: {prop or 'a line'} cannot be read: {message}", line)
             if comp.name in ("STANDARD", "DAYLIGHT"):
                 dt = comp.get("DTSTART")
@@ -76,14 +79,19 @@ class IcsFile:
                     raise self.fail(f"{self.describe(comp)} has {len(starts)} DTSTART lines; one is allowed", start)
                 ends = comp.get("DTEND")
                 if ends is not None and not isinstance(ends, list) and _order_key(ends.dt) < _order_key(starts.dt):
-                    raise self.fail(f"{self.describe(comp)} ends before it starts", self.line_of("DTEND", _index(self, start)) or start)
+                    raise self.fail(
+                        f"{self.describe(comp)} ends before it starts",
+                        self.line_of("DTEND", _index(self, start)) or start,
+                    )
             for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
                 values = comp.get(name)
                 for value in values if isinstance(values, list) else [values]:
                     tzid = value.params.get("TZID") if value is not None and hasattr(value, "params") else None
                     if tzid and tzid not in known_tzids and not _is_iana(tzid):
                         line = self.line_of(name, _index(self, start)) or start
-                        raise self.fail(f"{self.describe(comp)}: unknown time zone TZID={tzid} (no VTIMEZONE defines it)", line)
+                        raise self.fail(
+                            f"{self.describe(comp)}: unknown time zone TZID={tzid} (no VTIMEZONE defines it)", line
+                        )
 
     def occurrences(self, start: datetime, end: datetime) -> list[Any]:
         import recurring_ical_events

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from io import BytesIO
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -13,7 +14,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 from ketaplan.formats.printable import CHECKLIST, SIDE_EFFECTS, VITALS_COLUMNS, VITALS_ROWS, WEEKDAYS, Page
 
@@ -42,9 +42,16 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-GRID: list[tuple[object, ...]] = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 9)]  # fmt: skip
-HEAD: list[tuple[object, ...]] = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")), ("FONTNAME", (0, 0), (-1, 0), BOLD)]
+GRID: list[tuple[object, ...]] = [
+    ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ("FONTSIZE", (0, 0), (-1, -1), 9),
+]
+HEAD: list[tuple[object, ...]] = [
+    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+    ("FONTNAME", (0, 0), (-1, 0), BOLD),
+]
 
 
 def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
@@ -56,7 +63,9 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     facts.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee"))]))
     story += [facts, para("Appointments", "h2")]
     rows = [["#", "What", "Day", "Date", "Arrive by", "Time"]]
-    rows += [[r.number, r.kind + (" (cancelled)" if r.status else ""), r.weekday, r.day, r.arrive, r.time] for r in p.rows]
+    rows += [
+        [r.number, r.kind + (" (cancelled)" if r.status else ""), r.weekday, r.day, r.arrive, r.time] for r in p.rows
+    ]
     table = Table(rows, colWidths=[18 * mm, 42 * mm, 14 * mm, 32 * mm, 22 * mm, width - 128 * mm], repeatRows=1)
     table.setStyle(TableStyle(GRID + HEAD))
     story += [table, para(p.zone_note, "small"), para("Calendar", "h2")]
@@ -68,10 +77,16 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
             label = f"{c.day:%b} {c.day.day}" if c.day.day == 1 or c.mark else str(c.day.day)
             if c.mark:
                 line.append(f"{label}\n{'Consultation' if c.mark == 'C' else 'Infusion ' + c.mark}")
-                styles += [("BACKGROUND", (x, y), (x, y), colors.HexColor("#d6e6f5" if c.mark == "C" else "#d7ecd9")), ("FONTNAME", (x, y), (x, y), BOLD)]
+                styles += [
+                    ("BACKGROUND", (x, y), (x, y), colors.HexColor("#d6e6f5" if c.mark == "C" else "#d7ecd9")),
+                    ("FONTNAME", (x, y), (x, y), BOLD),
+                ]
             elif c.closed:
                 line.append(f"{label}\nclosed")
-                styles += [("BACKGROUND", (x, y), (x, y), colors.HexColor("#dddddd")), ("TEXTCOLOR", (x, y), (x, y), colors.HexColor("#777777"))]
+                styles += [
+                    ("BACKGROUND", (x, y), (x, y), colors.HexColor("#dddddd")),
+                    ("TEXTCOLOR", (x, y), (x, y), colors.HexColor("#777777")),
+                ]
             else:
                 line.append(label)
                 if not c.in_window:
@@ -87,8 +102,11 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     for i, heading in enumerate(p.vitals):
         if i == 0:
             story.append(PageBreak())
-        vit = Table([list(VITALS_COLUMNS)] + [[row] + [""] * (len(VITALS_COLUMNS) - 1) for row in VITALS_ROWS],
-                    colWidths=[18 * mm, 32 * mm, 24 * mm, 18 * mm, width - 120 * mm, 28 * mm], rowHeights=[None, 18, 18, 18])  # fmt: skip
+        vit = Table(
+            [list(VITALS_COLUMNS)] + [[row] + [""] * (len(VITALS_COLUMNS) - 1) for row in VITALS_ROWS],
+            colWidths=[18 * mm, 32 * mm, 24 * mm, 18 * mm, width - 120 * mm, 28 * mm],
+            rowHeights=[None, 18, 18, 18],
+        )
         vit.setStyle(TableStyle(GRID + HEAD + [("FONTNAME", (0, 1), (0, -1), BOLD)]))
         checks = para("    ".join(f"☐ {x}" for x in CHECKLIST))
         story.append(KeepTogether([para(heading, "h2"), vit, Spacer(1, 3), checks]))
@@ -99,8 +117,17 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
     _fonts()
     size = A4 if paper == "A4" else LETTER
     out = BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=size, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=title, author="ketaplan", invariant=1)  # fmt: skip
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=size,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author="ketaplan",
+        invariant=1,
+    )
     st = _styles()
     story: list = []
     for i, p in enumerate(pages):

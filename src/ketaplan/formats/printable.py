@@ -69,8 +69,17 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
         ls, le = local(s.start, zone), local(s.end, zone)
         arrive = ls - timedelta(minutes=ins.arrive_minutes_early)
         number = "" if s.kind == "consultation" else f"{s.number} of {s.of}"
-        rows.append(Row(number, KIND.get(s.kind, s.kind), f"{ls:%a}", f"{ls:%d %b %Y}", f"{arrive:%H:%M}",
-                        f"{ls:%H:%M}–{le:%H:%M}", "cancelled" if s.status == "cancelled" else ""))  # fmt: skip
+        rows.append(
+            Row(
+                number,
+                KIND.get(s.kind, s.kind),
+                f"{ls:%a}",
+                f"{ls:%d %b %Y}",
+                f"{arrive:%H:%M}",
+                f"{ls:%H:%M}–{le:%H:%M}",
+                "cancelled" if s.status == "cancelled" else "",
+            )
+        )
     marks: dict[date, str] = {}
     for s in ordered:
         if s.status != "cancelled" and s.kind != "maintenance":
@@ -81,12 +90,21 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
     while day <= last:
         week = []
         for _ in range(7):
-            week.append(Cell(day, marks.get(day, ""), clinic.closed_reason(day) is not None, plan.first_day <= day <= plan.last_day))
+            week.append(
+                Cell(
+                    day,
+                    marks.get(day, ""),
+                    clinic.closed_reason(day) is not None,
+                    plan.first_day <= day <= plan.last_day,
+                )
+            )
             day += timedelta(days=1)
         weeks.append(week)
-    facts = [("Patient", plan.patient.name + (f" (ID {plan.patient.id})" if plan.patient.id else "")),
-             ("Plan", f"{plan.plan_id}, revision {plan.revision}"),
-             ("Treatment window", f"{plan.first_day:%a %d %b %Y} – {plan.last_day:%a %d %b %Y}")]  # fmt: skip
+    facts = [
+        ("Patient", plan.patient.name + (f" (ID {plan.patient.id})" if plan.patient.id else "")),
+        ("Plan", f"{plan.plan_id}, revision {plan.revision}"),
+        ("Treatment window", f"{plan.first_day:%a %d %b %Y} – {plan.last_day:%a %d %b %Y}"),
+    ]
     contact = " · ".join(x for x in (clinic.address, clinic.phone, clinic.email) if x)
     vitals = []
     if coordinator:
@@ -101,7 +119,11 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
         facts=facts,
         rows=rows,
         weeks=weeks,
-        preparation=[ins.fasting, ins.escort, f"Please arrive {ins.arrive_minutes_early} minutes before each appointment."],
+        preparation=[
+            ins.fasting,
+            ins.escort,
+            f"Please arrive {ins.arrive_minutes_early} minutes before each appointment.",
+        ],
         call_us=f"Call us on {clinic.phone or 'the clinic number'} if you notice any of these after a session:",
         vitals=vitals,
         zone_note=f"All times are local clinic time ({clinic.timezone}).",
@@ -134,27 +156,57 @@ td.mark { background: #d7ecd9; font-weight: bold; } td.consult { background: #d6
 
 
 def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str | None = None) -> str:
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{escape(plan.plan_id)} — {escape(clinic.name)}</title>",
-             f"<style>{_CSS % {'paper': paper or clinic.paper}}</style>\n</head>\n<body>"]  # fmt: skip
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta '
+        f'charset="utf-8">\n<title>{escape(plan.plan_id)} — {escape(clinic.name)}</title>',
+        f"<style>{_CSS % {'paper': paper or clinic.paper}}</style>\n</head>\n<body>",
+    ]
     for coordinator in copies(copy):
         p = page(plan, clinic, coordinator)
-        h = [f'<section class="copy">\n<h1>{escape(p.clinic)}</h1>\n<div class="contact">{escape(p.contact)}</div>',
-             f"<h2>{escape(p.title)}</h2>\n<table>"]  # fmt: skip
+        h = [
+            f'<section class="copy">\n<h1>{escape(p.clinic)}</h1>\n<div class="contact">{escape(p.contact)}</div>',
+            f"<h2>{escape(p.title)}</h2>\n<table>",
+        ]
         h += [f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in p.facts]
-        h.append("</table>\n<h2>Appointments</h2>\n<table>\n<tr><th>#</th><th>What</th><th>Day</th><th>Date</th><th>Arrive by</th><th>Time</th></tr>")
+        h.append(
+            ""
+            "</table>\n<h2>Appointments</h2>\n<table>\n"
+            "<tr><th>#</th><th>What</th><th>Day</th><th>Date</th><th>Arrive by</th><th>Time</th></tr>"
+        )
         for r in p.rows:
             cls = ' class="cancelled"' if r.status else ""
-            h.append(f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(r.kind)}</td><td>{escape(r.weekday)}</td>"
-                     f"<td>{escape(r.day)}</td><td>{escape(r.arrive)}</td><td>{escape(r.time)}</td></tr>")  # fmt: skip
-        h.append(f"</table>\n<p>{escape(p.zone_note)}</p>\n<h2>Calendar</h2>\n<table class=\"calendar\">\n<tr>" + "".join(f"<th>{d}</th>" for d in WEEKDAYS) + "</tr>")
+            h.append(
+                f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(r.kind)}</td><td>{escape(r.weekday)}</td>"
+                f"<td>{escape(r.day)}</td><td>{escape(r.arrive)}</td><td>{escape(r.time)}</td></tr>"
+            )
+        h.append(
+            f'</table>\n<p>{escape(p.zone_note)}</p>\n<h2>Calendar</h2>\n<table class="calendar">\n<tr>'
+            + "".join(f"<th>{d}</th>" for d in WEEKDAYS)
+            + "</tr>"
+        )
         for week in p.weeks:
             h.append("<tr>" + "".join(_html_cell(c) for c in week) + "</tr>")
-        h.append("</table>\n<h2>Before each infusion</h2>\n<ul>" + "".join(f"<li>{escape(x)}</li>" for x in p.preparation) + "</ul>")
-        h.append(f"<h2>Side effects to report</h2>\n<p>{escape(p.call_us)}</p>\n<ul>" + "".join(f"<li>{escape(x)}</li>" for x in SIDE_EFFECTS) + "</ul>")
+        h.append(
+            "</table>\n<h2>Before each infusion</h2>\n<ul>"
+            + "".join(f"<li>{escape(x)}</li>" for x in p.preparation)
+            + "</ul>"
+        )
+        h.append(
+            f"<h2>Side effects to report</h2>\n<p>{escape(p.call_us)}</p>\n<ul>"
+            + "".join(f"<li>{escape(x)}</li>" for x in SIDE_EFFECTS)
+            + "</ul>"
+        )
         h.append(f"<p><strong>{escape(p.clinic)}</strong> — {escape(p.contact)}</p>")
         for heading in p.vitals:
-            h.append(f'<div class="vitals">\n<h2>{escape(heading)}</h2>\n<table>\n<tr>' + "".join(f"<th>{escape(c)}</th>" for c in VITALS_COLUMNS) + "</tr>")
-            h += ["<tr><th>" + escape(row) + "</th>" + "<td>&nbsp;</td>" * (len(VITALS_COLUMNS) - 1) + "</tr>" for row in VITALS_ROWS]
+            h.append(
+                f'<div class="vitals">\n<h2>{escape(heading)}</h2>\n<table>\n<tr>'
+                + "".join(f"<th>{escape(c)}</th>" for c in VITALS_COLUMNS)
+                + "</tr>"
+            )
+            h += [
+                "<tr><th>" + escape(row) + "</th>" + "<td>&nbsp;</td>" * (len(VITALS_COLUMNS) - 1) + "</tr>"
+                for row in VITALS_ROWS
+            ]
             h.append("</table>\n<p>" + " &nbsp; ".join(f"☐ {escape(x)}" for x in CHECKLIST) + "</p>\n</div>")
         h.append("</section>")
         parts += h
@@ -176,4 +228,6 @@ def _html_cell(c: Cell) -> str:
 def plan_pdf(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str | None = None) -> bytes:
     from ketaplan.formats.pdf import render_pdf  # reportlab and the font load only for a PDF
 
-    return render_pdf([page(plan, clinic, c) for c in copies(copy)], paper or clinic.paper, f"{plan.plan_id} — {clinic.name}")
+    return render_pdf(
+        [page(plan, clinic, c) for c in copies(copy)], paper or clinic.paper, f"{plan.plan_id} — {clinic.name}"
+    )

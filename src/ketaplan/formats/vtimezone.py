@@ -8,12 +8,12 @@ one DAYLIGHT observance, or a single STANDARD for zones without DST."""
 from __future__ import annotations
 
 import calendar
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Transition(NamedTuple):
@@ -49,7 +49,9 @@ def transitions(zone: ZoneInfo, year: int) -> list[Transition]:
                 else:
                     hi = mid
             hi = hi.replace(second=0, microsecond=0)
-            out.append(Transition(hi, before or timedelta(0), after or timedelta(0), hi.astimezone(zone).tzname() or ""))
+            out.append(
+                Transition(hi, before or timedelta(0), after or timedelta(0), hi.astimezone(zone).tzname() or "")
+            )
         day = nxt
     return out
 
@@ -94,7 +96,11 @@ def rule_matches(obs: Observance, zone_name: str, year: int) -> bool:
         assert obs.rrule is not None
         byday = str(obs.rrule["byday"])
         n = int(byday[:-2])
-        weeks = [d for d in calendar.Calendar().itermonthdates(year, loc.month) if d.month == loc.month and d.weekday() == loc.weekday()]
+        weeks = [
+            d
+            for d in calendar.Calendar().itermonthdates(year, loc.month)
+            if d.month == loc.month and d.weekday() == loc.weekday()
+        ]
         expected = weeks[n - 1] if n > 0 else weeks[n]
         return expected == loc.date() and loc.time() == obs.dtstart.time() and obs.rrule["bymonth"] == loc.month
     return False

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
-from ketaplan.store.ledger import Ledger
 from ketaplan.core.model import Plan, Session
+from ketaplan.store.ledger import Ledger
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Plan, list[checks.CheckResult]]:

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 
 from ketaplan.core.availability import Availability
-from ketaplan.formats.batch_file import Row
-from ketaplan.store.booking import booking_span
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
-from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 from ketaplan.core.model import Patient, Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
+from ketaplan.formats.batch_file import Row
+from ketaplan.store.booking import booking_span
+from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
-UTC = timezone.utc
+UTC = UTC
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
 
 
@@ -129,7 +130,15 @@ def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Avail
 
 
 def _one(
-    clinic: Clinic, tx: BatchTx, avail: Availability, row: Row, *, today: date, dry_run: bool, seen: dict[str, tuple[Plan, dict[str, str | None]]], suggest: bool
+    clinic: Clinic,
+    tx: BatchTx,
+    avail: Availability,
+    row: Row,
+    *,
+    today: date,
+    dry_run: bool,
+    seen: dict[str, tuple[Plan, dict[str, str | None]]],
+    suggest: bool,
 ) -> Outcome:
     if row.error is not None or row.fields is None:
         err = row.error or InputError("unreadable row")
@@ -154,9 +163,17 @@ def _one(
     except InputError as e:
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     if request.first_day < avail_first(avail) or request.last_day > avail_last(avail):
-        return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=InputError("outside the batch's planning span", field="start"))
+        return Outcome(
+            row.line,
+            row.request_id,
+            "error",
+            ExitCode.INVALID,
+            error=InputError("outside the batch's planning span", field="start"),
+        )
     stamp = datetime.now(UTC).replace(microsecond=0)
-    found = plan_with_checks(clinic, request, avail, plan_id=new_plan_id() if dry_run else tx.unique_plan_id(), stamp=stamp)
+    found = plan_with_checks(
+        clinic, request, avail, plan_id=new_plan_id() if dry_run else tx.unique_plan_id(), stamp=stamp
+    )
     if found is None:
         from ketaplan.core.diagnosis import no_plan_error
 

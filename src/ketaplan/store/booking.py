@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
+from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:

@@ -10,16 +10,17 @@ import json
 import os
 import sqlite3
 import time as time_mod
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 
-UTC = timezone.utc
+UTC = UTC
 SCHEMA_VERSION = 2  # 2: history indexed by plan (loading a plan read all of history)
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 _SCHEMA = """
@@ -206,8 +207,7 @@ class LedgerTx:
             (clinic, utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))),
         )
         return [
-            Booking(from_utc_text(s, zone), from_utc_text(e, zone), res, kind, pid)
-            for s, e, res, kind, pid in rows
+            Booking(from_utc_text(s, zone), from_utc_text(e, zone), res, kind, pid) for s, e, res, kind, pid in rows
         ]
 
     def other_clinics(self, clinic: str, most: int = 3) -> list[str]:
@@ -219,7 +219,9 @@ class LedgerTx:
         names: list[str] = []
         after = ""
         while len(names) < most:
-            row = self.conn.execute("SELECT MIN(clinic) FROM sessions WHERE status = 'booked' AND clinic > ?", (after,)).fetchone()
+            row = self.conn.execute(
+                "SELECT MIN(clinic) FROM sessions WHERE status = 'booked' AND clinic > ?", (after,)
+            ).fetchone()
             if row[0] is None:
                 break
             names.append(after := row[0])
@@ -236,16 +238,26 @@ class LedgerTx:
         row = self.conn.execute("SELECT plan_id, request FROM plans WHERE request_id = ?", (request_id,)).fetchone()
         return (row[0], json.loads(row[1]).get("asked")) if row else None
 
-    def add_plan(self, plan: Plan, request: Request, action: str = "booked", asked: dict[str, str | None] | None = None) -> None:
+    def add_plan(
+        self, plan: Plan, request: Request, action: str = "booked", asked: dict[str, str | None] | None = None
+    ) -> None:
         stamp = plan.stamp or datetime.now(UTC)
         self.conn.execute(
             "INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                plan.plan_id, plan.request_id, plan.clinic, plan.timezone, plan.patient.name,
-                plan.patient.id, plan.first_day.isoformat(), plan.last_day.isoformat(),
-                plan.revision, utc_text(stamp), request_to_json(request, asked),
+                plan.plan_id,
+                plan.request_id,
+                plan.clinic,
+                plan.timezone,
+                plan.patient.name,
+                plan.patient.id,
+                plan.first_day.isoformat(),
+                plan.last_day.isoformat(),
+                plan.revision,
+                utc_text(stamp),
+                request_to_json(request, asked),
             ),
-        )  # fmt: skip
+        )
         self._write_sessions(plan)
         self.conn.execute(
             "INSERT INTO history VALUES (?,?,?,?)", (plan.plan_id, plan.revision, utc_text(stamp), action)
@@ -256,12 +268,19 @@ class LedgerTx:
             "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    plan.plan_id, s.kind, s.number, s.of, plan.clinic, utc_text(s.start),
-                    utc_text(s.end), s.resource, "booked" if s.status == "planned" else s.status,
+                    plan.plan_id,
+                    s.kind,
+                    s.number,
+                    s.of,
+                    plan.clinic,
+                    utc_text(s.start),
+                    utc_text(s.end),
+                    s.resource,
+                    "booked" if s.status == "planned" else s.status,
                 )
                 for s in plan.sessions
             ],
-        )  # fmt: skip
+        )
 
     def update_plan(self, plan: Plan, expected_revision: int, action: str) -> Plan:
         """Write a changed plan as the next revision, refusing if someone changed it first."""
@@ -270,7 +289,14 @@ class LedgerTx:
         cur = self.conn.execute(
             "UPDATE plans SET revision = ?, stamp_utc = ?, first_day = ?, last_day = ? "
             "WHERE plan_id = ? AND revision = ?",
-            (new_revision, utc_text(stamp), plan.first_day.isoformat(), plan.last_day.isoformat(), plan.plan_id, expected_revision),
+            (
+                new_revision,
+                utc_text(stamp),
+                plan.first_day.isoformat(),
+                plan.last_day.isoformat(),
+                plan.plan_id,
+                expected_revision,
+            ),
         )
         if cur.rowcount != 1:
             raise LedgerError(
@@ -309,9 +335,18 @@ class LedgerTx:
         )
         patient = Patient(name, patient_id)
         plan = Plan(
-            pid, patient, clinic, tz, date.fromisoformat(first), date.fromisoformat(last), sessions,
-            revision, from_utc_text(stamp, zone), rid, history,
-        )  # fmt: skip
+            pid,
+            patient,
+            clinic,
+            tz,
+            date.fromisoformat(first),
+            date.fromisoformat(last),
+            sessions,
+            revision,
+            from_utc_text(stamp, zone),
+            rid,
+            history,
+        )
         return plan, request_from_json(req, patient, rid)
 
     def plan_rows(self, patient: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
@@ -331,9 +366,21 @@ class LedgerTx:
             sql += " AND p.last_day >= ?"
             args.append(since.isoformat())
         sql += " GROUP BY p.plan_id ORDER BY p.first_day DESC, p.plan_id"
-        keys = ("plan_id", "patient", "patient_id", "clinic", "first_day", "last_day", "revision",
-                "infusions_booked", "infusions_cancelled", "first_infusion_utc", "last_infusion_utc", "timezone")  # fmt: skip
-        return [dict(zip(keys, row)) for row in self.conn.execute(sql, args)]
+        keys = (
+            "plan_id",
+            "patient",
+            "patient_id",
+            "clinic",
+            "first_day",
+            "last_day",
+            "revision",
+            "infusions_booked",
+            "infusions_cancelled",
+            "first_infusion_utc",
+            "last_infusion_utc",
+            "timezone",
+        )
+        return [dict(zip(keys, row, strict=False)) for row in self.conn.execute(sql, args)]
 
 
 class BatchTx(LedgerTx):

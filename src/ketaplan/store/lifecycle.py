@@ -3,18 +3,18 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
-from ketaplan.store.ledger import Ledger, LedgerTx
 from ketaplan.core.model import Plan, Request, Session
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
+from ketaplan.store.ledger import Ledger, LedgerTx
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def current_revision(ledger: Ledger, plan_id: str) -> int:
@@ -34,16 +34,34 @@ def _load_for_change(tx: LedgerTx, plan_id: str, expected: int) -> tuple[Plan, R
 
 
 def reschedule_in_ledger(
-    ledger: Ledger, clinic: Clinic, plan_id: str, *, kind: str, number: int, from_day: date, now: datetime, expected: int | None = None
+    ledger: Ledger,
+    clinic: Clinic,
+    plan_id: str,
+    *,
+    kind: str,
+    number: int,
+    from_day: date,
+    now: datetime,
+    expected: int | None = None,
 ) -> Rescheduled:
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
         if plan.clinic != clinic.name:
-            raise InputError(f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic")
+            raise InputError(
+                f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file",
+                field="--clinic",
+            )
         p = clinic.protocol
-        start = datetime(plan.first_day.year, plan.first_day.month, plan.first_day.day, tzinfo=clinic.zone) - timedelta(days=p.consultation_days_before[1] + 1)
-        end = start + timedelta(days=p.window_days[1] + p.consultation_days_before[1] + 2 + 12 * (p.maintenance_every_days + p.maintenance_tolerance_days))
+        start = datetime(plan.first_day.year, plan.first_day.month, plan.first_day.day, tzinfo=clinic.zone) - timedelta(
+            days=p.consultation_days_before[1] + 1
+        )
+        end = start + timedelta(
+            days=p.window_days[1]
+            + p.consultation_days_before[1]
+            + 2
+            + 12 * (p.maintenance_every_days + p.maintenance_tolerance_days)
+        )
         end = max(end, datetime.combine(from_day, datetime.min.time(), tzinfo=clinic.zone) + timedelta(days=400))
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         avail = Availability(clinic, others, span=(start, end))
@@ -68,7 +86,9 @@ def cancel_in_ledger(
         if number is not None:
             targets = [find_session(plan, kind or "infusion", number, now)]
         else:
-            targets = [s for s in plan.sessions if s.status != "cancelled" and s.start.astimezone(UTC) > now.astimezone(UTC)]
+            targets = [
+                s for s in plan.sessions if s.status != "cancelled" and s.start.astimezone(UTC) > now.astimezone(UTC)
+            ]
             if not targets:
                 raise InputError(f"plan {plan.plan_id} has no sessions still to come", field="PLAN_ID")
         keys = {(s.kind, s.number) for s in targets}

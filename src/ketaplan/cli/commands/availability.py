@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
+from ketaplan.cli import common, options, output
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import InputError
-
-from ketaplan.cli import common, options, output
 
 app = typer.Typer()
 SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
@@ -19,10 +18,10 @@ SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
 
 @app.command("availability")
 def availability(
-    from_: Optional[str] = typer.Option(None, "--from", help="First day to show (default: today)."),
+    from_: str | None = typer.Option(None, "--from", help="First day to show (default: today)."),
     days: int = typer.Option(14, "--days", help="How many days to show (1-92)."),
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> None:
     """Show free chairs per day and hour, closures marked, and how many infusions could start."""
@@ -31,7 +30,11 @@ def availability(
     if not 1 <= days <= 92:
         raise InputError("must be from 1 to 92", field="--days")
     the_clinic = common.load_clinic(clinic)
-    first = parse_date(from_, today=common.today(the_clinic.zone), field="--from") if from_ else common.today(the_clinic.zone)
+    first = (
+        parse_date(from_, today=common.today(the_clinic.zone), field="--from")
+        if from_
+        else common.today(the_clinic.zone)
+    )
     start = datetime(first.year, first.month, first.day, tzinfo=the_clinic.zone)
     span = (start - timedelta(days=1), start + timedelta(days=days + 1))
     the_ledger = common.open_ledger(ledger)

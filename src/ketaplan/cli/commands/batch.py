@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
-from ketaplan.core.errors import ExitCode, InputError
-
 from ketaplan.cli import common, options, output
+from ketaplan.core.errors import ExitCode, InputError
 
 app = typer.Typer()
 
@@ -18,21 +17,25 @@ app = typer.Typer()
 @app.command("batch")
 def batch(
     file: str = typer.Argument(..., help="CSV (with a header row) or JSON Lines; - reads stdin."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: detected from the content)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the files --ics and --pdf ask for, named by plan id."),
+    fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: detected from the content)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the files --ics and --pdf ask for, named by plan id."
+    ),
     ics: bool = typer.Option(False, "--ics", help="Write <plan-id>.ics for each plan into --out."),
     ics_details: bool = options.ICS_DETAILS,
     pdf: bool = typer.Option(False, "--pdf", help="Write <plan-id>.pdf (patient copy) for each plan into --out."),
     json_out: bool = typer.Option(False, "--json", help="Accepted for symmetry: stdout is always JSON Lines."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
-    suggest: bool = typer.Option(False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."),
+    suggest: bool = typer.Option(
+        False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."
+    ),
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow start dates before today."),
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
 ) -> None:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
-    from ketaplan.store import batch as engine
     from ketaplan.formats import batch_file as batch_input
+    from ketaplan.store import batch as engine
 
     if fmt not in (None, "csv", "jsonl"):
         raise InputError(f"{fmt!r} is not csv or jsonl", field="--format")
@@ -63,7 +66,9 @@ def batch(
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
         with progress:
-            counts = engine.run(the_clinic, the_ledger, rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest)
+            counts = engine.run(
+                the_clinic, the_ledger, rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest
+            )
     _summary(counts, dry_run)
     if counts["infeasible"] or counts["error"]:
         raise typer.Exit(int(ExitCode.NO_PLAN))
@@ -113,7 +118,9 @@ class _Progress:
             from rich.progress import Progress
 
             # redirect_stdout=False: Rich would otherwise route our JSON Lines to the terminal
-            self.bar = Progress(console=Console(stderr=True), transient=True, redirect_stdout=False, redirect_stderr=False)
+            self.bar = Progress(
+                console=Console(stderr=True), transient=True, redirect_stdout=False, redirect_stderr=False
+            )
             self.bar.__enter__()
             self.task = self.bar.add_task("planning", total=self.total)
         return self

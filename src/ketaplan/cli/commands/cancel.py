@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ketaplan.core.errors import InputError
-
 from ketaplan.cli import common, options, output
+from ketaplan.core.errors import InputError
 
 app = typer.Typer()
 KINDS = ("infusion", "consultation", "booster")
@@ -18,10 +16,12 @@ KINDS = ("infusion", "consultation", "booster")
 @app.command("cancel")
 def cancel(
     plan_id: str = options.PLAN_ID,
-    session: Optional[int] = typer.Option(None, "--session", help="Cancel only this session (default: every session still to come)."),
+    session: int | None = typer.Option(
+        None, "--session", help="Cancel only this session (default: every session still to come)."
+    ),
     kind: str = typer.Option("infusion", "--kind", help="With --session: infusion, consultation or booster."),
-    revision: Optional[int] = options.REVISION,
-    ledger: Optional[Path] = options.LEDGER,
+    revision: int | None = options.REVISION,
+    ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> None:
     """Cancel one session, or the rest of a series; frees the chairs."""
@@ -34,9 +34,13 @@ def cancel(
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     plan, cancelled = cancel_in_ledger(
-        the_ledger, plan_id, kind="maintenance" if kind == "booster" else kind, number=session,
-        now=common.now(ZoneInfo(plan.timezone)), expected=revision,
-    )  # fmt: skip
+        the_ledger,
+        plan_id,
+        kind="maintenance" if kind == "booster" else kind,
+        number=session,
+        now=common.now(ZoneInfo(plan.timezone)),
+        expected=revision,
+    )
     if json_out:
         from ketaplan.formats.plan_json import envelope, plan_json
 
@@ -47,5 +51,6 @@ def cancel(
     console = output.out()
     for s in cancelled:
         console.print(f"cancelled {s.label} ({s.start:%a %Y-%m-%d %H:%M})")
-    console.print(f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again so the patient's calendar shows it")
-
+    console.print(
+        f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again so the patient's calendar shows it"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,13 +22,13 @@ app = typer.Typer()
 @app.command("check")
 def check(
     file: Path = typer.Argument(..., help="The series as an .ics file (ours or another tool's)."),
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> None:
     """Check a series from an .ics file against every rule; exit 3 when any is broken."""
-    from ketaplan.store.audit import audit_series
     from ketaplan.formats.ics_import import read_series
+    from ketaplan.store.audit import audit_series
 
     the_clinic = common.load_clinic(clinic)
     plan = read_series(file, the_clinic)
@@ -58,15 +58,25 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) 
     for r in results:
         for label, reason in r.problems:
             problems.setdefault(label, []).append(f"{r.rule}: {reason}")
-    t = Table(title=f"{escape(str(file))} · {len(plan.sessions)} sessions", title_justify="left",
-              caption=f"times are local to the clinic ({clinic.timezone})", caption_justify="left")  # fmt: skip
+    t = Table(
+        title=f"{escape(str(file))} · {len(plan.sessions)} sessions",
+        title_justify="left",
+        caption=f"times are local to the clinic ({clinic.timezone})",
+        caption_justify="left",
+    )
     for col in ("session", "day", "date", "time", "chair / room", "result"):
         t.add_column(col)
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         found = problems.get(s.label, [])
-        result = "[red]" + escape("; ".join(found)) + "[/]" if found else ("cancelled" if s.status == "cancelled" else "[green]ok[/]")
-        t.add_row(s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result)
+        result = (
+            "[red]" + escape("; ".join(found)) + "[/]"
+            if found
+            else ("cancelled" if s.status == "cancelled" else "[green]ok[/]")
+        )
+        t.add_row(
+            s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result
+        )
     console = output.out()
     console.print(t)
     from ketaplan.cli import render
@@ -75,4 +85,3 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) 
         console.print(line)
     if "series" in problems:
         console.print("[red]" + escape("; ".join(problems["series"])) + "[/]")
-

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ketaplan.cli import config
+from ketaplan.cli import common, config, options, output
 from ketaplan.core.clinic import demo_text
 from ketaplan.store.files import write_private
-
-from ketaplan.cli import common, options, output
 
 app = typer.Typer(help="Write, show and check the clinic file.", no_args_is_help=True)
 
 
 @app.command("init")
 def init(
-    file: Optional[Path] = typer.Argument(None, help="Where to write it. Default: clinic.toml in the user config dir."),
+    file: Path | None = typer.Argument(None, help="Where to write it. Default: clinic.toml in the user config dir."),
     force: bool = typer.Option(False, "--force", help="Replace a file that exists."),
 ) -> None:
     """Write a commented clinic file to edit (a copy of the demo clinic)."""
@@ -32,7 +29,7 @@ def init(
 
 @app.command("show")
 def show(
-    clinic: Optional[Path] = options.CLINIC,
+    clinic: Path | None = options.CLINIC,
     days: int = typer.Option(90, "--days", help="How far ahead to list closures."),
 ) -> None:
     """Show the weekly hours, chairs, protocol and upcoming closures."""
@@ -56,20 +53,32 @@ def show(
     for h in hours:
         grid.add_column(f"{h:02d}", justify="center")
     grid.add_column("hours")
-    for wd, spans in zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), c.hours):
-        cells = ["#" if any(o <= h * 60 and h * 60 + 60 <= cl for o, cl in spans) else ("+" if any(o < h * 60 + 60 and cl > h * 60 for o, cl in spans) else ".") for h in hours]
+    for wd, spans in zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), c.hours, strict=False):
+        cells = [
+            "#"
+            if any(o <= h * 60 and h * 60 + 60 <= cl for o, cl in spans)
+            else ("+" if any(o < h * 60 + 60 and cl > h * 60 for o, cl in spans) else ".")
+            for h in hours
+        ]
         grid.add_row(wd, *cells, ", ".join(f"{hm(o)}-{hm(cl)}" for o, cl in spans) or "closed")
     console.print(grid)
     p = c.protocol
     console.print(
-        f"protocol: {p.infusions} infusions of {p.session_minutes} min, {p.min_days_apart}-{p.max_days_apart} days apart, "
+        f"protocol: {p.infusions} infusions of {p.session_minutes} min, "
+        f"{p.min_days_apart}-{p.max_days_apart} days apart, "
         f"window {p.window_days[0]}-{p.window_days[1]} days; consultation "
-        + (f"{p.consultation_minutes} min, {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before" if p.consultation else "off")
+        + (
+            f"{p.consultation_minutes} min, {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before"
+            if p.consultation
+            else "off"
+        )
         + f"; boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days"
     )
     start = common.today(c.zone)
     closures = upcoming_closures(c, start, days)
-    console.print(f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days")
+    console.print(
+        f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days"
+    )
     for day, reason in closures:
         console.print(f"  {day:%a} {day}  {escape(reason)}")
     if c.busy is not None:
@@ -79,7 +88,7 @@ def show(
 
 
 @app.command("check")
-def check(file: Optional[Path] = typer.Argument(None, help="Clinic file (default: as for schedule).")) -> None:
+def check(file: Path | None = typer.Argument(None, help="Clinic file (default: as for schedule).")) -> None:
     """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault."""
     c = common.load_clinic(file)
     if c.busy is not None:  # expand a year of its busy_ics now, so broken recurrences show here

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ketaplan.core.errors import InputError
-
 from ketaplan.cli import common, options, output
+from ketaplan.core.errors import InputError
 
 app = typer.Typer()
 
@@ -17,27 +15,31 @@ app = typer.Typer()
 @app.command("export")
 def export(
     plan_id: str = options.PLAN_ID,
-    ics: Optional[Path] = options.ICS,
+    ics: Path | None = options.ICS,
     ics_details: bool = options.ICS_DETAILS,
-    pdf: Optional[Path] = options.PDF,
-    html: Optional[Path] = options.HTML,
-    out: Optional[Path] = options.OUT,
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = options.OUT,
     copy: str = options.COPY,
-    paper: Optional[str] = options.PAPER,
+    paper: str | None = options.PAPER,
     force: bool = options.FORCE,
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
 ) -> None:
     """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
     from ketaplan.cli.exports import Targets
 
     if ics is None and pdf is None and html is None and out is None:
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
-    targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
+    targets = Targets.from_options(
+        ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
+    )
     targets.check_writable()
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
     the_clinic = common.load_clinic(clinic)
     if plan.clinic != the_clinic.name:
-        raise InputError(f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic")
+        raise InputError(
+            f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic"
+        )
     for path in targets.write(plan, the_clinic):
         output.out().print(f"wrote {path}")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
+from ketaplan.cli import common, options, output
 from ketaplan.core.dates import parse_date
 
-from ketaplan.cli import common, options, output
-
 app = typer.Typer()
-UTC = timezone.utc
+UTC = UTC
 
 
 def summarise(plan: Any, now: datetime) -> dict[str, Any]:
@@ -23,7 +22,9 @@ def summarise(plan: Any, now: datetime) -> dict[str, Any]:
     done = sum(1 for s in active if s.end.astimezone(UTC) <= now.astimezone(UTC))
     left = len(active) - done
     cancelled = len(plan.sessions) - len(active)
-    status = "active" if left else ("cancelled" if cancelled and not done else ("completed" if not cancelled else "ended"))
+    status = (
+        "active" if left else ("cancelled" if cancelled and not done else ("completed" if not cancelled else "ended"))
+    )
     return {
         "plan_id": plan.plan_id,
         "patient": {"name": plan.patient.name, "id": plan.patient.id},
@@ -39,14 +40,16 @@ def summarise(plan: Any, now: datetime) -> dict[str, Any]:
 
 @app.command("plans")
 def plans(
-    patient: Optional[str] = typer.Option(None, "--patient", help="Only plans whose patient name or id contains this text."),
-    since: Optional[str] = typer.Option(None, "--from", help="Only plans whose window ends on or after this date."),
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    patient: str | None = typer.Option(
+        None, "--patient", help="Only plans whose patient name or id contains this text."
+    ),
+    since: str | None = typer.Option(None, "--from", help="Only plans whose window ends on or after this date."),
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> None:
     """List the booked plans: patient, first and last infusion, sessions done and left, status."""
-    from ketaplan.cli.config import resolve_clinic, clinic_path
+    from ketaplan.cli.config import clinic_path, resolve_clinic
 
     the_clinic = resolve_clinic(clinic_path(clinic))
     today = common.today(the_clinic.zone)
@@ -71,6 +74,13 @@ def plans(
         t.add_column(col)
     for r in rows:
         who = r["patient"]["name"] + (f" ({r['patient']['id']})" if r["patient"]["id"] else "")
-        t.add_row(r["plan_id"], escape(who), (r["first_infusion"] or "")[:16].replace("T", " "), (r["last_infusion"] or "")[:16].replace("T", " "),
-                  str(r["done"]), str(r["left"]), r["status"])  # fmt: skip
+        t.add_row(
+            r["plan_id"],
+            escape(who),
+            (r["first_infusion"] or "")[:16].replace("T", " "),
+            (r["last_infusion"] or "")[:16].replace("T", " "),
+            str(r["done"]),
+            str(r["left"]),
+            r["status"],
+        )
     output.out().print(t)

@@ -3,64 +3,84 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ketaplan.store.booking import plan_and_book
-from ketaplan.core.requests import RequestFields, build_request
-
-from ketaplan.core.model import Plan
-
 from ketaplan.cli import common, options, output
+from ketaplan.core.model import Plan
+from ketaplan.core.requests import RequestFields, build_request
+from ketaplan.store.booking import plan_and_book
 
 app = typer.Typer()
 
 
 @app.command("schedule")
 def schedule(
-    patient: str = typer.Option(..., "--patient", help="Patient's name (kept out of file names and, by default, the .ics)."),
-    start: str = typer.Option(..., "--start", help="First day of the window: YYYY-MM-DD, today, tomorrow, '1 Dec 2026'."),
-    patient_id: Optional[str] = typer.Option(None, "--patient-id", help="The clinic's patient id."),
-    weeks: Optional[int] = typer.Option(None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."),
-    end: Optional[str] = typer.Option(None, "--end", help="Last day of the window (instead of --weeks)."),
-    clinic: Optional[Path] = options.CLINIC,
-    days: Optional[str] = typer.Option(None, "--days", help="Weekdays the patient can come, e.g. mon,wed,fri."),
-    earliest: Optional[str] = typer.Option(None, "--earliest", help="No session starts before HH:MM."),
-    latest: Optional[str] = typer.Option(None, "--latest", help="Every session ends by HH:MM."),
-    unavailable: Optional[str] = typer.Option(None, "--unavailable", help="Days the patient cannot come: DATE,DATE or DATE/DATE ranges."),
-    no_consultation: bool = typer.Option(False, "--no-consultation", help="Plan no consultation (it was held already)."),
+    patient: str = typer.Option(
+        ..., "--patient", help="Patient's name (kept out of file names and, by default, the .ics)."
+    ),
+    start: str = typer.Option(
+        ..., "--start", help="First day of the window: YYYY-MM-DD, today, tomorrow, '1 Dec 2026'."
+    ),
+    patient_id: str | None = typer.Option(None, "--patient-id", help="The clinic's patient id."),
+    weeks: int | None = typer.Option(
+        None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."
+    ),
+    end: str | None = typer.Option(None, "--end", help="Last day of the window (instead of --weeks)."),
+    clinic: Path | None = options.CLINIC,
+    days: str | None = typer.Option(None, "--days", help="Weekdays the patient can come, e.g. mon,wed,fri."),
+    earliest: str | None = typer.Option(None, "--earliest", help="No session starts before HH:MM."),
+    latest: str | None = typer.Option(None, "--latest", help="Every session ends by HH:MM."),
+    unavailable: str | None = typer.Option(
+        None, "--unavailable", help="Days the patient cannot come: DATE,DATE or DATE/DATE ranges."
+    ),
+    no_consultation: bool = typer.Option(
+        False, "--no-consultation", help="Plan no consultation (it was held already)."
+    ),
     maintenance: int = typer.Option(0, "--maintenance", help="Plan N maintenance boosters after the series."),
-    ics: Optional[Path] = options.ICS,
+    ics: Path | None = options.ICS,
     ics_details: bool = options.ICS_DETAILS,
-    pdf: Optional[Path] = options.PDF,
-    html: Optional[Path] = options.HTML,
-    out: Optional[Path] = options.OUT,
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = options.OUT,
     copy: str = options.COPY,
-    paper: Optional[str] = options.PAPER,
+    paper: str | None = options.PAPER,
     force: bool = options.FORCE,
     json_out: bool = options.JSON,
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
-    allow_past: bool = typer.Option(False, "--allow-past", help="Allow a start before today (re-entering a series under way)."),
-    ledger: Optional[Path] = options.LEDGER,
+    allow_past: bool = typer.Option(
+        False, "--allow-past", help="Allow a start before today (re-entering a series under way)."
+    ),
+    ledger: Path | None = options.LEDGER,
 ) -> None:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)
     request = build_request(
         RequestFields(
-            patient=patient, start=start, patient_id=patient_id, weeks=weeks, end=end, days=days,
-            earliest=earliest, latest=latest, unavailable=unavailable, consultation=not no_consultation,
-            maintenance=maintenance, allow_past=allow_past,
+            patient=patient,
+            start=start,
+            patient_id=patient_id,
+            weeks=weeks,
+            end=end,
+            days=days,
+            earliest=earliest,
+            latest=latest,
+            unavailable=unavailable,
+            consultation=not no_consultation,
+            maintenance=maintenance,
+            allow_past=allow_past,
         ),
         the_clinic,
         common.today(the_clinic.zone),
-    )  # fmt: skip
+    )
     written: list[Path] = []
     before_commit = None
     if any(option is not None for option in (ics, pdf, html, out)):
         from ketaplan.cli.exports import Targets
 
-        targets = Targets.from_options(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
+        targets = Targets.from_options(
+            ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
+        )
         targets.check_writable()  # before booking: a bad path books nothing
 
         def before_commit(p: Plan) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,8 +14,8 @@ app = typer.Typer()
 @app.command("show")
 def show(
     plan_id: str = options.PLAN_ID,
-    clinic: Optional[Path] = options.CLINIC,
-    ledger: Optional[Path] = options.LEDGER,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> None:
     """Show a booked plan: sessions with their status, a calendar, the revision history."""
