@@ -15,7 +15,8 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.planner import find_plan
-from ketaplan.formats.printable import plan_html, plan_pdf
+from ketaplan.formats.html import plan_html
+from ketaplan.formats.pdf import plan_pdf
 
 
 def main() -> None:

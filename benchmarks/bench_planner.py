@@ -23,8 +23,6 @@ from ketaplan.core.model import Patient, Request
 from ketaplan.store.booking import availability_from, plan_one
 from ketaplan.store.ledger import Ledger, utc_text
 
-UTC = UTC
-
 
 def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
     """Booked history: `plans` six-infusion series on weekdays of the ten years before `before`."""

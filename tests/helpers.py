@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ketaplan.core.availability import Availability
-from ketaplan.core.clinic import Clinic, parse_clinic
+from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Request
+from ketaplan.formats.clinic_file import parse_clinic
 
 TODAY = date(2026, 11, 25)
 

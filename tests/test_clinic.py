@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from helpers import clinic_doc, make_clinic, to_toml
-from ketaplan.core.clinic import demo_clinic, demo_text, load_clinic, parse_clinic
+from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.errors import ClinicFileError
+from ketaplan.formats.clinic_file import demo_text, load_clinic, parse_clinic
 
 
 def test_demo_clinic_loads() -> None:

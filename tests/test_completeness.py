@@ -19,7 +19,6 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 from ketaplan.core.planner import find_plan, preference_key
 
-UTC = UTC
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Windows that cross DST changes in these zones.
 STARTS = [date(2027, 3, 10), date(2027, 3, 25), date(2027, 4, 1), date(2026, 10, 29), date(2027, 6, 7)]

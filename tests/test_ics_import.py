@@ -18,7 +18,6 @@ from ketaplan.core.planner import find_plan
 from ketaplan.formats.ics_import import BusyCalendar, IcsFile
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
-UTC = UTC
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 
 # file: busy bookings over 1990-2030 (zero-length events take no chair time)
@@ -160,7 +159,7 @@ BUSY = textwrap.dedent(
 def busy_clinic(tmp_path: Path):
     (tmp_path / "busy.ics").write_text(BUSY, encoding="utf-8")
     path = write_clinic(tmp_path / "clinic.toml", chairs=2, closures={"busy_ics": "busy.ics"})
-    from ketaplan.core.clinic import load_clinic
+    from ketaplan.formats.clinic_file import load_clinic
 
     return load_clinic(path)
 

@@ -16,7 +16,6 @@ import pytest
 
 from ics_fixtures import CASES, case, export
 
-UTC = UTC
 HERE = Path(__file__).parent / "interop"
 REQUIRED = os.environ.get("KETAPLAN_REQUIRE_INTEROP") == "1"
 

@@ -143,7 +143,7 @@ WORKER = textwrap.dedent(
     from datetime import date, timedelta
     from pathlib import Path
     from ketaplan.store.booking import plan_and_book
-    from ketaplan.core.clinic import load_clinic
+    from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.ledger import Ledger
     from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))

@@ -38,7 +38,7 @@ def sessions(data: dict, kind: str = "infusion") -> dict[int, dict]:
 
 
 def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None:
-    from ketaplan.core.clinic import load_clinic
+    from ketaplan.formats.clinic_file import load_clinic
 
     clinic = load_clinic(clinic_file)
     led = Ledger(ledger)
@@ -99,7 +99,7 @@ def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Pat
     from datetime import date, timedelta
     from itertools import product
 
-    from ketaplan.core.clinic import load_clinic
+    from ketaplan.formats.clinic_file import load_clinic
 
     clinic = load_clinic(tight)
     days = {n: date.fromisoformat(s["start"][:10]) for n, s in before.items()}
@@ -271,7 +271,7 @@ CRASHER = textwrap.dedent(
     from datetime import date, timedelta
     from pathlib import Path
     from ketaplan.store.booking import plan_and_book
-    from ketaplan.core.clinic import load_clinic
+    from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.ledger import Ledger
     from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))

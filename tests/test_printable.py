@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from helpers import booked_rows
 from ics_fixtures import case
 from ketaplan.core.checks import local
-from ketaplan.formats.printable import plan_html, plan_pdf
+from ketaplan.formats.html import plan_html
+from ketaplan.formats.pdf import plan_pdf
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -122,5 +123,5 @@ def test_reportlab_loads_only_for_a_pdf() -> None:
     import subprocess
     import sys
 
-    code = "import sys; import ketaplan.formats.printable; print('reportlab' in sys.modules)"
+    code = "import sys; import ketaplan.formats.html, ketaplan.formats.page; print('reportlab' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -13,7 +13,8 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.planner import find_plan
-from ketaplan.formats.printable import plan_html, plan_pdf
+from ketaplan.formats.html import plan_html
+from ketaplan.formats.pdf import plan_pdf
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -10,22 +10,8 @@ import typer
 from typer.core import TyperGroup
 
 from ketaplan import __version__
+from ketaplan.cli.commands import COMMANDS
 from ketaplan.core.errors import ExitCode, KetaplanError
-
-#: Command name -> the module that defines it. Modules load only when their command runs
-#: (or for --help), so start-up does not grow with the number of commands.
-COMMANDS: dict[str, str] = {
-    "schedule": "ketaplan.cli.commands.schedule",
-    "batch": "ketaplan.cli.commands.batch",
-    "plans": "ketaplan.cli.commands.plans",
-    "show": "ketaplan.cli.commands.show",
-    "export": "ketaplan.cli.commands.export",
-    "reschedule": "ketaplan.cli.commands.reschedule",
-    "cancel": "ketaplan.cli.commands.cancel",
-    "check": "ketaplan.cli.commands.check",
-    "availability": "ketaplan.cli.commands.availability",
-    "clinic": "ketaplan.cli.commands.clinic",
-}
 
 
 class KetaplanGroup(TyperGroup):

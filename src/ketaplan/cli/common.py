@@ -17,10 +17,6 @@ from ketaplan.store.ledger import Ledger
 
 
 def load_clinic(option: Path | None) -> Clinic:
-    from ketaplan.core.clinic import use_holiday_provider
-    from ketaplan.store.holiday_cache import cached_holidays
-
-    use_holiday_provider(cached_holidays)
     path = config.clinic_path(option)
     clinic = config.resolve_clinic(path)
     if path is None:

@@ -73,9 +73,9 @@ class Targets:
 
             return plan_to_ics(plan, clinic, details=self.ics_details)
         if kind == "pdf":
-            from ketaplan.formats.printable import plan_pdf
+            from ketaplan.formats.pdf import plan_pdf
 
             return plan_pdf(plan, clinic, copy=self.copy, paper=self.paper)
-        from ketaplan.formats.printable import plan_html
+        from ketaplan.formats.html import plan_html
 
         return plan_html(plan, clinic, copy=self.copy, paper=self.paper).encode("utf-8")

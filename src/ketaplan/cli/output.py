@@ -70,7 +70,7 @@ def report_usage_error(e: Any, command: str, json_mode: bool) -> None:
     if json_mode:
         emit_json(envelope(command, "error", e.exit_code, {}, [{"code": "usage", "message": message, "field": field}]))
     elif message:  # an empty message: the help was shown already (no arguments given)
-        from ketaplan.cli.app import COMMANDS
+        from ketaplan.cli.commands import COMMANDS
 
         hint = f" (see `ketaplan {command} --help`)" if command in COMMANDS else " (see `ketaplan --help`)"
         sys.stderr.write(f"ketaplan: error: {field + ': ' if field else ''}{message}{hint}\n")

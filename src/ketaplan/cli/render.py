@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
 
 from rich.markup import escape
 from rich.table import Table
@@ -11,9 +10,8 @@ from rich.text import Text
 
 from ketaplan.core.checks import CheckResult, local
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan
-
-KIND = {"consultation": "consultation", "infusion": "infusion", "maintenance": "booster"}
+from ketaplan.core.model import KIND_LABEL, Plan
+from ketaplan.formats.page import Cell
 
 
 def plan_table(plan: Plan, clinic: Clinic) -> Table:
@@ -31,10 +29,10 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         number = "" if s.kind == "consultation" else f"{s.number}/{s.of}"
-        style = "dim strike" if s.status == "cancelled" else None
+        style = "dim strike" if not s.active else None
         t.add_row(
             number,
-            KIND.get(s.kind, s.kind),
+            KIND_LABEL.get(s.kind, s.kind),
             f"{ls:%a}",
             ls.date().isoformat(),
             f"{ls:%H:%M}-{le:%H:%M}",
@@ -47,34 +45,26 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
 
 def calendar(plan: Plan, clinic: Clinic) -> Table:
     """Weeks x weekdays over the window (and the consultation): infusion days marked."""
-    zone = clinic.zone
-    marks: dict[date, str] = {}
-    for s in plan.sessions:
-        if s.status == "cancelled" or s.kind == "maintenance":
-            continue
-        marks[local(s.start, zone).date()] = "C" if s.kind == "consultation" else f"#{s.number}"
-    first = min([plan.first_day, *marks])
-    last = max([plan.last_day, *marks])
+    from ketaplan.formats.page import WEEKDAYS, calendar_weeks
+
     t = Table(title="Calendar (#n infusion n, C consultation, grey = closed)", title_justify="left", show_lines=False)
-    for name in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
+    for name in WEEKDAYS:
         t.add_column(name, justify="center", min_width=7)
-    day = first - timedelta(days=first.weekday())
-    while day <= last:
-        row = []
-        for _ in range(7):
-            row.append(_cell(day, marks.get(day), clinic, plan.first_day <= day <= plan.last_day))
-            day += timedelta(days=1)
-        t.add_row(*row)
+    for week in calendar_weeks(plan, clinic):
+        t.add_row(*(_cell(c) for c in week))
     return t
 
 
-def _cell(day: date, mark: str | None, clinic: Clinic, in_window: bool) -> Text:
-    label = f"{day:%b} {day.day}" if day.day == 1 or mark else f"{day.day}"
-    if mark:
+def _cell(c: Cell) -> Text:
+    from ketaplan.formats.page import day_label
+
+    label = day_label(c)
+    if c.mark:
+        mark = c.mark if c.mark == "C" else f"#{c.mark}"
         return Text(f"{label}\n{mark}", style="bold green" if mark != "C" else "bold cyan")
-    if clinic.closed_reason(day):
+    if c.closed:
         return Text(f"{label}\n-", style="grey42")
-    return Text(label, style="" if in_window else "dim")
+    return Text(label, style="" if c.in_window else "dim")
 
 
 def check_lines(results: Iterable[CheckResult]) -> list[Text]:

@@ -10,10 +10,9 @@ from typing import NamedTuple
 
 from ketaplan.core import checks
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Booking, Request, Session
+from ketaplan.core.model import INFUSION_KINDS, Booking, Request, Session
 from ketaplan.core.occupancy import Occupancy
 
-UTC = UTC
 _NOON, _DAY = timedelta(hours=12), timedelta(days=1)
 
 
@@ -61,11 +60,11 @@ class Availability:
     def book(self, sessions: Iterable[Session]) -> None:
         """Take these sessions' time, so the next plan of a batch sees them."""
         for s in sessions:
-            if s.status != "cancelled":
+            if s.active:
                 self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
                 # Forget the cached starts this booking can change: its pool (chairs or
                 # rooms), on each local day its time plus turnover touches.
-                kinds = ("consultation",) if s.kind == "consultation" else ("infusion", "maintenance")
+                kinds = ("consultation",) if s.kind == "consultation" else tuple(INFUSION_KINDS)
                 gap = self.occupancy.turnover
                 first = (s.start - gap).astimezone(self.zone).date()
                 last = (s.end + gap).astimezone(self.zone).date()

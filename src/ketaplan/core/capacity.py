@@ -11,8 +11,6 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking
 
-UTC = UTC
-
 
 def capacity(
     clinic: Clinic, bookings: Iterable[Booking], first: date, days: int, span: tuple[datetime, datetime]

@@ -6,16 +6,14 @@ plan-level check (`check_<rule>`) that runs it over a whole plan."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.occupancy import Occupancy
-
-UTC = UTC
 
 RULES: dict[str, str] = {
     "count": "the series has the protocol's number of infusions (and consultation, boosters)",
@@ -260,7 +258,7 @@ def _result(rule: str, problems: list[tuple[str, str]], ok_detail: str) -> Check
 
 
 def _each(
-    plan: Plan, test: Callable[[Session], str | None], kinds: tuple[str, ...] | None = None
+    plan: Plan, test: Callable[[Session], str | None], kinds: Collection[str] | None = None
 ) -> list[tuple[str, str]]:
     out = []
     for s in plan.active:
@@ -280,7 +278,7 @@ def check_count(plan: Plan, ctx: CheckContext) -> CheckResult:
     consults = len([s for s in plan.active if s.kind == "consultation"])
     if consults != (1 if ctx.expect_consultation else 0):
         problems.append(("series", f"{consults} consultations, expected {1 if ctx.expect_consultation else 0}"))
-    boosters = len([s for s in plan.active if s.kind == "maintenance"])
+    boosters = len([s for s in plan.active if s.kind == BOOSTER])
     if boosters != ctx.expect_boosters:
         problems.append(("series", f"{boosters} boosters, expected {ctx.expect_boosters}"))
     return _result(
@@ -368,7 +366,7 @@ def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
 
     return _result(
         "chairs",
-        _each(plan, test, ("infusion", "maintenance")),
+        _each(plan, test, INFUSION_KINDS),
         f"chairs free, with {clinic.turnover_minutes} min turnover",
     )
 
@@ -376,22 +374,18 @@ def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
 def check_starts(plan: Plan, ctx: CheckContext) -> CheckResult:
     def test(s: Session) -> str | None:
         at = s.start.astimezone(UTC)  # not wall clock: 01:30 EDT and 01:30 EST differ
-        own = sum(
-            1
-            for o in plan.active
-            if o is not s and o.kind in ("infusion", "maintenance") and o.start.astimezone(UTC) == at
-        )
+        own = sum(1 for o in plan.active if o is not s and o.kind in INFUSION_KINDS and o.start.astimezone(UTC) == at)
         return starts_problem(ctx.clinic, ctx.others.starts_at(s.start) + own)
 
     return _result(
         "starts",
-        _each(plan, test, ("infusion", "maintenance")),
+        _each(plan, test, INFUSION_KINDS),
         f"at most {ctx.clinic.starts_per_slot} infusion starts per slot",
     )
 
 
 def check_consultation(plan: Plan, ctx: CheckContext) -> CheckResult:
-    consult = plan.consultation if plan.consultation and plan.consultation.status != "cancelled" else None
+    consult = plan.consultation if plan.consultation and plan.consultation.active else None
     if consult is None:
         return CheckResult("consultation", True, "no consultation in this series")
     clinic, zone = ctx.clinic, ctx.clinic.zone
@@ -424,14 +418,14 @@ def check_patient(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 def check_maintenance(plan: Plan, ctx: CheckContext) -> CheckResult:
     zone = ctx.clinic.zone
-    chain = sorted((s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start)
+    chain = sorted((s for s in plan.active if s.kind in INFUSION_KINDS), key=lambda s: s.start)
     problems = []
     for prev, s in zip(chain, chain[1:], strict=False):
-        if s.kind == "maintenance":
+        if s.kind == BOOSTER:
             reason = maintenance_problem(ctx.clinic, local(prev.start, zone).date(), local(s.start, zone).date())
             if reason:
                 problems.append((s.label, reason))
-    n = sum(1 for s in chain if s.kind == "maintenance")
+    n = sum(1 for s in chain if s.kind == BOOSTER)
     p = ctx.clinic.protocol
     detail = (
         f"{n} boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days" if n else "no boosters"

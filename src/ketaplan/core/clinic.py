@@ -1,11 +1,11 @@
-"""The clinic: opening hours, chairs, closures, holidays; loading and validating its TOML."""
+"""The clinic: opening hours, chairs, closures, holidays; validating its table (the loader
+that reads the TOML file and its busy_ics is formats.clinic_file)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
 from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -106,20 +106,11 @@ class Clinic(NamedTuple):
 HolidayProvider = Callable[[str, int], dict[date, str]]
 
 
-def holidays_from_package(code: str, year: int) -> dict[date, str]:
-    """Public holidays of a country ("US") or subdivision ("US-CA") for one year."""
-    import holidays  # a large package: only when a plan needs it
-
-    country, _, subdiv = code.partition("-")
-    cal = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
-    return dict(cal.items())
-
-
-_provider: HolidayProvider = holidays_from_package
+_provider: HolidayProvider | None = None
 
 
 def use_holiday_provider(provider: HolidayProvider) -> None:
-    """Let an adapter (the CLI's on-disk cache) answer holiday look-ups."""
+    """Say where public holidays come from (store.holiday_cache: the package, cached on disk)."""
     global _provider
     _provider = provider
     _holiday_calendar.cache_clear()
@@ -127,6 +118,8 @@ def use_holiday_provider(provider: HolidayProvider) -> None:
 
 @lru_cache(maxsize=256)
 def _holiday_calendar(code: str, year: int) -> dict[date, str]:
+    if _provider is None:  # a wiring bug: every entry point sets the source first
+        raise RuntimeError("no holiday source; call use_holiday_provider() first")
     return _provider(code, year)
 
 
@@ -137,38 +130,15 @@ def check_holiday_code(code: str) -> None:
         raise ClinicFileError(f"unknown country or subdivision {code!r} ({e})", field="closures.holidays") from None
 
 
-def load_clinic(path: Path) -> Clinic:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ClinicFileError(f"no clinic file at {path}", field="--clinic") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ClinicFileError(f"cannot read clinic file {path}: {e}", field="--clinic") from None
-    return parse_clinic(text, source=str(path), base_dir=path.parent)
-
-
-def demo_text() -> str:
-    return (Path(__file__).parent.parent / "data" / "demo_clinic.toml").read_text(encoding="utf-8")
-
-
 def demo_clinic() -> Clinic:
     from ketaplan.core.demo import TABLE
 
-    return clinic_from_table(TABLE, source=DEMO_SOURCE, base_dir=None)
+    return clinic_from_table(TABLE, source=DEMO_SOURCE)
 
 
-def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
-    import tomllib  # here, not at the top: the demo clinic needs no TOML parser
-
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
-    return clinic_from_table(doc, source=source, base_dir=base_dir)
-
-
-def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None) -> Clinic:
-    """Validate a clinic file's parsed table; `base_dir` resolves a relative busy_ics."""
+def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
+    """Validate a clinic file's parsed table. `busy_ics` stays a name here: reading that
+    file is the loader's job (formats.clinic_file), so the value holds no file reader."""
     for key in doc:
         if key not in _TOP_KEYS:
             raise ClinicFileError(f"unknown key {key!r}", field=key)
@@ -220,20 +190,9 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, base_dir: Path | None
         instructions=_instructions(_table(doc, "instructions")),
         source=source,
     )
-    if clinic.busy_ics is not None:
-        clinic = _with_busy(clinic, base_dir)
-    return clinic
-
-
-def _with_busy(clinic: Clinic, base_dir: Path | None) -> Clinic:
-    from ketaplan.formats.ics_import import read_busy  # icalendar is heavy: only when a clinic has busy_ics
-
-    if not isinstance(clinic.busy_ics, str) or not clinic.busy_ics:
+    if clinic.busy_ics is not None and (not isinstance(clinic.busy_ics, str) or not clinic.busy_ics):
         raise ClinicFileError("must be the path of an .ics file", field="closures.busy_ics")
-    path = Path(clinic.busy_ics)
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
-    return clinic._replace(busy=read_busy(path, clinic))
+    return clinic
 
 
 def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:

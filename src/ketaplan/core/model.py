@@ -7,15 +7,25 @@ about a millisecond to define at import, and `ketaplan schedule` start-up is mea
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 Kind = Literal["consultation", "infusion", "maintenance", "busy"]
 Status = Literal["planned", "booked", "cancelled"]
 
+# The kinds of session. Code says "booster"; "maintenance" is the name DESIGN.md fixes in
+# the JSON, the ledger and the clinic file ([protocol] maintenance_*), so it stays the value.
+CONSULTATION: Final = "consultation"
+INFUSION: Final = "infusion"
+BOOSTER: Final = "maintenance"
+#: What people read for each kind.
+KIND_LABEL: dict[str, str] = {CONSULTATION: "consultation", INFUSION: "infusion", BOOSTER: "booster"}
+
 #: Kinds of session that take a chair (a consultation takes a consult room).
-CHAIR_KINDS: frozenset[str] = frozenset({"infusion", "maintenance", "busy"})
+CHAIR_KINDS: frozenset[str] = frozenset({INFUSION, BOOSTER, "busy"})
 #: Kinds that start an infusion, and so count against max_starts_per_slot.
-INFUSION_KINDS: frozenset[str] = frozenset({"infusion", "maintenance"})
+INFUSION_KINDS: frozenset[str] = frozenset({INFUSION, BOOSTER})
+#: Statuses of a session that no longer holds its chair or counts toward the series.
+INACTIVE_STATUSES: frozenset[str] = frozenset({"cancelled"})
 
 
 class Patient(NamedTuple):
@@ -59,10 +69,14 @@ class Session(NamedTuple):
         return self.resource if self.kind in CHAIR_KINDS else None
 
     @property
+    def active(self) -> bool:
+        """Still holds its time (booked or planned), as opposed to cancelled."""
+        return self.status not in INACTIVE_STATUSES
+
+    @property
     def label(self) -> str:
-        names = {"consultation": "consultation", "infusion": "infusion", "maintenance": "booster"}
-        name = names.get(self.kind, self.kind)
-        return name if self.kind == "consultation" else f"{name} {self.number}"
+        name = KIND_LABEL.get(self.kind, self.kind)
+        return name if self.kind == CONSULTATION else f"{name} {self.number}"
 
 
 class Plan(NamedTuple):
@@ -92,18 +106,18 @@ class Plan(NamedTuple):
 
     @property
     def boosters(self) -> tuple[Session, ...]:
-        return self.of_kind("maintenance")
+        return self.of_kind(BOOSTER)
 
     @property
     def active(self) -> tuple[Session, ...]:
-        return tuple(s for s in self.sessions if s.status != "cancelled")
+        return tuple(s for s in self.sessions if s.active)
 
 
 class Booking(NamedTuple):
     """Chair or room time already taken by someone else (ledger or busy_ics).
 
     `resource` None means a busy event that names no chair: it takes whichever chair
-    is free (see availability.assign_unnamed)."""
+    is free (see Occupancy.add_all)."""
 
     start: datetime
     end: datetime

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from ketaplan.core.model import CHAIR_KINDS, INFUSION_KINDS, Booking
 
-UTC = UTC
-
 
 class Occupancy:
     def __init__(self, chairs: Iterable[str], rooms: Iterable[str], turnover: timedelta) -> None:

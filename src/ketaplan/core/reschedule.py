@@ -18,7 +18,7 @@ from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, NoPlanError
-from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.planner import (
     PlanCheckFailed,
     SequenceSearch,
@@ -28,7 +28,6 @@ from ketaplan.core.planner import (
     search_days,
 )
 
-UTC = UTC
 Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
 OptionsFor = Callable[[date, str], list[Option]]
 
@@ -40,7 +39,7 @@ class Rescheduled(NamedTuple):
 
 
 def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
-    clocks = [checks.local(s.start, zone).time() for s in plan.infusions if s.status != "cancelled"]
+    clocks = [checks.local(s.start, zone).time() for s in plan.infusions if s.active]
     return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
 
 
@@ -55,7 +54,7 @@ def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
             field="--session",
         )
     s = match[0]
-    if s.status == "cancelled":
+    if not s.active:
         raise InputError(f"{s.label} is cancelled", field="--session")
     if s.start.astimezone(UTC) <= now.astimezone(UTC):
         raise InputError(f"{s.label} was on {s.start:%Y-%m-%d %H:%M}, already in the past", field="--session")
@@ -92,7 +91,7 @@ def reschedule(
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
-    days = [checks.local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.status != "cancelled"]
+    days = [checks.local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.active]
     new_plan = plan._replace(sessions=sessions, last_day=max([plan.last_day, *days]))
     if new_plan.last_day != plan.last_day:
         notes.append(
@@ -106,12 +105,12 @@ def reschedule(
 def _verify(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -> None:
     # The series is checked whole, past sessions included, as the planner checks a new one.
     req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None)
-    boosters = sum(1 for s in plan.active if s.kind == "maintenance")
+    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
     ctx = checks.CheckContext(
         clinic,
         req,
         avail.occupancy,
-        plan.consultation is not None and plan.consultation.status != "cancelled",
+        plan.consultation is not None and plan.consultation.active,
         boosters,
     )
     failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
@@ -131,7 +130,7 @@ def _move_infusions(
 ) -> Moves | None:
     p = clinic.protocol
     zone = clinic.zone
-    infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.number)
+    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.number)
     idx = infusions.index(target)
 
     def day(s: Session) -> date:
@@ -208,14 +207,14 @@ def _fix_ends(
     zone = clinic.zone
     new = {(b.kind, b.number): a for b, a in moved}
     infusions = sorted(
-        (new.get((s.kind, s.number), s) for s in plan.infusions if s.status != "cancelled"),
+        (new.get((s.kind, s.number), s) for s in plan.infusions if s.active),
         key=lambda s: s.start.astimezone(UTC),
     )
     first, last = checks.local(infusions[0].start, zone).date(), checks.local(infusions[-1].start, zone).date()
     out: list[tuple[Session, Session]] = []
     notes: list[str] = []
     consult = plan.consultation
-    if consult is not None and consult.status != "cancelled":
+    if consult is not None and consult.active:
         if checks.consultation_day_problem(clinic, checks.local(consult.start, zone).date(), first):
             if consult.start.astimezone(UTC) <= now.astimezone(UTC):
                 return None  # held already, and now too far from the first infusion
@@ -224,7 +223,7 @@ def _fix_ends(
                 return None
             out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource)))
             notes.append("the consultation moved with infusion 1")
-    boosters = sorted((s for s in plan.boosters if s.status != "cancelled"), key=lambda s: s.number)
+    boosters = sorted((s for s in plan.boosters if s.active), key=lambda s: s.number)
     if boosters and checks.maintenance_problem(clinic, last, checks.local(boosters[0].start, zone).date()):
         chain = booster_finder(clinic, req._replace(maintenance=len(boosters)), avail)(last, clock)
         if chain is None:
@@ -241,7 +240,7 @@ def _move_consultation(
     clinic: Clinic, plan: Plan, target: Session, from_day: date, future_options: OptionsFor
 ) -> Moves | None:
     lo, hi = clinic.protocol.consultation_days_before
-    infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.start.astimezone(UTC))
+    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start.astimezone(UTC))
     if not infusions:
         return None
     first = checks.local(infusions[0].start, clinic.zone).date()
@@ -267,12 +266,10 @@ def _move_boosters(
     future_options: OptionsFor,
 ) -> Moves | None:
     zone = clinic.zone
-    chain_sessions = sorted(
-        (s for s in plan.active if s.kind in ("infusion", "maintenance")), key=lambda s: s.start.astimezone(UTC)
-    )
+    chain_sessions = sorted((s for s in plan.active if s.kind in INFUSION_KINDS), key=lambda s: s.start.astimezone(UTC))
     idx = chain_sessions.index(target)
     prev_day = checks.local(chain_sessions[idx - 1].start, zone).date()
-    rest = [s for s in chain_sessions[idx:] if s.kind == "maintenance"]
+    rest = [s for s in chain_sessions[idx:] if s.kind == BOOSTER]
     usual = _usual_clock(plan, zone)
     skip = checks.local(target.start, zone).date()
     req = req._replace(maintenance=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})

@@ -13,10 +13,9 @@ from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, Timezo
 from ketaplan import __version__
 from ketaplan.core.checks import local
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan, Session
+from ketaplan.core.model import BOOSTER, Plan, Session
 from ketaplan.formats.vtimezone import observances
 
-UTC = UTC
 PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
 
 
@@ -30,12 +29,12 @@ def summary(plan: Plan, s: Session, clinic: Clinic, details: bool) -> str:
         who = f" — {plan.patient.name}"
         if s.kind == "consultation":
             return f"Consultation before ketamine infusions{who}"
-        if s.kind == "maintenance":
+        if s.kind == BOOSTER:
             return f"Ketamine maintenance infusion {s.number} of {s.of}{who}"
         return f"Ketamine infusion {s.number} of {s.of}{who}"
     if s.kind == "consultation":
         return f"Clinic consultation — {clinic.name}"
-    if s.kind == "maintenance":
+    if s.kind == BOOSTER:
         return f"Clinic follow-up appointment {s.number} of {s.of} — {clinic.name}"
     return f"Clinic appointment {s.number} of {s.of} — {clinic.name}"
 
@@ -99,7 +98,7 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
         ev.add("class", "PRIVATE")
         ev.add("transp", "OPAQUE")
         ev.add("status", {"cancelled": "CANCELLED", "planned": "TENTATIVE"}.get(s.status, "CONFIRMED"))
-        if s.status != "cancelled":
+        if s.active:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("trigger", -timedelta(hours=clinic.instructions.reminder_hours_before))

@@ -17,7 +17,6 @@ from ketaplan.core.model import Booking, Patient, Plan, Session
 if TYPE_CHECKING:
     from ketaplan.core.clinic import Clinic
 
-UTC = UTC
 CHAIR_PROPERTY = "X-KETAPLAN-CHAIR"
 _OUR_UID = re.compile(r"^(KP-[A-Z0-9]+)-(consultation|infusion|maintenance)-(\d+)@ketaplan$")
 

@@ -15,7 +15,19 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ketaplan.formats.printable import CHECKLIST, SIDE_EFFECTS, VITALS_COLUMNS, VITALS_ROWS, WEEKDAYS, Page
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan
+from ketaplan.formats.page import (
+    CHECKLIST,
+    SIDE_EFFECTS,
+    VITALS_COLUMNS,
+    VITALS_ROWS,
+    WEEKDAYS,
+    Page,
+    copies,
+    day_label,
+    page,
+)
 
 DATA = Path(__file__).parent.parent / "data"
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -74,7 +86,7 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     for y, week in enumerate(p.weeks, start=1):
         line = []
         for x, c in enumerate(week):
-            label = f"{c.day:%b} {c.day.day}" if c.day.day == 1 or c.mark else str(c.day.day)
+            label = day_label(c)
             if c.mark:
                 line.append(f"{label}\n{'Consultation' if c.mark == 'C' else 'Infusion ' + c.mark}")
                 styles += [
@@ -136,3 +148,9 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
         story += _story(p, st, doc.width)
     doc.build(story)
     return out.getvalue()
+
+
+def plan_pdf(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str | None = None) -> bytes:
+    return render_pdf(
+        [page(plan, clinic, c) for c in copies(copy)], paper or clinic.paper, f"{plan.plan_id} — {clinic.name}"
+    )

@@ -13,8 +13,6 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-UTC = UTC
-
 
 class Transition(NamedTuple):
     at: datetime  # the instant, UTC

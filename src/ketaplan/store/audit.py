@@ -7,10 +7,8 @@ from datetime import UTC, timedelta
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan, Session
+from ketaplan.core.model import BOOSTER, Plan, Session
 from ketaplan.store.ledger import Ledger
-
-UTC = UTC
 
 
 def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Plan, list[checks.CheckResult]]:
@@ -25,11 +23,11 @@ def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Pla
     avail = Availability(clinic, bookings, span=span)
 
     def placed(s: Session) -> Session:
-        if s.resource is not None or s.status == "cancelled":
+        if s.resource is not None or not s.active:
             return s
         return s._replace(resource=avail.free_resource(s.kind, s.start.astimezone(UTC), s.end.astimezone(UTC)))
 
     plan = plan._replace(sessions=tuple(placed(s) for s in plan.sessions))
-    boosters = sum(1 for s in plan.active if s.kind == "maintenance")
+    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
     ctx = checks.CheckContext(clinic, None, avail.occupancy, plan.consultation is not None, boosters)
     return plan, checks.run_checks(plan, ctx)

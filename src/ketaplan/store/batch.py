@@ -25,7 +25,6 @@ from ketaplan.formats.batch_file import Row
 from ketaplan.store.booking import booking_span
 from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
-UTC = UTC
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
 
 

@@ -12,8 +12,6 @@ from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
 
-UTC = UTC
-
 
 def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:
     """The stretch of calendar a plan for `request` can touch: consultation to last booster."""

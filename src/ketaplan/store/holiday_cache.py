@@ -15,7 +15,14 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from ketaplan.core.clinic import holidays_from_package
+
+def holidays_from_package(code: str, year: int) -> dict[date, str]:
+    """Public holidays of a country ("US") or subdivision ("US-CA") for one year."""
+    import holidays  # a large package: only when a plan needs it
+
+    country, _, subdiv = code.partition("-")
+    cal = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
+    return dict(cal.items())
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 
-UTC = UTC
 SCHEMA_VERSION = 2  # 2: history indexed by plan (loading a plan read all of history)
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 _SCHEMA = """

@@ -14,8 +14,6 @@ from ketaplan.core.model import Plan, Request, Session
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
 from ketaplan.store.ledger import Ledger, LedgerTx
 
-UTC = UTC
-
 
 def current_revision(ledger: Ledger, plan_id: str) -> int:
     with ledger.read() as tx:
@@ -86,9 +84,7 @@ def cancel_in_ledger(
         if number is not None:
             targets = [find_session(plan, kind or "infusion", number, now)]
         else:
-            targets = [
-                s for s in plan.sessions if s.status != "cancelled" and s.start.astimezone(UTC) > now.astimezone(UTC)
-            ]
+            targets = [s for s in plan.sessions if s.active and s.start.astimezone(UTC) > now.astimezone(UTC)]
             if not targets:
                 raise InputError(f"plan {plan.plan_id} has no sessions still to come", field="PLAN_ID")
         keys = {(s.kind, s.number) for s in targets}

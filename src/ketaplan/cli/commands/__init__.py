@@ -1,1 +1,20 @@
-"""One module per command; each defines `app` with its one command."""
+"""One module per command; each defines `app` with its one command. This module holds
+only the names, so the app and the error output can both know them without importing
+each other or any command."""
+
+from __future__ import annotations
+
+#: Command name -> the module that defines it. Modules load only when their command runs
+#: (or for --help), so start-up does not grow with the number of commands.
+COMMANDS: dict[str, str] = {
+    "schedule": "ketaplan.cli.commands.schedule",
+    "batch": "ketaplan.cli.commands.batch",
+    "plans": "ketaplan.cli.commands.plans",
+    "show": "ketaplan.cli.commands.show",
+    "export": "ketaplan.cli.commands.export",
+    "reschedule": "ketaplan.cli.commands.reschedule",
+    "cancel": "ketaplan.cli.commands.cancel",
+    "check": "ketaplan.cli.commands.check",
+    "availability": "ketaplan.cli.commands.availability",
+    "clinic": "ketaplan.cli.commands.clinic",
+}

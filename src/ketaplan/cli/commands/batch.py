@@ -97,7 +97,7 @@ class _Writer:
         if self.pdf:
             path = self.out / f"{plan.plan_id}.pdf"
             if not path.exists():
-                from ketaplan.formats.printable import plan_pdf
+                from ketaplan.formats.pdf import plan_pdf
 
                 write_private(path, plan_pdf(plan, self.clinic), force=False, field="--out")
             written.append(str(path))

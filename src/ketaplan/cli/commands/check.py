@@ -69,11 +69,7 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) 
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         found = problems.get(s.label, [])
-        result = (
-            "[red]" + escape("; ".join(found)) + "[/]"
-            if found
-            else ("cancelled" if s.status == "cancelled" else "[green]ok[/]")
-        )
+        result = "[red]" + escape("; ".join(found)) + "[/]" if found else (s.status if not s.active else "[green]ok[/]")
         t.add_row(
             s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result
         )

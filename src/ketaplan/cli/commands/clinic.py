@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ketaplan.cli import common, config, options, output
-from ketaplan.core.clinic import demo_text
+from ketaplan.formats.clinic_file import demo_text
 from ketaplan.store.files import write_private
 
 app = typer.Typer(help="Write, show and check the clinic file.", no_args_is_help=True)

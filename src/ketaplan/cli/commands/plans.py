@@ -12,12 +12,11 @@ from ketaplan.cli import common, options, output
 from ketaplan.core.dates import parse_date
 
 app = typer.Typer()
-UTC = UTC
 
 
 def summarise(plan: Any, now: datetime) -> dict[str, Any]:
     """One plan as a row: first and last infusion, sessions done and left, status."""
-    active = [s for s in plan.sessions if s.status != "cancelled"]
+    active = [s for s in plan.sessions if s.active]
     infusions = sorted((s for s in active if s.kind == "infusion"), key=lambda s: s.start.astimezone(UTC))
     done = sum(1 for s in active if s.end.astimezone(UTC) <= now.astimezone(UTC))
     left = len(active) - done

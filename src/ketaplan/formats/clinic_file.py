@@ -1,0 +1,47 @@
+"""Reading a clinic file: TOML text to a validated Clinic, with its busy_ics calendar attached.
+
+The Clinic value (core.clinic) only validates a parsed table; this loader does what needs
+files: reading the TOML, resolving `busy_ics` relative to the clinic file, parsing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ketaplan.core.clinic import Clinic, clinic_from_table
+from ketaplan.core.errors import ClinicFileError
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def load_clinic(path: Path) -> Clinic:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ClinicFileError(f"no clinic file at {path}", field="--clinic") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ClinicFileError(f"cannot read clinic file {path}: {e}", field="--clinic") from None
+    return parse_clinic(text, source=str(path), base_dir=path.parent)
+
+
+def demo_text() -> str:
+    """The commented template `clinic init` writes (the demo clinic's data, as TOML)."""
+    return (DATA / "demo_clinic.toml").read_text(encoding="utf-8")
+
+
+def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
+    """`base_dir` resolves a relative busy_ics (the clinic file's folder)."""
+    import tomllib  # here, not at the top: the demo clinic needs no TOML parser
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
+    clinic = clinic_from_table(doc, source=source)
+    if clinic.busy_ics is None:
+        return clinic
+    from ketaplan.formats.ics_import import read_busy  # icalendar is heavy: only when a clinic has busy_ics
+
+    path = Path(clinic.busy_ics)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return clinic._replace(busy=read_busy(path, clinic))
