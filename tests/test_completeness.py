@@ -18,6 +18,7 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 from ketaplan.core.planner import find_plan, preference_key
+from ketaplan.core.times import local
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Windows that cross DST changes in these zones.
@@ -105,7 +106,7 @@ def session_options(clinic: Clinic, avail: Availability, request: Request, kind:
     for hour in range(24):
         naive = datetime.combine(day, time(hour))
         start = naive.replace(tzinfo=clinic.zone)
-        if checks.local(start, clinic.zone).replace(tzinfo=None) != naive:
+        if local(start, clinic.zone).replace(tzinfo=None) != naive:
             continue
         end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(clinic.zone)
         for resource in pool:

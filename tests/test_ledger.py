@@ -13,7 +13,8 @@ import pytest
 from helpers import make_clinic, request, write_clinic
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
-from ketaplan.store.booking import booking_span, plan_and_book
+from ketaplan.core.span import planning_span
+from ketaplan.store.booking import plan_and_book
 from ketaplan.store.ledger import Ledger
 
 FIRST = date(2027, 2, 1)
@@ -30,7 +31,7 @@ def assert_no_overbooking(ledger: Ledger, clinic) -> None:
     plans = all_plans(ledger)
     for plan, req in plans:
         with ledger.read() as tx:
-            start, end = booking_span(clinic, req)
+            start, end = planning_span(clinic, req.first_day, req.last_day, req.maintenance)
             others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         ctx = checks.CheckContext(
             clinic, None, Availability(clinic, others).occupancy, req.consultation, req.maintenance

@@ -18,7 +18,7 @@ from icalendar import Calendar
 from helpers import write_clinic
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
-from ketaplan.store.booking import booking_span
+from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import Ledger
 
 
@@ -44,7 +44,7 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
     led = Ledger(ledger)
     with led.read() as tx:
         plan, req = tx.load_plan(plan_id)
-        span = booking_span(clinic, req)
+        span = planning_span(clinic, req.first_day, req.last_day, req.maintenance)
         others = [b for b in tx.bookings(clinic.name, *span, clinic.zone) if b.plan_id != plan_id]
     req = req._replace(last_day=plan.last_day)
     ctx = checks.CheckContext(clinic, req, Availability(clinic, others, span=span).occupancy, True, len(plan.boosters))

@@ -7,9 +7,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers import availability, busy, make_clinic, request
-from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.planner import find_plan, preference_key, verify
+from ketaplan.core.times import local
 
 FIRST = date(2027, 2, 1)  # a Monday
 
@@ -178,9 +178,9 @@ def test_series_across_dst_keeps_local_clock_time(zone: str, first: date) -> Non
     clinic = make_clinic(timezone=zone)
     plan = find_plan(clinic, request(first, first + timedelta(days=20)), availability(clinic))
     assert plan is not None
-    local = [checks.local(s.start, clinic.zone) for s in plan.infusions]
-    assert len({t.time() for t in local}) == 1  # same wall-clock time all series
-    offsets = {t.utcoffset() for t in local}
+    walls = [local(s.start, clinic.zone) for s in plan.infusions]
+    assert len({t.time() for t in walls}) == 1  # same wall-clock time all series
+    offsets = {t.utcoffset() for t in walls}
     assert len(offsets) == (1 if zone == "Asia/Kolkata" else 2)  # really crossed the change
     assert all(dur(s) == timedelta(minutes=90) for s in plan.infusions)
     assert dur(plan.consultation) == timedelta(minutes=45)
@@ -198,7 +198,7 @@ def test_nonexistent_local_times_are_never_offered(zone: str, day: date, gap_hou
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     clinic = make_clinic(timezone=zone, hours={d: ["00:00-06:00"] for d in week}, protocol={"session_minutes": 60})
     slots = Availability(clinic).clinic_slots(day, 60)
-    starts = [checks.local(s.start, clinic.zone) for s in slots]
+    starts = [local(s.start, clinic.zone) for s in slots]
     assert starts and all(t.hour != gap_hour for t in starts)
     for slot in slots:
         s, e = slot.start, slot.end
@@ -248,7 +248,7 @@ def test_any_start_any_zone_plans_on_the_grid_in_local_time(zone: str, offset: i
     assert plan is not None
     verify(plan, clinic, req, avail)
     for s in plan.sessions:
-        t = checks.local(s.start, clinic.zone)
+        t = local(s.start, clinic.zone)
         assert (t.hour * 60 + t.minute) % 15 == 0 and dur(s) == timedelta(
             minutes=90 if s.kind != "consultation" else 45
         )

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from helpers import booked_rows
 from ics_fixtures import case
-from ketaplan.core.checks import local
+from ketaplan.core.times import local
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
 

@@ -24,6 +24,10 @@ class Targets:
     force: bool = False
     ics_details: bool = False
     paper: str | None = None
+    #: What --out holds for each plan: <plan-id>.<kind> for these kinds.
+    out_kinds: tuple[str, ...] = ("ics", "pdf", "html")
+    #: Leave a file that exists as it is (batch: a re-run after a kill writes only the missing ones).
+    keep_existing: bool = False
 
     @classmethod
     def from_options(cls, **kw: object) -> Targets:
@@ -37,7 +41,7 @@ class Targets:
     def paths(self, plan_id: str) -> dict[str, Path]:
         chosen = {k: v for k, v in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)) if v is not None}
         if self.out is not None:
-            for kind in ("ics", "pdf", "html"):
+            for kind in self.out_kinds:
                 chosen.setdefault(kind, self.out / f"{plan_id}.{kind}")
         return chosen
 
@@ -61,9 +65,12 @@ class Targets:
                 raise FileWriteError(f"folder {folder} is not writable", field=field)
 
     def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
+        """Write every file asked for; returns their paths (kept ones included)."""
         written = []
         for kind, path in self.paths(plan.plan_id).items():
-            write_private(path, self.render(kind, plan, clinic), force=self.force, field=f"--{kind}")
+            if not (self.keep_existing and path.exists()):
+                field = "--out" if self.keep_existing else f"--{kind}"
+                write_private(path, self.render(kind, plan, clinic), force=self.force, field=field)
             written.append(path)
         return written
 

@@ -8,9 +8,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ketaplan.core.checks import CheckResult, local
+from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import KIND_LABEL, Plan
+from ketaplan.core.times import local
 from ketaplan.formats.page import Cell
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.occupancy import Occupancy
+from ketaplan.core.times import hm, local
 
 RULES: dict[str, str] = {
     "count": "the series has the protocol's number of infusions (and consultation, boosters)",
@@ -28,15 +29,6 @@ RULES: dict[str, str] = {
     "patient": "every session is on the patient's allowed days and times",
     "maintenance": "each booster comes maintenance_every_days +- tolerance after the session before it",
 }
-
-
-def local(dt: datetime, zone: ZoneInfo) -> datetime:
-    """The wall-clock time an instant really has in `zone` (normalises non-existent times)."""
-    return dt.astimezone(UTC).astimezone(zone)
-
-
-def hm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _minutes(dt: datetime) -> float:

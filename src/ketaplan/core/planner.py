@@ -22,6 +22,7 @@ from ketaplan.core import checks
 from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.times import local
 
 DayTest = Callable[[date], bool]
 
@@ -141,9 +142,9 @@ def preference_key(plan: Plan, zone_name: str | None = None) -> tuple[object, ..
 
     zone = ZoneInfo(zone_name or plan.timezone)
     inf = sorted(plan.infusions, key=lambda s: s.start)
-    local = [checks.local(s.start, zone) for s in inf]
-    days = [t.date() for t in local]
-    same = len({t.time() for t in local}) == 1
+    clocks = [local(s.start, zone) for s in inf]
+    days = [t.date() for t in clocks]
+    same = len({t.time() for t in clocks}) == 1
     return (0 if same else 1, _max_gap(days), days[-1])
 
 

@@ -12,6 +12,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date, parse_date_list, parse_time, parse_weekdays
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Patient, Request
+from ketaplan.core.span import MAX_BOOSTERS
 
 MAX_NAME = 200
 
@@ -88,7 +89,7 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     latest = parse_time(f.latest, field="--latest") if f.latest else None
     if earliest and latest and earliest >= latest:
         raise InputError(f"{earliest:%H:%M} is not before --latest {latest:%H:%M}", field="--earliest")
-    maintenance = _whole(f.maintenance, field="--maintenance", lo=0, hi=12) or 0
+    maintenance = _whole(f.maintenance, field="--maintenance", lo=0, hi=MAX_BOOSTERS) or 0
     return Request(
         patient=Patient(name, pid),
         first_day=first,

@@ -27,6 +27,7 @@ from ketaplan.core.planner import (
     pick,
     search_days,
 )
+from ketaplan.core.times import local
 
 Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
 OptionsFor = Callable[[date, str], list[Option]]
@@ -39,7 +40,7 @@ class Rescheduled(NamedTuple):
 
 
 def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
-    clocks = [checks.local(s.start, zone).time() for s in plan.infusions if s.active]
+    clocks = [local(s.start, zone).time() for s in plan.infusions if s.active]
     return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
 
 
@@ -91,7 +92,7 @@ def reschedule(
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
-    days = [checks.local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.active]
+    days = [local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.active]
     new_plan = plan._replace(sessions=sessions, last_day=max([plan.last_day, *days]))
     if new_plan.last_day != plan.last_day:
         notes.append(
@@ -134,7 +135,7 @@ def _move_infusions(
     idx = infusions.index(target)
 
     def day(s: Session) -> date:
-        return checks.local(s.start, zone).date()
+        return local(s.start, zone).date()
 
     prev = day(infusions[idx - 1]) if idx > 0 else None
     latest_last = plan.first_day + timedelta(days=p.window_days[1] - 1)
@@ -210,12 +211,12 @@ def _fix_ends(
         (new.get((s.kind, s.number), s) for s in plan.infusions if s.active),
         key=lambda s: s.start.astimezone(UTC),
     )
-    first, last = checks.local(infusions[0].start, zone).date(), checks.local(infusions[-1].start, zone).date()
+    first, last = local(infusions[0].start, zone).date(), local(infusions[-1].start, zone).date()
     out: list[tuple[Session, Session]] = []
     notes: list[str] = []
     consult = plan.consultation
     if consult is not None and consult.active:
-        if checks.consultation_day_problem(clinic, checks.local(consult.start, zone).date(), first):
+        if checks.consultation_day_problem(clinic, local(consult.start, zone).date(), first):
             if consult.start.astimezone(UTC) <= now.astimezone(UTC):
                 return None  # held already, and now too far from the first infusion
             c = consultation_finder(clinic, req._replace(consultation=True), avail)(first, clock)
@@ -224,7 +225,7 @@ def _fix_ends(
             out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource)))
             notes.append("the consultation moved with infusion 1")
     boosters = sorted((s for s in plan.boosters if s.active), key=lambda s: s.number)
-    if boosters and checks.maintenance_problem(clinic, last, checks.local(boosters[0].start, zone).date()):
+    if boosters and checks.maintenance_problem(clinic, last, local(boosters[0].start, zone).date()):
         chain = booster_finder(clinic, req._replace(maintenance=len(boosters)), avail)(last, clock)
         if chain is None:
             return None
@@ -243,15 +244,15 @@ def _move_consultation(
     infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start.astimezone(UTC))
     if not infusions:
         return None
-    first = checks.local(infusions[0].start, clinic.zone).date()
+    first = local(infusions[0].start, clinic.zone).date()
     clock = _usual_clock(plan, clinic.zone)
     for before in range(hi, lo - 1, -1):  # earliest allowed day first: a missed consultation is urgent
         day = first - timedelta(days=before)
-        if day < from_day or day == checks.local(target.start, clinic.zone).date():
+        if day < from_day or day == local(target.start, clinic.zone).date():
             continue
         options = future_options(day, "consultation")
         if options:
-            o = pick(options, checks.local(target.start, clinic.zone).time() or clock)
+            o = pick(options, local(target.start, clinic.zone).time() or clock)
             return [(target, target._replace(start=o.start, end=o.end, resource=o.resource))], []
     return None
 
@@ -268,10 +269,10 @@ def _move_boosters(
     zone = clinic.zone
     chain_sessions = sorted((s for s in plan.active if s.kind in INFUSION_KINDS), key=lambda s: s.start.astimezone(UTC))
     idx = chain_sessions.index(target)
-    prev_day = checks.local(chain_sessions[idx - 1].start, zone).date()
+    prev_day = local(chain_sessions[idx - 1].start, zone).date()
     rest = [s for s in chain_sessions[idx:] if s.kind == BOOSTER]
     usual = _usual_clock(plan, zone)
-    skip = checks.local(target.start, zone).date()
+    skip = local(target.start, zone).date()
     req = req._replace(maintenance=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})
     finder = booster_finder(clinic, req, avail)
     chain = finder(prev_day, usual)

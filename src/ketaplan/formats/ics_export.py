@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
 from ketaplan import __version__
-from ketaplan.core.checks import local
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, Plan, Session
+from ketaplan.core.times import local
 from ketaplan.formats.vtimezone import observances
 
 PRODID = f"-//ketaplan//ketaplan {__version__}//EN"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketaplan.core.errors import CalendarFileError
 from ketaplan.core.model import Booking, Patient, Plan, Session
+from ketaplan.core.span import series_span
 
 if TYPE_CHECKING:
     from ketaplan.core.clinic import Clinic
@@ -266,7 +267,9 @@ def read_series(path: Path, clinic: Clinic) -> Plan:
     if not events:
         raise f.fail("holds no events (VEVENT)")
     firsts = [_span(ev, zone, floating)[0] for ev in events]
-    lo, hi = min(firsts) - timedelta(days=1), max(firsts) + timedelta(days=400)
+    # Every event the file holds, and repeats as far as a series can reach from its start.
+    lo, hi = series_span(clinic, min(firsts).date())
+    hi = max(hi, max(firsts) + timedelta(days=1))
     found: list[tuple[datetime, datetime, str, str | None, int | None, str]] = []
     plan_ids = set()
     for ev in f.occurrences(lo, hi):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from ketaplan.core.checks import local
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, Plan
+from ketaplan.core.times import local
 
 SIDE_EFFECTS = (
     "nausea or vomiting",

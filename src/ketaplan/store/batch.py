@@ -18,11 +18,11 @@ from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
-from ketaplan.core.model import Patient, Plan, Request
+from ketaplan.core.model import Plan
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
+from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.booking import booking_span
 from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
@@ -76,9 +76,7 @@ def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[date
         except InputError:
             pass  # reported on its row
     first, last = (min(days), max(days)) if days else (today, today)
-    p = clinic.protocol
-    probe = Request(Patient(""), first, last + timedelta(days=p.window_days[1] - 1), maintenance=12)
-    return booking_span(clinic, probe)
+    return planning_span(clinic, first, last + timedelta(days=clinic.protocol.window_days[1] - 1), MAX_BOOSTERS)
 
 
 def run(

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
+from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
-
-
-def booking_span(clinic: Clinic, request: Request) -> tuple[datetime, datetime]:
-    """The stretch of calendar a plan for `request` can touch: consultation to last booster."""
-    p = clinic.protocol
-    zone = clinic.zone
-    first = request.first_day - timedelta(days=p.consultation_days_before[1] + 1)
-    reach = request.maintenance * (p.maintenance_every_days + p.maintenance_tolerance_days)
-    last = request.last_day + timedelta(days=reach + 1)
-    return (
-        datetime(first.year, first.month, first.day, tzinfo=zone),
-        datetime(last.year, last.month, last.day, tzinfo=zone),
-    )
 
 
 def plan_one(
@@ -39,7 +27,7 @@ def plan_one(
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
-    start, end = booking_span(clinic, request)
+    start, end = planning_span(clinic, request.first_day, request.last_day, request.maintenance)
     if tx is None:
         return Availability(clinic, span=(start, end))
     return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone), span=(start, end))

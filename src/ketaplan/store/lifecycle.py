@@ -3,15 +3,16 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
 from ketaplan.core.model import Plan, Request, Session
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
+from ketaplan.core.span import series_span
+from ketaplan.core.times import local
 from ketaplan.store.ledger import Ledger, LedgerTx
 
 
@@ -50,17 +51,7 @@ def reschedule_in_ledger(
                 f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file",
                 field="--clinic",
             )
-        p = clinic.protocol
-        start = datetime(plan.first_day.year, plan.first_day.month, plan.first_day.day, tzinfo=clinic.zone) - timedelta(
-            days=p.consultation_days_before[1] + 1
-        )
-        end = start + timedelta(
-            days=p.window_days[1]
-            + p.consultation_days_before[1]
-            + 2
-            + 12 * (p.maintenance_every_days + p.maintenance_tolerance_days)
-        )
-        end = max(end, datetime.combine(from_day, datetime.min.time(), tzinfo=clinic.zone) + timedelta(days=400))
+        start, end = series_span(clinic, plan.first_day, from_day)
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         avail = Availability(clinic, others, span=(start, end))
         result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
@@ -70,7 +61,7 @@ def reschedule_in_ledger(
 
 
 def _when(s: Session, clinic: Clinic) -> str:
-    t = checks.local(s.start, clinic.zone)
+    t = local(s.start, clinic.zone)
     return f"{short(t.date())} {t:%H:%M}"
 
 

@@ -54,11 +54,15 @@ def batch(
 
             ensure_folder(out, field="--out")  # once the file is known to be usable
         span = engine.batch_span(the_clinic, starts, today)
-        writer = _Writer(out, ics, pdf, ics_details, the_clinic)
+        from ketaplan.cli.exports import Targets
+
+        kinds = tuple(k for k, on in (("ics", ics), ("pdf", pdf)) if on)
+        writer = Targets(out=out, out_kinds=kinds, ics_details=ics_details, keep_existing=True)
         progress = _Progress(total)
 
         def emit(outcome: Any) -> None:
-            files = writer.write(outcome.plan) if outcome.plan is not None and not dry_run else []
+            written = writer.write(outcome.plan, the_clinic) if outcome.plan is not None and not dry_run else []
+            files = [str(p) for p in written]
             output.emit_json(engine.outcome_json(outcome, files))
             progress.advance()
 
@@ -72,36 +76,6 @@ def batch(
     _summary(counts, dry_run)
     if counts["infeasible"] or counts["error"]:
         raise typer.Exit(int(ExitCode.NO_PLAN))
-
-
-class _Writer:
-    """Files named by plan id, written after the plan's group is committed; a re-run
-    writes those a killed run did not get to, and leaves existing ones alone."""
-
-    def __init__(self, out: Path | None, ics: bool, pdf: bool, details: bool, clinic: Any) -> None:
-        self.out, self.ics, self.pdf, self.details, self.clinic = out, ics, pdf, details, clinic
-
-    def write(self, plan: Any) -> list[str]:
-        from ketaplan.store.files import write_private
-
-        written: list[str] = []
-        if self.out is None:
-            return written
-        if self.ics:
-            path = self.out / f"{plan.plan_id}.ics"
-            if not path.exists():
-                from ketaplan.formats.ics_export import plan_to_ics
-
-                write_private(path, plan_to_ics(plan, self.clinic, details=self.details), force=False, field="--out")
-            written.append(str(path))
-        if self.pdf:
-            path = self.out / f"{plan.plan_id}.pdf"
-            if not path.exists():
-                from ketaplan.formats.pdf import plan_pdf
-
-                write_private(path, plan_pdf(plan, self.clinic), force=False, field="--out")
-            written.append(str(path))
-        return written
 
 
 class _Progress:

@@ -52,7 +52,7 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) 
     from rich.markup import escape
     from rich.table import Table
 
-    from ketaplan.core.checks import local
+    from ketaplan.core.times import local
 
     problems: dict[str, list[str]] = {}
     for r in results:

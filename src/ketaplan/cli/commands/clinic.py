@@ -36,8 +36,8 @@ def show(
     from rich.markup import escape
     from rich.table import Table
 
-    from ketaplan.core.checks import hm
     from ketaplan.core.clinic import upcoming_closures
+    from ketaplan.core.times import hm
 
     c = common.load_clinic(clinic)
     console = output.out()

@@ -69,7 +69,7 @@ def reschedule(
     from rich.markup import escape
 
     from ketaplan.cli import render
-    from ketaplan.core.checks import local
+    from ketaplan.core.times import local
 
     console = output.out()
     for b, a in result.moved:
