@@ -12,7 +12,8 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import NoPlanError
 from ketaplan.core.model import Plan, Request
-from ketaplan.core.planner import best_sequence, find_plan
+from ketaplan.core.planner import find_plan
+from ketaplan.core.search import best_sequence
 
 LATER_START_WEEKS = 8
 

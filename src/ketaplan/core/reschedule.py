@@ -19,14 +19,8 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
-from ketaplan.core.planner import (
-    PlanCheckFailed,
-    SequenceSearch,
-    booster_finder,
-    consultation_finder,
-    pick,
-    search_days,
-)
+from ketaplan.core.planner import PlanCheckFailed, booster_finder, consultation_finder, pick
+from ketaplan.core.search import SequenceSearch, day_masks, mask_of, search_days
 from ketaplan.core.times import local
 
 Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
@@ -150,19 +144,11 @@ def _move_infusions(
         days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
         opts = {d: future_options(d, "infusion") for d in days}
         # The session moves to another day: the patient cannot come on its current one.
-        first_mask = sum(
-            1 << i
-            for i, d in enumerate(days)
-            if d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
+        first_mask = mask_of(
+            days, lambda d: d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
         )
-        last_mask = sum(
-            1 << i for i, d in enumerate(days) if nxt is None or checks.spacing_problem(clinic, d, nxt) is None
-        )
-        by_clock: dict[time, int] = {}
-        for i, d in enumerate(days):
-            for o in opts[d]:
-                by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
-        open_mask = sum(1 << i for i, d in enumerate(days) if opts[d])
+        last_mask = mask_of(days, lambda d, nxt=nxt: nxt is None or checks.spacing_problem(clinic, d, nxt) is None)
+        open_mask, by_clock = day_masks(days, opts)
         n = len(segment)
         found = (
             SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask).best(by_clock.get(usual, 0))

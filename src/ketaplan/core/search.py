@@ -1,0 +1,125 @@
+"""The day-sequence search the planner, reschedule and diagnosis share.
+
+Days are bits of an integer (bit i = the i-th day of the stretch searched), so choosing
+n days with gaps lo..hi between them is a handful of shifts and ands per gap size."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, time
+from typing import Protocol
+
+DayTest = Callable[[date], bool]
+
+
+class _Clocked(Protocol):
+    @property
+    def clock(self) -> time: ...
+
+
+def mask_of(days: Sequence[date], test: DayTest) -> int:
+    """The days that pass `test`, as bits."""
+    return sum(1 << i for i, d in enumerate(days) if test(d))
+
+
+def day_masks(days: Sequence[date], opts: Mapping[date, Sequence[_Clocked]]) -> tuple[int, dict[time, int]]:
+    """Days with any free option, and for each wall-clock start the days it is free on."""
+    open_mask = 0
+    by_clock: dict[time, int] = {}
+    for i, d in enumerate(days):
+        if opts[d]:
+            open_mask |= 1 << i
+        for o in opts[d]:
+            by_clock[o.clock] = by_clock.get(o.clock, 0) | (1 << i)
+    return open_mask, by_clock
+
+
+def search_days(
+    n: int, lo: int, hi: int, first_mask: int, last_mask: int, by_clock: dict[time, int], open_mask: int
+) -> tuple[tuple[object, ...], time | None, list[int]] | None:
+    """The best day sequence: one clock time for all if any works, else any open days."""
+    search = SequenceSearch(n, lo, hi, first_mask, last_mask)
+    best: tuple[tuple[object, ...], time | None, list[int]] | None = None
+    memo: dict[int, list[int] | None] = {}  # many clock times share the same days
+    for clock in sorted(by_clock):
+        mask = by_clock[clock]
+        if mask not in memo:
+            memo[mask] = search.best(mask)
+        found = memo[mask]
+        if found is not None:
+            key = (_max_gap_i(found), found[-1], found)
+            if best is None or key < best[0]:
+                best = (key, clock, found)
+    if best is None:
+        found = search.best(open_mask)
+        if found is not None:
+            best = ((), None, found)
+    return best
+
+
+def _max_gap_i(seq: list[int]) -> int:
+    return max((b - a for a, b in zip(seq, seq[1:], strict=False)), default=0)
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+class SequenceSearch:
+    """Choose n days from a set (a bit mask over the window), consecutive gaps lo..hi,
+    the first day allowed by `first_mask`, the last by `last_mask`: the sequence with the
+    smallest largest gap, then the earliest last day, then the earliest days."""
+
+    def __init__(self, n: int, lo: int, hi: int, first_mask: int, last_mask: int) -> None:
+        self.n, self.lo, self.hi = n, lo, hi
+        self.first_mask, self.last_mask = first_mask, last_mask
+
+    def best(self, days: int) -> list[int] | None:
+        n, lo = self.n, self.lo
+        if bin(days).count("1") < n:
+            return None
+        for cap in range(lo, self.hi + 1):
+            # reach[k]: days that can hold infusion k+1 after a valid start
+            reach = [days & self.first_mask]
+            for _ in range(n - 1):
+                prev, spread = reach[-1], 0
+                for g in range(lo, cap + 1):
+                    spread |= prev << g
+                reach.append(days & spread)
+            ends = reach[-1] & self.last_mask
+            if not ends:
+                continue
+            # back[k]: days for infusion k+1 from which the earliest end is still reachable
+            back = [0] * n
+            back[-1] = ends & -ends
+            for k in range(n - 2, -1, -1):
+                spread = 0
+                for g in range(lo, cap + 1):
+                    spread |= back[k + 1] >> g
+                back[k] = reach[k] & spread
+            seq = [_bits(back[0])[0]]
+            for k in range(1, n):
+                window = 0
+                for g in range(lo, cap + 1):
+                    window |= 1 << (seq[-1] + g)
+                seq.append(_bits(back[k] & window)[0])
+            return seq
+        return None
+
+
+def best_sequence(days: list[date], n: int, lo: int, hi: int, first_ok: DayTest, last_ok: DayTest) -> list[date] | None:
+    """The same search on a list of dates (used by the diagnosis)."""
+    if not days:
+        return None
+    origin = min(days)
+    idx = {(d - origin).days: d for d in days}
+    mask = sum(1 << i for i in idx)
+    first_mask = sum(1 << i for i, d in idx.items() if first_ok(d))
+    last_mask = sum(1 << i for i, d in idx.items() if last_ok(d))
+    found = SequenceSearch(n, lo, hi, first_mask, last_mask).best(mask)
+    return None if found is None else [idx[i] for i in found]
