@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from helpers import at, availability, busy, make_clinic, request
+from ketaplan.cli.suggestions import option
 from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.diagnosis import plan_or_explain
 from ketaplan.core.errors import NoPlanError
@@ -25,7 +26,7 @@ def assert_suggestions_work(clinic, err: NoPlanError, bookings=()) -> None:
     for s in err.suggestions:
         avail = availability(clinic, list(bookings))
         plan = find_plan(clinic, s.request, avail)
-        assert plan is not None, f"suggestion {s.option} does not work"
+        assert plan is not None, f"suggestion {s.change} does not work"
         verify(plan, clinic, s.request, avail)
 
 
@@ -37,8 +38,8 @@ def test_holiday_window_explains_closed_days() -> None:
     assert "closed Dec 24, 25, 31, Jan 1, 2" in first and "Christmas Day" in first
     assert "the patient cannot come" in first
     changes = {s.change: s for s in err.suggestions}
-    assert changes["start"].option == "--start 2027-01-02"
-    assert changes["end"].option.startswith("--end ")
+    assert option(changes["start"]) == "--start 2027-01-02"
+    assert option(changes["end"]).startswith("--end ")
     assert_suggestions_work(clinic, err)
 
 

@@ -38,12 +38,25 @@ def emit_json(doc: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+#: Request fields the core names in its errors, and the option a person typed for each.
+REQUEST_OPTIONS = frozenset(
+    {"patient", "patient_id", "start", "end", "weeks", "days", "earliest", "latest", "unavailable", "maintenance"}
+    | {"session", "from", "kind"}
+)
+
+
+def as_option(field: str | None) -> str | None:
+    """The core speaks request fields (`start`); on the command line they are options (`--start`)."""
+    return f"--{field.replace('_', '-')}" if field in REQUEST_OPTIONS else field
+
+
 def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
+    e.field = as_option(e.field)
     if isinstance(e, NoPlanError):
-        data = {
-            "explanation": e.explanation,
-            "suggestions": [s.as_json() if hasattr(s, "as_json") else s for s in e.suggestions],
-        }
+        from ketaplan.cli.suggestions import as_json
+
+        suggestions = [as_json(s) for s in e.suggestions]
+        data: dict[str, Any] = {"explanation": e.explanation, "suggestions": suggestions}
         if json_mode:
             emit_json(envelope(command, "infeasible", e.exit_code, data, [e.as_json()]))
             return
@@ -53,7 +66,7 @@ def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
             c.print(f"  - {_esc(line)}")
         if e.suggestions:
             c.print("[bold]What would work[/] (each one checked):")
-            for s in data["suggestions"]:
+            for s in suggestions:
                 c.print(f"  - {_esc(s['message'])}: [bold]{_esc(s['option'])}[/]")
         return
     if json_mode:

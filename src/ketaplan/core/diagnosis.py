@@ -4,7 +4,7 @@ would make one (each suggestion is planned before it is offered, so it is known 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
@@ -14,24 +14,9 @@ from ketaplan.core.errors import NoPlanError
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.core.search import best_sequence
+from ketaplan.core.suggestion import Suggestion
 
 LATER_START_WEEKS = 8
-
-
-class Suggestion(NamedTuple):
-    change: str  # start | end | days | times | unavailable | consultation | maintenance
-    message: str
-    option: str  # what to type, e.g. "--start 2026-12-08"
-    request: Request
-
-    def as_json(self) -> dict[str, Any]:
-        r = self.request
-        return {
-            "change": self.change,
-            "message": self.message,
-            "option": self.option,
-            "window": {"first_day": r.first_day.isoformat(), "last_day": r.last_day.isoformat()},
-        }
 
 
 def plan_or_explain(
@@ -138,55 +123,42 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
             first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k)
         )
         if works(r):
-            out.append(
-                Suggestion(
-                    "start", f"start on {r.first_day:%a} {short(r.first_day)} instead", f"--start {r.first_day}", r
-                )
-            )
+            out.append(Suggestion("start", f"start on {r.first_day:%a} {short(r.first_day)} instead", r))
             break
     for longer in range(length + 1, clinic.protocol.window_days[1] + 1):
         r = request._replace(last_day=request.first_day + timedelta(days=longer - 1))
         if works(r):
-            out.append(
-                Suggestion(
-                    "end", f"extend the window to {longer} days, until {short(r.last_day)}", f"--end {r.last_day}", r
-                )
-            )
+            out.append(Suggestion("end", f"extend the window to {longer} days, until {short(r.last_day)}", r))
             break
-    relaxations: list[tuple[str, bool, dict[str, Any], str, str]] = [
-        ("days", request.days is not None, {"days": None}, "drop the weekday restriction", "without --days"),
+    relaxations: list[tuple[str, bool, dict[str, Any], str]] = [
+        ("days", request.days is not None, {"days": None}, "drop the weekday restriction"),
         (
             "times",
             request.earliest is not None or request.latest is not None,
             {"earliest": None, "latest": None},
             "drop the time-of-day restriction",
-            "without --earliest/--latest",
         ),
         (
             "unavailable",
             bool(request.unavailable),
             {"unavailable": frozenset()},
             "check whether the patient can come on the days marked unavailable",
-            "without --unavailable",
         ),
         (
             "consultation",
             request.consultation,
             {"consultation": False},
             "book the consultation separately",
-            "--no-consultation",
         ),
     ]
-    for change, applies, fields, message, option in relaxations:
+    for change, applies, fields, message in relaxations:
         if applies:
             r = request._replace(**fields)
             if works(r):
-                out.append(Suggestion(change, message, option, r))
+                out.append(Suggestion(change, message, r))
     for fewer in range(request.maintenance - 1, -1, -1):
         r = request._replace(maintenance=fewer)
         if works(r):
-            out.append(
-                Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", f"--maintenance {fewer}", r)
-            )
+            out.append(Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", r))
             break
     return out

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ketaplan.core.suggestion import Suggestion
 
 
 class ExitCode(IntEnum):
@@ -68,7 +71,7 @@ class NoPlanError(KetaplanError):
     exit_code = ExitCode.NO_PLAN
     code = "infeasible"
 
-    def __init__(self, message: str, *, explanation: list[str], suggestions: list[Any]) -> None:
+    def __init__(self, message: str, *, explanation: list[str], suggestions: list[Suggestion]) -> None:
         super().__init__(message)
         self.explanation = explanation
         self.suggestions = suggestions

@@ -61,45 +61,44 @@ def _whole(value: int | str | None, *, field: str, lo: int, hi: int) -> int | No
 def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     """Validate every field; raise InputError naming the first one at fault."""
     if f.patient is None:
-        raise InputError("is required", field="--patient")
-    name = clean_text(f.patient, field="--patient")
-    pid = clean_text(f.patient_id, field="--patient-id", required=False) or None if f.patient_id else None
+        raise InputError("is required", field="patient")
+    name = clean_text(f.patient, field="patient")
+    pid = clean_text(f.patient_id, field="patient_id", required=False) or None if f.patient_id else None
     if f.start is None:
-        raise InputError("is required", field="--start")
-    first = parse_date(f.start, today=today, field="--start")
+        raise InputError("is required", field="start")
+    first = parse_date(f.start, today=today, field="start")
     if first < today and not f.allow_past:
         raise InputError(
-            f"{first} is in the past; give --allow-past to enter a plan already under way", field="--start"
+            f"{first} is in the past; allow past dates (--allow-past) to enter a plan already under way",
+            field="start",
         )
     lo, hi = clinic.protocol.window_days
-    weeks = _whole(f.weeks, field="--weeks", lo=2, hi=3) if f.weeks not in (None, "") else None
+    weeks = _whole(f.weeks, field="weeks", lo=2, hi=3) if f.weeks not in (None, "") else None
     if weeks is not None and f.end:
-        raise InputError("give --weeks or --end, not both", field="--end")
+        raise InputError("give weeks or end, not both", field="end")
     if f.end:
-        last = parse_date(f.end, today=today, field="--end")
+        last = parse_date(f.end, today=today, field="end")
         if last < first:
-            raise InputError(f"{last} is before --start {first}", field="--end")
-        length, where = (last - first).days + 1, "--end"
+            raise InputError(f"{last} is before the start {first}", field="end")
+        length, where = (last - first).days + 1, "end"
     else:
-        length, where = (weeks * 7 if weeks else hi), "--weeks"
+        length, where = (weeks * 7 if weeks else hi), "weeks"
         last = first + timedelta(days=length - 1)
     if not lo <= length <= hi:
         raise InputError(f"a {length}-day window is outside the protocol's {lo}-{hi} days", field=where)
-    earliest = parse_time(f.earliest, field="--earliest") if f.earliest else None
-    latest = parse_time(f.latest, field="--latest") if f.latest else None
+    earliest = parse_time(f.earliest, field="earliest") if f.earliest else None
+    latest = parse_time(f.latest, field="latest") if f.latest else None
     if earliest and latest and earliest >= latest:
-        raise InputError(f"{earliest:%H:%M} is not before --latest {latest:%H:%M}", field="--earliest")
-    maintenance = _whole(f.maintenance, field="--maintenance", lo=0, hi=MAX_BOOSTERS) or 0
+        raise InputError(f"{earliest:%H:%M} is not before the latest time {latest:%H:%M}", field="earliest")
+    maintenance = _whole(f.maintenance, field="maintenance", lo=0, hi=MAX_BOOSTERS) or 0
     return Request(
         patient=Patient(name, pid),
         first_day=first,
         last_day=last,
-        days=parse_weekdays(f.days, field="--days") if f.days else None,
+        days=parse_weekdays(f.days, field="days") if f.days else None,
         earliest=earliest,
         latest=latest,
-        unavailable=parse_date_list(f.unavailable, today=today, field="--unavailable")
-        if f.unavailable
-        else frozenset(),
+        unavailable=parse_date_list(f.unavailable, today=today, field="unavailable") if f.unavailable else frozenset(),
         consultation=f.consultation and clinic.protocol.consultation,
         maintenance=maintenance,
         not_before=None if f.allow_past else today,

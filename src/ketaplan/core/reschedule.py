@@ -20,7 +20,8 @@ from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.planner import PlanCheckFailed, booster_finder, consultation_finder, pick
-from ketaplan.core.search import SequenceSearch, day_masks, mask_of, search_days
+from ketaplan.core.search import DayTest, SequenceSearch, day_masks, mask_of, search_days
+from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
 
 Moves = tuple[list[tuple[Session, Session]], list[str]]  # (before, after) pairs, notes
@@ -41,18 +42,18 @@ def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
 def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
     same = [s for s in plan.sessions if s.kind == kind]
     if not same:
-        raise InputError(f"plan {plan.plan_id} has no {kind}", field="--session")
+        raise InputError(f"plan {plan.plan_id} has no {kind}", field="session")
     match = [s for s in same if s.number == number]
     if not match:
         raise InputError(
             f"{kind} {number} does not exist; the plan has {kind}s 1 to {max(s.number for s in same)}",
-            field="--session",
+            field="session",
         )
     s = match[0]
     if not s.active:
-        raise InputError(f"{s.label} is cancelled", field="--session")
+        raise InputError(f"{s.label} is cancelled", field="session")
     if s.start.astimezone(UTC) <= now.astimezone(UTC):
-        raise InputError(f"{s.label} was on {s.start:%Y-%m-%d %H:%M}, already in the past", field="--session")
+        raise InputError(f"{s.label} was on {s.start:%Y-%m-%d %H:%M}, already in the past", field="session")
     return s
 
 
@@ -147,7 +148,7 @@ def _move_infusions(
         first_mask = mask_of(
             days, lambda d: d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
         )
-        last_mask = mask_of(days, lambda d, nxt=nxt: nxt is None or checks.spacing_problem(clinic, d, nxt) is None)
+        last_mask = mask_of(days, _before(clinic, nxt))
         open_mask, by_clock = day_masks(days, opts)
         n = len(segment)
         found = (
@@ -269,14 +270,18 @@ def _move_boosters(
     ], (["later boosters moved too"] if len(rest) > 1 else [])
 
 
-def _new_series(
-    clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date
-) -> list[dict[str, str]]:
+def _before(clinic: Clinic, nxt: date | None) -> DayTest:
+    """Days the session before `nxt` may move to, keeping the spacing to it."""
+    return lambda d: nxt is None or checks.spacing_problem(clinic, d, nxt) is None
+
+
+def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date) -> list[Suggestion]:
     """The way out when nothing moves: cancel the rest and plan anew (checked to work)."""
+    from ketaplan.core.diagnosis import LATER_START_WEEKS
     from ketaplan.core.planner import find_plan
 
     length = request.window_length
-    for k in range(0, 8 * 7):
+    for k in range(0, LATER_START_WEEKS * 7):
         first = from_day + timedelta(days=k)
         r = request._replace(
             first_day=first,
@@ -286,19 +291,12 @@ def _new_series(
             maintenance=0,
         )
         if find_plan(clinic, r, avail) is not None:
-            return [
-                {
-                    "change": "new_series",
-                    "message": f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}",
-                    "option": f"ketaplan cancel {plan.plan_id}; ketaplan schedule --start {first} --no-consultation",
-                }
-            ]
+            message = f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}"
+            return [Suggestion("new_series", message, r, plan_id=plan.plan_id)]
     return []
 
 
-def _no_slot(
-    clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[dict[str, str]]
-) -> NoPlanError:
+def _no_slot(clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[Suggestion]) -> NoPlanError:
     p = clinic.protocol
     latest = plan.first_day + timedelta(days=p.window_days[1] - 1)
     if target.kind == "infusion":

@@ -11,13 +11,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date
-from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
+from ketaplan.core.errors import ExitCode, InputError, KetaplanError
 from ketaplan.core.model import Plan
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
@@ -203,23 +203,3 @@ def avail_first(avail: Availability) -> date:
 
 def avail_last(avail: Availability) -> date:
     return avail.span[1].astimezone(avail.zone).date() if avail.span else date.max
-
-
-def outcome_json(o: Outcome, files: list[str]) -> dict[str, Any]:
-    from ketaplan.formats.plan_json import envelope, plan_json
-
-    data: dict[str, Any] = {"line": o.line, "request_id": o.request_id}
-    errors = []
-    if o.plan is not None:
-        data.update(plan_json(o.plan, o.checks))
-        data["existing"] = o.existing
-        data["files"] = files
-    if o.error is not None:
-        err = o.error.as_json()
-        if isinstance(err.get("field"), str) and err["field"].startswith("--"):
-            err["field"] = err["field"][2:].replace("-", "_")  # a row's field is its column name
-        errors.append(err)
-        if isinstance(o.error, NoPlanError):
-            data["explanation"] = o.error.explanation
-            data["suggestions"] = [s.as_json() if hasattr(s, "as_json") else s for s in o.error.suggestions]
-    return envelope("batch", o.status, o.exit_code, data, errors)

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 
 from ketaplan.cli import common, options, output
-from ketaplan.core.errors import ExitCode, InputError
+from ketaplan.core.errors import ExitCode, InputError, NoPlanError
+from ketaplan.store import batch as engine
 
 app = typer.Typer()
 
@@ -35,7 +36,6 @@ def batch(
 ) -> None:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
     from ketaplan.formats import batch_file as batch_input
-    from ketaplan.store import batch as engine
 
     if fmt not in (None, "csv", "jsonl"):
         raise InputError(f"{fmt!r} is not csv or jsonl", field="--format")
@@ -63,7 +63,7 @@ def batch(
         def emit(outcome: Any) -> None:
             written = writer.write(outcome.plan, the_clinic) if outcome.plan is not None and not dry_run else []
             files = [str(p) for p in written]
-            output.emit_json(engine.outcome_json(outcome, files))
+            output.emit_json(outcome_json(outcome, files))
             progress.advance()
 
         rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
@@ -76,6 +76,27 @@ def batch(
     _summary(counts, dry_run)
     if counts["infeasible"] or counts["error"]:
         raise typer.Exit(int(ExitCode.NO_PLAN))
+
+
+def outcome_json(o: engine.Outcome, files: list[str]) -> dict[str, Any]:
+    from ketaplan.cli.suggestions import as_json
+    from ketaplan.formats.plan_json import envelope, plan_json
+
+    data: dict[str, Any] = {"line": o.line, "request_id": o.request_id}
+    errors = []
+    if o.plan is not None:
+        data.update(plan_json(o.plan, o.checks))
+        data["existing"] = o.existing
+        data["files"] = files
+    if o.error is not None:
+        err = o.error.as_json()
+        if isinstance(err.get("field"), str) and err["field"].startswith("--"):
+            err["field"] = err["field"][2:].replace("-", "_")  # a row's field is its column name
+        errors.append(err)
+        if isinstance(o.error, NoPlanError):
+            data["explanation"] = o.error.explanation
+            data["suggestions"] = [as_json(s) for s in o.error.suggestions]
+    return envelope("batch", o.status, o.exit_code, data, errors)
 
 
 class _Progress:
