@@ -9,7 +9,7 @@ import pytest
 
 from helpers import at, availability, busy, make_clinic, request
 from ketaplan.core import checks
-from ketaplan.core.availability import Availability
+from ketaplan.core.availability import Availability, lowest_free_chairs
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Plan, Request, Session
 from ketaplan.core.planner import find_plan
@@ -246,4 +246,4 @@ def test_lowest_free_chairs_agrees_with_chair_clash(held, turnover, length) -> N
     expected = [
         next((c for c in clinic.chairs if checks.chair_clash(clinic, occ, c, s, e) is None), None) for s, e in slots
     ]
-    assert checks.lowest_free_chairs(clinic, occ, slots) == expected
+    assert lowest_free_chairs(clinic, occ, slots) == expected

@@ -166,9 +166,7 @@ class Availability:
                     if resource is not None:
                         cached.append(Option(slot.start, slot.end, resource, slot.start.time()))
             else:
-                chairs = checks.lowest_free_chairs(
-                    self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots]
-                )
+                chairs = lowest_free_chairs(self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots])
                 for slot, chair in zip(slots, chairs, strict=False):
                     if chair is not None and not checks.starts_full(
                         self.clinic, self.occupancy.starts_at(slot.start_utc)
@@ -190,3 +188,30 @@ class Availability:
             if checks.chair_clash(clinic, occ, chair, start, end) is None:
                 return chair
         return None
+
+
+def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetime, datetime]]) -> list[str | None]:
+    """`chair_clash` for a whole day at once: for each slot (UTC, sorted by start, ends in
+    the same order) the lowest chair with no booking closer than turnover. A sweep keeps
+    the latest end among bookings starting before the slot's end + turnover; the slot
+    clashes exactly when that end is after its start - turnover (tests compare the two)."""
+    free: list[str | None] = [None] * len(slots)
+    if not slots:
+        return free
+    gap = occ.turnover
+    lo, hi = slots[0][0] - gap, slots[-1][1] + gap
+    left = len(slots)
+    for chair in clinic.chairs:
+        held = occ.held_between(chair, lo, hi)
+        count, j, latest = len(held), 0, None
+        for k, (start, end) in enumerate(slots):
+            while j < count and held[j][0] < end + gap:
+                if latest is None or held[j][1] > latest:
+                    latest = held[j][1]
+                j += 1
+            if free[k] is None and (latest is None or latest <= start - gap):
+                free[k] = chair
+                left -= 1
+        if not left:
+            break  # every slot has its lowest free chair
+    return free

@@ -90,33 +90,6 @@ def chair_clash(
     return occ.overlap(chair, start - turnover, end + turnover)
 
 
-def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetime, datetime]]) -> list[str | None]:
-    """`chair_clash` for a whole day at once: for each slot (UTC, sorted by start, ends in
-    the same order) the lowest chair with no booking closer than turnover. A sweep keeps
-    the latest end among bookings starting before the slot's end + turnover; the slot
-    clashes exactly when that end is after its start - turnover (tests compare the two)."""
-    free: list[str | None] = [None] * len(slots)
-    if not slots:
-        return free
-    gap = occ.turnover
-    lo, hi = slots[0][0] - gap, slots[-1][1] + gap
-    left = len(slots)
-    for chair in clinic.chairs:
-        held = occ.held_between(chair, lo, hi)
-        count, j, latest = len(held), 0, None
-        for k, (start, end) in enumerate(slots):
-            while j < count and held[j][0] < end + gap:
-                if latest is None or held[j][1] > latest:
-                    latest = held[j][1]
-                j += 1
-            if free[k] is None and (latest is None or latest <= start - gap):
-                free[k] = chair
-                left -= 1
-        if not left:
-            break  # every slot has its lowest free chair
-    return free
-
-
 def chair_problem(clinic: Clinic, occ: Occupancy, chair: str | None, start: datetime, end: datetime) -> str | None:
     if chair is None:
         return "no chair is free at that time"
