@@ -27,7 +27,7 @@ class KetaplanGroup(TyperGroup):
 
         import typer.main
 
-        from ketaplan.cli import imports_done
+        from ketaplan.cli.startup import imports_done
 
         module = importlib.import_module(COMMANDS[name])
         command = typer.main.get_command(module.app)
