@@ -62,6 +62,10 @@ class KetaplanGroup(TyperGroup):
 
             output.report_bug(e, command, json_mode)
             sys.exit(int(ExitCode.INTERNAL))
+        if hasattr(code, "show"):  # a command's result value (cli.result.CommandResult)
+            from ketaplan.cli import output
+
+            sys.exit(output.render(code, json_mode))
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -13,6 +13,8 @@ from ketaplan.formats.plan_json import envelope
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ketaplan.cli.result import CommandResult
+
 REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 
 
@@ -48,6 +50,16 @@ REQUEST_OPTIONS = frozenset(
 def as_option(field: str | None) -> str | None:
     """The core speaks request fields (`start`); on the command line they are options (`--start`)."""
     return f"--{field.replace('_', '-')}" if field in REQUEST_OPTIONS else field
+
+
+def render(result: CommandResult, json_mode: bool) -> int:
+    """The one place a command's answer becomes output; returns the exit code."""
+    data = result.data()
+    if json_mode and data is not None:
+        emit_json(envelope(result.command, result.status, result.exit_code, data))
+    else:
+        result.show(out() if data is not None else err())
+    return int(result.exit_code)
 
 
 def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
@@ -23,7 +26,7 @@ def availability(
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Capacity:
     """Show free chairs per day and hour, closures marked, and how many infusions could start."""
     from ketaplan.core.capacity import capacity
 
@@ -43,15 +46,24 @@ def availability(
         with the_ledger.read() as tx:
             bookings = tx.bookings(the_clinic.name, *span, the_clinic.zone)
     report = capacity(the_clinic, bookings, first, days, span)
-    if json_out:
-        from ketaplan.formats.plan_json import envelope
-
-        output.emit_json(envelope("availability", "ok", 0, report))
-        return
-    _picture(report, len(the_clinic.chairs))
+    return Capacity(report, len(the_clinic.chairs))
 
 
-def _picture(report: dict[str, Any], chairs: int) -> None:
+class Capacity(NamedTuple):
+    report: dict[str, Any]
+    chairs: int
+    command: str = "availability"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        return self.report
+
+    def show(self, console: Console) -> None:
+        _picture(self.report, self.chairs, console)
+
+
+def _picture(report: dict[str, Any], chairs: int, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -76,4 +88,4 @@ def _picture(report: dict[str, Any], chairs: int) -> None:
                 shade = SHADES[min(len(SHADES) - 1, round(free / chairs * (len(SHADES) - 1)))] if chairs else " "
                 cells.append(f"[green]{shade}[/]" if free else "[red]0[/]")
         t.add_row(label, *cells, str(d["infusion_starts"]), "")
-    output.out().print(t)
+    console.print(t)

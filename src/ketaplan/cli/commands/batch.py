@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
 from ketaplan.cli import common, options, output
 from ketaplan.core.errors import ExitCode, InputError, NoPlanError
 from ketaplan.store import batch as engine
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -33,7 +36,7 @@ def batch(
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow start dates before today."),
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
-) -> None:
+) -> Batched:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
     from ketaplan.formats import batch_file as batch_input
 
@@ -73,9 +76,43 @@ def batch(
             counts = engine.run(
                 the_clinic, the_ledger, rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest
             )
-    _summary(counts, dry_run)
-    if counts["infeasible"] or counts["error"]:
-        raise typer.Exit(int(ExitCode.NO_PLAN))
+    return Batched(counts, dry_run)
+
+
+class Batched(NamedTuple):
+    """The batch's own answer: its rows went out as JSON Lines already, so only the
+    summary is left (on stderr, for a person at a terminal) and the exit code."""
+
+    counts: dict[str, int]
+    dry_run: bool
+    command: str = "batch"
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.counts["infeasible"] or self.counts["error"])
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.partial else "ok"
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.NO_PLAN if self.partial else ExitCode.OK)
+
+    def data(self) -> None:
+        return None  # streamed: one envelope per row
+
+    def show(self, console: Console) -> None:
+        if not console.is_terminal:
+            return
+        from rich.table import Table
+
+        c = self.counts
+        t = Table(title="batch (dry run: nothing booked)" if self.dry_run else "batch", title_justify="left")
+        for col in ("planned", "already booked", "no plan", "bad rows"):
+            t.add_column(col, justify="right")
+        t.add_row(str(c["ok"]), str(c["existing"]), str(c["infeasible"]), str(c["error"]))
+        console.print(t)
 
 
 def outcome_json(o: engine.Outcome, files: list[str]) -> dict[str, Any]:
@@ -127,15 +164,3 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
-
-
-def _summary(counts: dict[str, int], dry_run: bool) -> None:
-    if not sys.stderr.isatty():
-        return
-    from rich.table import Table
-
-    t = Table(title="batch (dry run: nothing booked)" if dry_run else "batch", title_justify="left")
-    for col in ("planned", "already booked", "no plan", "bad rows"):
-        t.add_column(col, justify="right")
-    t.add_row(str(counts["ok"]), str(counts["existing"]), str(counts["infeasible"]), str(counts["error"]))
-    output.err().print(t)

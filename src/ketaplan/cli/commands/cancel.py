@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
 from ketaplan.core.errors import InputError
+from ketaplan.core.model import Plan, Session
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 KINDS = ("infusion", "consultation", "booster")
@@ -23,7 +28,7 @@ def cancel(
     revision: int | None = options.REVISION,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo
 
@@ -41,16 +46,26 @@ def cancel(
         now=common.now(ZoneInfo(plan.timezone)),
         expected=revision,
     )
-    if json_out:
-        from ketaplan.formats.plan_json import envelope, plan_json
+    return Cancelled(plan, cancelled)
 
-        data = plan_json(plan)
-        data["cancelled"] = [{"kind": s.kind, "number": s.number, "start": s.start.isoformat()} for s in cancelled]
-        output.emit_json(envelope("cancel", "ok", 0, data))
-        return
-    console = output.out()
-    for s in cancelled:
-        console.print(f"cancelled {s.label} ({s.start:%a %Y-%m-%d %H:%M})")
-    console.print(
-        f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again so the patient's calendar shows it"
-    )
+
+class Cancelled(NamedTuple):
+    plan: Plan
+    cancelled: list[Session]
+    command: str = "cancel"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        cancelled = [{"kind": s.kind, "number": s.number, "start": s.start.isoformat()} for s in self.cancelled]
+        return {**plan_json(self.plan), "cancelled": cancelled}
+
+    def show(self, console: Console) -> None:
+        for s in self.cancelled:
+            console.print(f"cancelled {s.label} ({s.start:%a %Y-%m-%d %H:%M})")
+        console.print(
+            f"{self.plan.plan_id} is now at revision {self.plan.revision}; "
+            "export the .ics again so the patient's calendar shows it"
+        )

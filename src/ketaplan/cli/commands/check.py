@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
+from ketaplan.cli import common, options
+from ketaplan.core.checks import CheckResult
+from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import ExitCode
+from ketaplan.core.model import Plan
 
 if TYPE_CHECKING:
-    from ketaplan.core.checks import CheckResult
-    from ketaplan.core.clinic import Clinic
-    from ketaplan.core.model import Plan
-
-from ketaplan.cli import common, options, output
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -25,7 +25,7 @@ def check(
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Checked:
     """Check a series from an .ics file against every rule; exit 3 when any is broken."""
     from ketaplan.formats.ics_import import read_series
     from ketaplan.store.audit import audit_series
@@ -34,21 +34,38 @@ def check(
     plan = read_series(file, the_clinic)
     the_ledger = common.open_ledger(ledger)
     plan, results = audit_series(plan, the_clinic, the_ledger if the_ledger.path.exists() else None)
-    ok = all(r.ok for r in results)
-    code = ExitCode.OK if ok else ExitCode.NO_PLAN
-    if json_out:
-        from ketaplan.formats.plan_json import envelope, plan_json
-
-        data = plan_json(plan, results)
-        data["file"] = str(file)
-        output.emit_json(envelope("check", "ok" if ok else "infeasible", code, data))
-    else:
-        _report(plan, results, the_clinic, file)
-    if not ok:
-        raise typer.Exit(int(code))
+    return Checked(plan, results, the_clinic, file)
 
 
-def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) -> None:
+class Checked(NamedTuple):
+    plan: Plan
+    results: list[CheckResult]
+    clinic: Clinic
+    file: Path
+    command: str = "check"
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "infeasible"
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.OK if self.ok else ExitCode.NO_PLAN)
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        return {**plan_json(self.plan, self.results), "file": str(self.file)}
+
+    def show(self, console: Console) -> None:
+        _report(self.plan, self.results, self.clinic, self.file, console)
+
+
+def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -73,7 +90,6 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path) 
         t.add_row(
             s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result
         )
-    console = output.out()
     console.print(t)
     from ketaplan.cli import render
 

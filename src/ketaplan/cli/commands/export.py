@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
 from ketaplan.core.errors import InputError
+from ketaplan.core.model import Plan
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -25,7 +30,8 @@ def export(
     force: bool = options.FORCE,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
-) -> None:
+    json_out: bool = options.JSON,
+) -> Exported:
     """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
     from ketaplan.cli.exports import Targets
 
@@ -41,5 +47,19 @@ def export(
         raise InputError(
             f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic"
         )
-    for path in targets.write(plan, the_clinic):
-        output.out().print(f"wrote {path}")
+    return Exported(plan, targets.write(plan, the_clinic))
+
+
+class Exported(NamedTuple):
+    plan: Plan
+    written: list[Path]
+    command: str = "export"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        return {"plan_id": self.plan.plan_id, "revision": self.plan.revision, "files": [str(p) for p in self.written]}
+
+    def show(self, console: Console) -> None:
+        for path in self.written:
+            console.print(f"wrote {path}")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
 from ketaplan.core.dates import parse_date
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -46,7 +49,7 @@ def plans(
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Listed:
     """List the booked plans: patient, first and last infusion, sessions done and left, status."""
     from ketaplan.cli.config import clinic_path, resolve_clinic
 
@@ -60,26 +63,34 @@ def plans(
             ids = [r["plan_id"] for r in tx.plan_rows(patient=patient, since=since_day)]
             now = common.now(the_clinic.zone)
             rows = [summarise(tx.load_plan(pid)[0], now) for pid in ids]
-    if json_out:
-        from ketaplan.formats.plan_json import envelope
+    return Listed(rows)
 
-        output.emit_json(envelope("plans", "ok", 0, {"plans": rows}))
-        return
-    from rich.markup import escape
-    from rich.table import Table
 
-    t = Table(title=f"{len(rows)} plans", title_justify="left")
-    for col in ("plan", "patient", "first infusion", "last infusion", "done", "left", "status"):
-        t.add_column(col)
-    for r in rows:
-        who = r["patient"]["name"] + (f" ({r['patient']['id']})" if r["patient"]["id"] else "")
-        t.add_row(
-            r["plan_id"],
-            escape(who),
-            (r["first_infusion"] or "")[:16].replace("T", " "),
-            (r["last_infusion"] or "")[:16].replace("T", " "),
-            str(r["done"]),
-            str(r["left"]),
-            r["status"],
-        )
-    output.out().print(t)
+class Listed(NamedTuple):
+    rows: list[dict[str, Any]]
+    command: str = "plans"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        return {"plans": self.rows}
+
+    def show(self, console: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        t = Table(title=f"{len(self.rows)} plan{'' if len(self.rows) == 1 else 's'}", title_justify="left")
+        for col in ("plan", "patient", "first infusion", "last infusion", "done", "left", "status"):
+            t.add_column(col)
+        for r in self.rows:
+            who = r["patient"]["name"] + (f" ({r['patient']['id']})" if r["patient"]["id"] else "")
+            t.add_row(
+                r["plan_id"],
+                escape(who),
+                (r["first_infusion"] or "")[:16].replace("T", " "),
+                (r["last_infusion"] or "")[:16].replace("T", " "),
+                str(r["done"]),
+                str(r["left"]),
+                r["status"],
+            )
+        console.print(t)

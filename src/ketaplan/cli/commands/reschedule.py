@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
+from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import InputError
+from ketaplan.core.reschedule import Rescheduled
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 KINDS = ("infusion", "consultation", "booster")
@@ -28,7 +34,7 @@ def reschedule(
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
     from ketaplan.store.lifecycle import reschedule_in_ledger
 
@@ -49,11 +55,20 @@ def reschedule(
         now=common.now(the_clinic.zone),
         expected=revision,
     )
-    if json_out:
-        from ketaplan.formats.plan_json import envelope, plan_json
+    return Moved(result, the_clinic)
 
-        data = plan_json(result.plan)
-        data["moved"] = [
+
+class Moved(NamedTuple):
+    result: Rescheduled
+    clinic: Clinic
+    command: str = "reschedule"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        moved = [
             {
                 "kind": a.kind,
                 "number": a.number,
@@ -61,25 +76,23 @@ def reschedule(
                 "to": a.start.isoformat(),
                 "chair": a.chair,
             }
-            for b, a in result.moved
+            for b, a in self.result.moved
         ]
-        data["notes"] = result.notes
-        output.emit_json(envelope("reschedule", "ok", 0, data))
-        return
-    from rich.markup import escape
+        return {**plan_json(self.result.plan), "moved": moved, "notes": self.result.notes}
 
-    from ketaplan.cli import render
-    from ketaplan.core.times import local
+    def show(self, console: Console) -> None:
+        from rich.markup import escape
 
-    console = output.out()
-    for b, a in result.moved:
-        lb, la = local(b.start, the_clinic.zone), local(a.start, the_clinic.zone)
-        console.print(
-            f"moved {a.label}: {lb:%a %Y-%m-%d %H:%M} -> [bold]{la:%a %Y-%m-%d %H:%M}[/] ({escape(a.resource or '')})"
-        )
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
-    console.print(render.plan_table(result.plan, the_clinic))
-    console.print(
-        f"{result.plan.plan_id} is now at revision {result.plan.revision}; export the .ics again for the patient"
-    )
+        from ketaplan.cli import render
+        from ketaplan.core.times import local
+
+        zone = self.clinic.zone
+        for b, a in self.result.moved:
+            lb, la = local(b.start, zone), local(a.start, zone)
+            where = escape(a.resource or "")
+            console.print(f"moved {a.label}: {lb:%a %Y-%m-%d %H:%M} -> [bold]{la:%a %Y-%m-%d %H:%M}[/] ({where})")
+        for note in self.result.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
+        plan = self.result.plan
+        console.print(render.plan_table(plan, self.clinic))
+        console.print(f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again for the patient")

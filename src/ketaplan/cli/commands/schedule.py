@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
+from ketaplan.core.checks import CheckResult
+from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
 from ketaplan.core.requests import RequestFields, build_request
 from ketaplan.store.booking import plan_and_book
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -52,7 +58,7 @@ def schedule(
         False, "--allow-past", help="Allow a start before today (re-entering a series under way)."
     ),
     ledger: Path | None = options.LEDGER,
-) -> None:
+) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)
     request = build_request(
@@ -89,21 +95,36 @@ def schedule(
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
     plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=before_commit)
-    if json_out:
-        from ketaplan.formats.plan_json import envelope, plan_json
+    return Scheduled(plan, results, the_clinic, written, dry_run)
 
-        data = plan_json(plan, results)
-        data["dry_run"] = dry_run
-        data["files"] = [str(p) for p in written]
-        output.emit_json(envelope("schedule", "ok", 0, data))
-        return
-    from ketaplan.cli import render
 
-    console = output.out()
-    console.print(render.plan_table(plan, the_clinic))
-    console.print(render.calendar(plan, the_clinic))
-    for line in render.check_lines(results):
-        console.print(line)
-    for path in written:
-        console.print(f"wrote {path}")
-    console.print("[yellow]dry run: nothing booked[/]" if dry_run else f"booked {plan.plan_id} in the ledger")
+class Scheduled(NamedTuple):
+    plan: Plan
+    results: list[CheckResult]
+    clinic: Clinic
+    written: list[Path]
+    dry_run: bool
+    command: str = "schedule"
+    status: str = "ok"
+    exit_code: int = 0
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        data = plan_json(self.plan, self.results)
+        data["dry_run"] = self.dry_run
+        data["files"] = [str(p) for p in self.written]
+        return data
+
+    def show(self, console: Console) -> None:
+        from ketaplan.cli import render
+
+        console.print(render.plan_table(self.plan, self.clinic))
+        console.print(render.calendar(self.plan, self.clinic))
+        for line in render.check_lines(self.results):
+            console.print(line)
+        for path in self.written:
+            console.print(f"wrote {path}")
+        console.print(
+            "[yellow]dry run: nothing booked[/]" if self.dry_run else f"booked {self.plan.plan_id} in the ledger"
+        )

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer()
 
@@ -17,25 +23,34 @@ def show(
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
-) -> None:
+) -> Shown:
     """Show a booked plan: sessions with their status, a calendar, the revision history."""
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
-    history = [{"revision": r, "at": at, "change": what} for r, at, what in plan.history]
-    if json_out:
-        from ketaplan.formats.plan_json import envelope, plan_json
+    return Shown(plan, common.load_clinic(clinic))
 
-        data = plan_json(plan)
-        data["history"] = history
-        output.emit_json(envelope("show", "ok", 0, data))
-        return
-    from rich.markup import escape
 
-    from ketaplan.cli import render
+class Shown(NamedTuple):
+    plan: Plan
+    clinic: Clinic
+    command: str = "show"
+    status: str = "ok"
+    exit_code: int = 0
 
-    the_clinic = common.load_clinic(clinic)
-    console = output.out()
-    console.print(render.plan_table(plan, the_clinic))
-    console.print(render.calendar(plan, the_clinic))
-    console.print(f"revision {plan.revision}; history:")
-    for h in history:
-        console.print(f"  {h['revision']}  {h['at']}  {escape(str(h['change']))}")
+    def history(self) -> list[dict[str, Any]]:
+        return [{"revision": r, "at": at, "change": what} for r, at, what in self.plan.history]
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        return {**plan_json(self.plan), "history": self.history()}
+
+    def show(self, console: Console) -> None:
+        from rich.markup import escape
+
+        from ketaplan.cli import render
+
+        console.print(render.plan_table(self.plan, self.clinic))
+        console.print(render.calendar(self.plan, self.clinic))
+        console.print(f"revision {self.plan.revision}; history:")
+        for h in self.history():
+            console.print(f"  {h['revision']}  {h['at']}  {escape(str(h['change']))}")
