@@ -50,3 +50,13 @@ def cli(runner):
         return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def clinic_file(tmp_path: Path) -> Path:
+    """A two-chair clinic open 08-17 on weekdays (test modules may define their own)."""
+    from helpers import write_clinic
+
+    return write_clinic(
+        tmp_path / "clinic.toml", chairs=2, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Request
+from ketaplan.core.span import planning_span
 from ketaplan.formats.clinic_file import parse_clinic
+from ketaplan.store.ledger import Ledger
 
 TODAY = date(2026, 11, 25)
 
@@ -95,3 +99,33 @@ def booked_rows(ledger: Path) -> int:
         return 0
     with sqlite3.connect(ledger) as db:
         return db.execute("SELECT COUNT(*) FROM sessions WHERE status = 'booked'").fetchone()[0]
+
+
+def run_json(cli, *args: str) -> dict:
+    r = cli(*args, "--json")
+    return json.loads(r.stdout)
+
+
+def book(cli, clinic: Path, patient: str, start: str = "2027-02-01", *extra: str) -> dict:
+    doc = run_json(cli, "schedule", "--clinic", clinic, "--patient", patient, "--start", start, "--weeks", "3", *extra)
+    assert doc["status"] == "ok", doc
+    return doc["data"]
+
+
+def sessions(data: dict, kind: str = "infusion") -> dict[int, dict]:
+    return {s["number"]: s for s in data["sessions"] if s["kind"] == kind}
+
+
+def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None:
+    from ketaplan.formats.clinic_file import load_clinic
+
+    clinic = load_clinic(clinic_file)
+    led = Ledger(ledger)
+    with led.read() as tx:
+        plan, req = tx.load_plan(plan_id)
+        span = planning_span(clinic, req.first_day, req.last_day, req.maintenance)
+        others = [b for b in tx.bookings(clinic.name, *span, clinic.zone) if b.plan_id != plan_id]
+    req = req._replace(last_day=plan.last_day)
+    ctx = checks.CheckContext(clinic, req, Availability(clinic, others, span=span).occupancy, True, len(plan.boosters))
+    failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
+    assert not failed, [r.detail for r in failed]

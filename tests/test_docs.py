@@ -88,3 +88,10 @@ def test_start_up_skips_cycle_collection_only_until_the_command_is_loaded() -> N
     )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
     assert err.strip().splitlines()[-1] == "[True, True] True True True", err
+
+
+def test_every_command_has_its_own_test_file() -> None:
+    from ketaplan.cli.commands import COMMANDS
+
+    missing = [name for name in COMMANDS if not (ROOT / "tests" / f"test_cmd_{name}.py").is_file()]
+    assert not missing, f"commands without tests/test_cmd_<name>.py: {missing}"

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -205,3 +208,47 @@ def test_two_schedule_commands_at_once(tmp_path: Path) -> None:
     docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
     assert [d["status"] for d in docs] == ["ok", "ok"], docs
     assert_no_overbooking(Ledger(ledger_file), make_clinic(chairs=1, max_starts_per_slot=1))
+
+
+CRASHER = textwrap.dedent(
+    """
+    import sys
+    from datetime import date, timedelta
+    from pathlib import Path
+    from ketaplan.store.booking import plan_and_book
+    from ketaplan.formats.clinic_file import load_clinic
+    from ketaplan.store.ledger import Ledger
+    from ketaplan.core.model import Patient, Request
+    clinic = load_clinic(Path(sys.argv[1]))
+    ledger = Ledger(Path(sys.argv[2]))
+    marker = Path(sys.argv[3])
+    for i in range(10_000):
+        first = date(2027, 1, 4) + timedelta(days=7 * (i % 50))
+        req = Request(Patient(f"P{i}"), first, first + timedelta(days=20))
+        plan_and_book(clinic, req, ledger, dry_run=False, before_commit=lambda p: marker.touch())
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.4, 0.8])
+def test_sigkill_while_booking_leaves_whole_plans_only(tmp_path: Path, delay: float) -> None:
+    clinic_file = write_clinic(tmp_path / "c.toml", chairs=50, max_starts_per_slot=50)
+    ledger_file, marker = tmp_path / "l.sqlite3", tmp_path / "in-transaction"
+    proc = subprocess.Popen([sys.executable, "-c", CRASHER, str(clinic_file), str(ledger_file), str(marker)])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(ledger_file) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = db.execute(
+            "SELECT p.plan_id, COUNT(s.plan_id) FROM plans p LEFT JOIN sessions s USING (plan_id) GROUP BY p.plan_id"
+        ).fetchall()
+        orphans = db.execute(
+            "SELECT COUNT(*) FROM sessions WHERE plan_id NOT IN (SELECT plan_id FROM plans)"
+        ).fetchone()[0]
+    assert orphans == 0
+    assert all(n == 7 for _, n in counts), counts  # each plan whole: consultation + 6 infusions

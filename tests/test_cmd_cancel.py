@@ -1,0 +1,36 @@
+"""`ketaplan cancel`: a session or the rest of a series; the chair is free again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import book, run_json, sessions, write_clinic
+
+
+def test_cancel_frees_the_chair_for_the_next_patient(cli, tmp_path: Path) -> None:
+    one = write_clinic(tmp_path / "one.toml", chairs=1, max_starts_per_slot=1)
+    a = book(cli, one, "A")
+    b = book(cli, one, "B")
+    assert {s["start"] for s in sessions(a).values()}.isdisjoint({s["start"] for s in sessions(b).values()})
+    doc = run_json(cli, "cancel", a["plan_id"])
+    assert len(doc["data"]["cancelled"]) == 7 and doc["data"]["revision"] == 2
+    c = book(cli, one, "C")
+    assert [s["start"] for s in sessions(c).values()] == [s["start"] for s in sessions(a).values()]
+
+
+def test_cancelled_session_cannot_be_cancelled_again(cli, clinic_file: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    assert cli("cancel", plan["plan_id"], "--session", "6").exit_code == 0
+    r = cli("cancel", plan["plan_id"], "--session", "6")
+    assert r.exit_code == 2 and "is cancelled" in r.stderr
+
+
+def test_past_sessions_stay(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-04T12:00:00")
+    r = cli("reschedule", plan["plan_id"], "--session", "2", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "already in the past" in r.stderr
+    doc = run_json(cli, "cancel", plan["plan_id"])
+    assert {c["number"] for c in doc["data"]["cancelled"] if c["kind"] == "infusion"} == {3, 4, 5, 6}

@@ -1,0 +1,33 @@
+"""`ketaplan export`: the same UIDs again, SEQUENCE rising with each revision; `show` history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from icalendar import Calendar
+
+from helpers import book, run_json
+
+
+def test_revision_and_sequence_rise_with_each_change(cli, clinic_file: Path, tmp_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    ics = tmp_path / "p.ics"
+
+    def exported() -> dict[str, tuple[int, str]]:
+        assert cli("export", pid, "--ics", ics, "--force", "--clinic", clinic_file).exit_code == 0
+        cal = Calendar.from_ical(ics.read_bytes())
+        return {str(e["UID"]): (int(e["SEQUENCE"]), str(e["STATUS"])) for e in cal.walk("VEVENT")}
+
+    first = exported()
+    assert {seq for seq, _ in first.values()} == {1}
+    run_json(cli, "reschedule", pid, "--session", "4", "--clinic", clinic_file)
+    second = exported()
+    assert second.keys() == first.keys() and {seq for seq, _ in second.values()} == {2}
+    run_json(cli, "cancel", pid, "--session", "6")
+    third = exported()
+    assert third[f"{pid}-infusion-6@ketaplan"] == (3, "CANCELLED")
+    assert third[f"{pid}-infusion-5@ketaplan"] == (3, "CONFIRMED")
+    history = run_json(cli, "show", pid)["data"]["history"]
+    assert [h["revision"] for h in history] == [1, 2, 3]
+    assert "rescheduled: infusion 4" in history[1]["change"] and "cancelled infusion 6" in history[2]["change"]

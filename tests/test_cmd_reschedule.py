@@ -1,0 +1,154 @@
+"""`ketaplan reschedule`: move one session, keep every rule; refusals; two desks at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import assert_all_rules_hold, book, run_json, sessions, write_clinic
+from ketaplan.core import checks
+
+
+def test_reschedule_alone_when_the_neighbours_allow(cli, clinic_file: Path, ledger_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    before = sessions(plan)  # Mon/Wed/Fri: Feb 1, 3, 5, 8, 10, 12
+    # The last infusion has room after it (2-7 days after infusion 5): it moves alone.
+    doc = run_json(cli, "reschedule", plan["plan_id"], "--session", "6", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    moved = doc["data"]["moved"]
+    assert [m["number"] for m in moved] == [6]
+    after = sessions(doc["data"])
+    assert after[6]["start"][:10] != before[6]["start"][:10]
+    assert after[6]["start"][11:16] == before[6]["start"][11:16]  # the usual time kept
+    assert {n: s["start"] for n, s in after.items() if n != 6} == {n: s["start"] for n, s in before.items() if n != 6}
+    assert doc["data"]["revision"] == 2
+    assert_all_rules_hold(ledger_path, clinic_file, plan["plan_id"])
+
+
+def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Path, ledger_path: Path) -> None:
+    # Mon-Fri clinic, infusions 2 days apart at most... make spacing tight: 2..2 days
+    tight = write_clinic(
+        clinic_file.parent / "tight.toml",
+        chairs=2,
+        protocol={"min_days_apart": 2, "max_days_apart": 3},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
+    plan = book(cli, tight, "Jane")
+    before = sessions(plan)  # every 2 days: Feb 1, 3, 5, 7, 9, 11
+    doc = run_json(cli, "reschedule", plan["plan_id"], "--session", "3", "--clinic", tight)
+    assert doc["status"] == "ok", doc
+    moved = [m["number"] for m in doc["data"]["moved"]]
+    # Infusion 3 can go a day later (Feb 6) only if 4 moves too; nothing smaller works.
+    assert moved[0] == 3 and len(moved) >= 2 and moved == list(range(3, 3 + len(moved)))
+    after = sessions(doc["data"])
+    assert all(after[n]["start"] == before[n]["start"] for n in before if n not in moved)
+    assert "had to move too" in " ".join(doc["data"]["notes"])
+    assert_all_rules_hold(ledger_path, tight, plan["plan_id"])
+    # As few as possible: no choice of days moving fewer infusions keeps the spacing rule
+    # (the clinic is open daily with chairs to spare, so only the days matter).
+    from datetime import date, timedelta
+    from itertools import product
+
+    from ketaplan.formats.clinic_file import load_clinic
+
+    clinic = load_clinic(tight)
+    days = {n: date.fromisoformat(s["start"][:10]) for n, s in before.items()}
+    window = [date(2027, 2, 1) + timedelta(days=i) for i in range(21)]
+    for fewer in range(1, len(moved)):
+        movable = list(range(3, 3 + fewer))
+        for choice in product(window, repeat=fewer):
+            if choice[0] == days[3]:
+                continue  # infusion 3 must leave its day
+            trial = {**days, **dict(zip(movable, choice, strict=False))}
+            seq = [trial[n] for n in sorted(trial)]
+            if all(checks.spacing_problem(clinic, a, b) is None for a, b in zip(seq, seq[1:], strict=False)):
+                raise AssertionError(f"moving only {movable} to {choice} would have worked")
+
+
+def test_reschedule_that_cannot_fit_explains(cli, tmp_path: Path) -> None:
+    # One weekday only: nowhere else to go.
+    only_mondays = write_clinic(
+        tmp_path / "mon.toml",
+        chairs=1,
+        protocol={
+            "infusions": 2,
+            "min_days_apart": 7,
+            "max_days_apart": 7,
+            "window_days": [8, 8],
+            "consultation": False,
+        },
+        hours={"mon": ["08:00-10:00"]},
+    )
+    doc = run_json(
+        cli, "schedule", "--clinic", only_mondays, "--patient", "P", "--start", "2027-02-01", "--end", "2027-02-08"
+    )
+    pid = doc["data"]["plan_id"]
+    r = cli("reschedule", pid, "--session", "1", "--clinic", only_mondays)
+    assert r.exit_code == 3 and "Cannot move infusion 1" in r.stderr and "no free slot for infusion 1" in r.stderr
+    doc = run_json(cli, "reschedule", pid, "--session", "1", "--clinic", only_mondays)
+    assert doc["status"] == "infeasible" and doc["data"]["explanation"]
+    assert doc["data"]["suggestions"] and doc["data"]["suggestions"][0]["change"] == "new_series"
+    assert run_json(cli, "show", pid)["data"]["revision"] == 1  # unchanged
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["reschedule", "KP-NOPE", "--session", "1"], "no plan 'KP-NOPE'"),
+        (["reschedule", "{pid}", "--session", "9"], "infusion 9 does not exist"),
+        (["reschedule", "{pid}", "--session", "1", "--kind", "booster"], "has no maintenance"),
+        (["cancel", "{pid}", "--session", "0"], "infusion 0 does not exist"),
+        (["show", "KP-NOPE"], "no plan"),
+        (["export", "{pid}"], "nothing to write"),
+        (["reschedule", "{pid}", "--session", "1", "--from", "2026-01-01"], "in the past"),
+    ],
+)
+def test_bad_lifecycle_input_is_exit_2(cli, clinic_file: Path, args: list[str], words: str) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    args = [a.replace("{pid}", plan["plan_id"]) for a in args]
+    extra = ["--clinic", str(clinic_file)] if args[0] in ("reschedule",) else []
+    r = cli(*args, *extra)
+    assert r.exit_code == 2, r.stdout + r.stderr
+    assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_stale_revision_is_refused(cli, clinic_file: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    assert run_json(cli, "cancel", pid, "--session", "6", "--revision", "1")["status"] == "ok"
+    r = cli("reschedule", pid, "--session", "4", "--revision", "1", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "changed while you worked on it" in r.stderr
+    assert run_json(cli, "show", pid)["data"]["revision"] == 2
+
+
+@pytest.mark.slow
+def test_two_processes_rescheduling_the_same_plan(cli, clinic_file: Path, ledger_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    args = [
+        sys.executable,
+        "-m",
+        "ketaplan",
+        "reschedule",
+        plan["plan_id"],
+        "--session",
+        "4",
+        "--revision",
+        "1",
+        "--clinic",
+        str(clinic_file),
+        "--ledger",
+        str(ledger_path),
+        "--json",
+    ]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert sorted(d["status"] for d in docs) == ["error", "ok"]
+    refused = next(d for d in docs if d["status"] == "error")
+    assert "changed while you worked on it" in refused["errors"][0]["message"] and refused["exit_code"] == 2
+    data = run_json(cli, "show", plan["plan_id"])["data"]
+    assert data["revision"] == 2 and len(data["history"]) == 2
+    assert_all_rules_hold(ledger_path, clinic_file, plan["plan_id"])
