@@ -32,7 +32,7 @@ def main() -> None:
         day = first + timedelta(days=i % 90)
         plan = find_plan(
             clinic,
-            Request(Patient(f"Zoë Ørsted-Đặng {i}", f"MRN{i}"), day, day + timedelta(days=20), maintenance=1),
+            Request(Patient(f"Zoë Ørsted-Đặng {i}", f"MRN{i}"), day, day + timedelta(days=20), boosters=1),
             avail,
             plan_id=f"KP-B{i:06d}",
         )

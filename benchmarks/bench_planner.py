@@ -75,7 +75,7 @@ def main() -> None:
     args = ap.parse_args()
     clinic = demo_clinic()
     first = date.today() + timedelta(days=30)
-    req = Request(Patient("Bench"), first, first + timedelta(days=20), maintenance=1)
+    req = Request(Patient("Bench"), first, first + timedelta(days=20), boosters=1)
 
     def plan_once(ledger: Ledger) -> None:
         with ledger.read() as tx:

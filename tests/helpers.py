@@ -123,7 +123,7 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
     led = Ledger(ledger)
     with led.read() as tx:
         plan, req = tx.load_plan(plan_id)
-        span = planning_span(clinic, req.first_day, req.last_day, req.maintenance)
+        span = planning_span(clinic, req.first_day, req.last_day, req.boosters)
         others = [b for b in tx.bookings(clinic.name, *span, clinic.zone) if b.plan_id != plan_id]
     req = req._replace(last_day=plan.last_day)
     ctx = checks.CheckContext(clinic, req, Availability(clinic, others, span=span).occupancy, True, len(plan.boosters))

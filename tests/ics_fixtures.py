@@ -42,7 +42,7 @@ def case(name: str) -> tuple[Plan, Clinic, bool]:
         hours={d: ["08:00-17:00"] for d in WEEK},
     )
     patient = Patient("Zoë Ørsted-Đặng", "MRN-1") if details else Patient("Jane Roe", "MRN-2")
-    req = Request(patient, first, first + timedelta(days=20), maintenance=boosters)
+    req = Request(patient, first, first + timedelta(days=20), boosters=boosters)
     plan = find_plan(clinic, req, Availability(clinic), plan_id=f"KP-{name.upper().replace('_', '')[:8]}", stamp=STAMP)
     assert plan is not None
     return plan, clinic, details

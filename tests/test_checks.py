@@ -19,7 +19,7 @@ FIRST, LAST = date(2027, 2, 1), date(2027, 2, 21)  # Mon .. Sun, no US holidays 
 
 def base() -> tuple[Clinic, Request, Plan]:
     clinic = make_clinic(closures={"dates": ["2027-02-12"]})
-    req = request(FIRST, LAST, maintenance=1)
+    req = request(FIRST, LAST, boosters=1)
     plan = find_plan(clinic, req, availability(clinic))
     assert plan is not None
     return clinic, req, plan
@@ -27,7 +27,7 @@ def base() -> tuple[Clinic, Request, Plan]:
 
 def ctx(clinic: Clinic, req: Request, bookings: list[Booking] = (), **kw: object) -> checks.CheckContext:
     return checks.CheckContext(
-        clinic, req, Availability(clinic, bookings).occupancy, req.consultation, req.maintenance, **kw
+        clinic, req, Availability(clinic, bookings).occupancy, req.consultation, req.boosters, **kw
     )
 
 

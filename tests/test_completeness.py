@@ -93,7 +93,7 @@ def instances(draw):
         days=days,
         earliest=earliest,
         consultation=consultation,
-        maintenance=boosters,
+        boosters=boosters,
     )
     return clinic, request, bookings
 
@@ -132,11 +132,11 @@ def brute_force_best(clinic: Clinic, request: Request, avail: Availability) -> t
             cache[(kind, day)] = session_options(clinic, avail, request, kind, day)
         return cache[(kind, day)]
 
-    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.maintenance)
+    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.boosters)
     best = None
     for days in itertools.combinations(window, p.infusions):
         consult_days = [days[0] - timedelta(days=k) for k in range(1, 3)] if request.consultation else [None]
-        booster_days = [days[-1] + timedelta(days=k) for k in range(1, 4)] if request.maintenance else [None]
+        booster_days = [days[-1] + timedelta(days=k) for k in range(1, 4)] if request.boosters else [None]
         for cd, bd in itertools.product(consult_days, booster_days):
             extra = []
             if cd is not None:
@@ -180,7 +180,7 @@ def test_planner_matches_brute_force(instance) -> None:
         assert plan is None, "the planner found a plan the brute force says cannot exist"
         return
     assert plan is not None, f"a valid plan exists ({best}) but the planner found none"
-    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.maintenance)
+    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.boosters)
     assert all(r.ok for r in checks.run_checks(plan, ctx))
     assert preference_key(plan) == best
 

@@ -94,7 +94,7 @@ def test_consultation_that_blocks_is_named() -> None:
 
 def test_boosters_that_block_are_named() -> None:
     clinic = make_clinic(closures={"dates": ["2027-02-20/2027-04-30"]})
-    err = no_plan(clinic, request(date(2027, 2, 1), date(2027, 2, 14), maintenance=1))
+    err = no_plan(clinic, request(date(2027, 2, 1), date(2027, 2, 14), boosters=1))
     assert any("boosters" in line for line in err.explanation)
     assert "maintenance" in {s.change for s in err.suggestions}
     assert_suggestions_work(clinic, err)

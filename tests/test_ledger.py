@@ -34,11 +34,9 @@ def assert_no_overbooking(ledger: Ledger, clinic) -> None:
     plans = all_plans(ledger)
     for plan, req in plans:
         with ledger.read() as tx:
-            start, end = planning_span(clinic, req.first_day, req.last_day, req.maintenance)
+            start, end = planning_span(clinic, req.first_day, req.last_day, req.boosters)
             others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
-        ctx = checks.CheckContext(
-            clinic, None, Availability(clinic, others).occupancy, req.consultation, req.maintenance
-        )
+        ctx = checks.CheckContext(clinic, None, Availability(clinic, others).occupancy, req.consultation, req.boosters)
         bad = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule in ("chairs", "starts", "consultation")]
         assert not bad, [r.detail for r in bad]
 
@@ -46,10 +44,10 @@ def assert_no_overbooking(ledger: Ledger, clinic) -> None:
 def test_plan_round_trips_through_the_ledger(tmp_path: Path) -> None:
     clinic = make_clinic()
     ledger = Ledger(tmp_path / "l.sqlite3")
-    plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20), maintenance=1), ledger, dry_run=False)
+    plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20), boosters=1), ledger, dry_run=False)
     ((loaded, req),) = all_plans(ledger)
     assert loaded.plan_id == plan.plan_id and loaded.sessions == plan.sessions
-    assert req.maintenance == 1 and req.first_day == FIRST
+    assert req.boosters == 1 and req.first_day == FIRST
     assert (ledger.path.stat().st_mode & 0o777) == 0o600
 
 

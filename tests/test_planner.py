@@ -119,7 +119,7 @@ def test_pain_profile_consecutive_days() -> None:
 
 def test_maintenance_boosters_follow_every_28_days() -> None:
     clinic = make_clinic()
-    plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=20), maintenance=3), availability(clinic))
+    plan = find_plan(clinic, request(FIRST, FIRST + timedelta(days=20), boosters=3), availability(clinic))
     assert plan is not None and len(plan.boosters) == 3
     chain = [plan.infusions[-1]] + list(plan.boosters)
     for prev, b in zip(chain, chain[1:], strict=False):
@@ -146,7 +146,7 @@ def test_patient_restrictions_are_kept() -> None:
 
 def test_deterministic() -> None:
     clinic = make_clinic()
-    req = request(FIRST, FIRST + timedelta(days=20), maintenance=1)
+    req = request(FIRST, FIRST + timedelta(days=20), boosters=1)
     assert find_plan(clinic, req, availability(clinic)) == find_plan(clinic, req, availability(clinic))
 
 
@@ -242,7 +242,7 @@ def test_any_start_any_zone_plans_on_the_grid_in_local_time(zone: str, offset: i
     week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     clinic = make_clinic(timezone=zone, hours={d: [f"{hour:02d}:00-{hour + 8:02d}:00"] for d in week})
     first = date(2027, 1, 1) + timedelta(days=offset)
-    req = request(first, first + timedelta(days=20), maintenance=1)
+    req = request(first, first + timedelta(days=20), boosters=1)
     avail = availability(clinic)
     plan = find_plan(clinic, req, avail)
     assert plan is not None

@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 def main() -> None:
     clinic = demo_clinic()
-    req = Request(Patient("Zoë Ørsted-Đặng", "MRN-0042"), date(2026, 12, 1), date(2026, 12, 21), maintenance=1)
+    req = Request(Patient("Zoë Ørsted-Đặng", "MRN-0042"), date(2026, 12, 1), date(2026, 12, 21), boosters=1)
     plan = find_plan(
         clinic,
         req,

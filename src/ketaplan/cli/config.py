@@ -1,4 +1,4 @@
-"""Where the clinic file and the ledger live (DESIGN.md: first match wins)."""
+"""Where the clinic file and the ledger live (first match wins; README, "Scheduling a series")."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def option(s: Suggestion) -> str:
     if s.change == "consultation":
         return "--no-consultation"
     if s.change == "maintenance":
-        return f"--maintenance {r.maintenance}"
+        return f"--maintenance {r.boosters}"
     if s.change == "new_series":
         return f"ketaplan cancel {s.plan_id}; {schedule_command(s)}"
     raise ValueError(f"unknown suggestion {s.change!r}")
@@ -49,8 +49,8 @@ def schedule_command(s: Suggestion) -> str:
         words += ["--unavailable", ",".join(d.isoformat() for d in sorted(r.unavailable))]
     if not r.consultation:
         words.append("--no-consultation")
-    if r.maintenance:
-        words += ["--maintenance", str(r.maintenance)]
+    if r.boosters:
+        words += ["--maintenance", str(r.boosters)]
     return shlex.join(words)
 
 

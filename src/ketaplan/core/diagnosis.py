@@ -97,13 +97,13 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
             + (": " + "; ".join(why) if why else "")
         )
         return lines
-    if request.consultation and find_plan(clinic, request._replace(consultation=False, maintenance=0), avail):
+    if request.consultation and find_plan(clinic, request._replace(consultation=False, boosters=0), avail):
         lo, hi = p.consultation_days_before
         past = f"; nothing can be booked before {short(request.not_before)}" if request.not_before else ""
         lines.append(f"no consult room is free {lo}-{hi} days before any possible first infusion{past}")
-    if request.maintenance and find_plan(clinic, request._replace(maintenance=0), avail):
+    if request.boosters and find_plan(clinic, request._replace(boosters=0), avail):
         lines.append(
-            f"no chain of {request.maintenance} boosters every {p.maintenance_every_days}"
+            f"no chain of {request.boosters} boosters every {p.maintenance_every_days}"
             f"+-{p.maintenance_tolerance_days} days fits after any possible last infusion"
         )
     if not lines:
@@ -156,8 +156,8 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
             r = request._replace(**fields)
             if works(r):
                 out.append(Suggestion(change, message, r))
-    for fewer in range(request.maintenance - 1, -1, -1):
-        r = request._replace(maintenance=fewer)
+    for fewer in range(request.boosters - 1, -1, -1):
+        r = request._replace(boosters=fewer)
         if works(r):
             out.append(Suggestion("maintenance", f"plan {fewer} boosters now, the rest later", r))
             break

@@ -12,7 +12,7 @@ from typing import Final, Literal, NamedTuple
 Kind = Literal["consultation", "infusion", "maintenance", "busy"]
 Status = Literal["planned", "booked", "cancelled"]
 
-# The kinds of session. Code says "booster"; "maintenance" is the name DESIGN.md fixes in
+# The kinds of session. Code says "booster"; "maintenance" is the name the JSON contract fixes in
 # the JSON, the ledger and the clinic file ([protocol] maintenance_*), so it stays the value.
 CONSULTATION: Final = "consultation"
 INFUSION: Final = "infusion"
@@ -44,7 +44,7 @@ class Request(NamedTuple):
     latest: time | None = None
     unavailable: frozenset[date] = frozenset()
     consultation: bool = True
-    maintenance: int = 0
+    boosters: int = 0  # maintenance boosters after the series (the option and JSON say maintenance)
     not_before: date | None = None  # nothing may be booked before this day (today)
     request_id: str | None = None
 

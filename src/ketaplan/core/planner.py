@@ -8,7 +8,7 @@ spacing, with a consultation day before the first and a booster chain after the 
 `SequenceSearch` tries all such sequences (dynamic programming over days), so when
 any valid plan exists, one is returned.
 
-Preferences among valid plans, in order (DESIGN.md): the same clock time for every
+Preferences among valid plans, in order (README, "How the planner decides"): the same clock time for every
 infusion; even spacing (smallest largest gap); the earliest last infusion; the lowest
 chair. Remaining ties go to earlier days and earlier times, so output is deterministic."""
 
@@ -123,7 +123,7 @@ def plan_with_checks(
 
 def verify(plan: Plan, clinic: Clinic, request: Request, avail: Availability) -> list[checks.CheckResult]:
     """Run every named check on a plan; a failure here is a planner bug."""
-    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.maintenance)
+    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.boosters)
     results = checks.run_checks(plan, ctx)
     failed = [r for r in results if not r.ok]
     if failed:
@@ -205,7 +205,7 @@ def booster_finder(
         return None
 
     def find(last: date, clock: time | None) -> list[Option] | None:
-        days = chain(last, request.maintenance)
+        days = chain(last, request.boosters)
         if days is None:
             return None
         return [pick(list(day_options(d)), clock) for d in days]

@@ -100,7 +100,7 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
         latest=latest,
         unavailable=parse_date_list(f.unavailable, today=today, field="unavailable") if f.unavailable else frozenset(),
         consultation=f.consultation and clinic.protocol.consultation,
-        maintenance=maintenance,
+        boosters=maintenance,
         not_before=None if f.allow_past else today,
         request_id=clean_text(f.request_id, field="request_id") if f.request_id else None,
     )

@@ -213,7 +213,7 @@ def _fix_ends(
             notes.append("the consultation moved with infusion 1")
     boosters = sorted((s for s in plan.boosters if s.active), key=lambda s: s.number)
     if boosters and checks.maintenance_problem(clinic, last, local(boosters[0].start, zone).date()):
-        chain = booster_finder(clinic, req._replace(maintenance=len(boosters)), avail)(last, clock)
+        chain = booster_finder(clinic, req._replace(boosters=len(boosters)), avail)(last, clock)
         if chain is None:
             return None
         out += [
@@ -260,7 +260,7 @@ def _move_boosters(
     rest = [s for s in chain_sessions[idx:] if s.kind == BOOSTER]
     usual = _usual_clock(plan, zone)
     skip = local(target.start, zone).date()
-    req = req._replace(maintenance=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})
+    req = req._replace(boosters=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})
     finder = booster_finder(clinic, req, avail)
     chain = finder(prev_day, usual)
     if chain is None:
@@ -288,7 +288,7 @@ def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availabilit
             last_day=first + timedelta(days=length - 1),
             not_before=from_day,
             consultation=False,
-            maintenance=0,
+            boosters=0,
         )
         if find_plan(clinic, r, avail) is not None:
             message = f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}"

@@ -1,4 +1,4 @@
-"""A plan as an iCalendar file every calendar app reads alike (DESIGN.md, ".ics files").
+"""A plan as an iCalendar file every calendar app reads alike (README, "Files for the patient: the .ics").
 
 One VEVENT per session, no RRULE; stable UIDs; SEQUENCE = plan revision; DTSTAMP from
 the plan; an RRULE-style VTIMEZONE built from zoneinfo; neutral, private text unless

@@ -1,4 +1,4 @@
-"""Plans and results as the JSON of DESIGN.md (envelope version 1)."""
+"""Plans and results as JSON: the versioned envelope (README, "JSON output and exit codes")."""
 
 from __future__ import annotations
 

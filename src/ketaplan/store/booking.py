@@ -27,7 +27,7 @@ def plan_one(
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
-    start, end = planning_span(clinic, request.first_day, request.last_day, request.maintenance)
+    start, end = planning_span(clinic, request.first_day, request.last_day, request.boosters)
     if tx is None:
         return Availability(clinic, span=(start, end))
     return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone), span=(start, end))

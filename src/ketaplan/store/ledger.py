@@ -102,7 +102,7 @@ def request_to_json(r: Request, asked: dict[str, str | None] | None = None) -> s
             "latest": r.latest.isoformat("minutes") if r.latest else None,
             "unavailable": sorted(d.isoformat() for d in r.unavailable),
             "consultation": r.consultation,
-            "maintenance": r.maintenance,
+            "maintenance": r.boosters,
         },
         sort_keys=True,
     )
@@ -119,7 +119,7 @@ def request_from_json(text: str, patient: Patient, request_id: str | None) -> Re
         latest=time.fromisoformat(d["latest"]) if d["latest"] else None,
         unavailable=frozenset(date.fromisoformat(x) for x in d["unavailable"]),
         consultation=d["consultation"],
-        maintenance=d["maintenance"],
+        boosters=d["maintenance"],
         request_id=request_id,
     )
 
