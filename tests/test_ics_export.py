@@ -86,7 +86,7 @@ def test_neutral_private_titles_by_default() -> None:
     text = plan_to_ics(plan, clinic._replace(name="Lakeside Clinic")).decode()
     assert "Jane" not in text and "Roe" not in text and "MRN" not in text
     assert "ketamine" not in text.lower()
-    # (UIDs name the kind, per the .ics contract in the README; titles and descriptions, which lock screens show, do not)
+    # (UIDs name the kind, per the .ics contract; titles and descriptions, which lock screens show, do not)
     shown = [line for line in unfold(plan_to_ics(plan, clinic)) if line.startswith(("SUMMARY", "DESCRIPTION"))]
     assert shown and not any("infusion" in line.lower() for line in shown)
     assert "SUMMARY:Clinic appointment 2 of 6 — Lakeside Clinic" in text
