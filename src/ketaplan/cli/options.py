@@ -27,3 +27,17 @@ OUT = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into
 COPY = typer.Option("patient", "--copy", help="Printable copy: patient, coordinator or both.")
 PAPER = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper).")
 FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
+
+# Which session of a plan (reschedule, cancel)
+KIND = typer.Option("infusion", "--kind", help="infusion, consultation or booster (with --session).")
+KINDS = ("infusion", "consultation", "booster")
+
+
+def session_kind(kind: str) -> str:
+    """--kind as the session kind it names (a booster is stored as kind "maintenance")."""
+    from ketaplan.core.errors import InputError
+    from ketaplan.core.model import BOOSTER
+
+    if kind not in KINDS:
+        raise InputError(f"{kind!r} is not one of {', '.join(KINDS)}", field="--kind")
+    return BOOSTER if kind == "booster" else kind

@@ -54,12 +54,14 @@ def as_option(field: str | None) -> str | None:
 
 def render(result: CommandResult, json_mode: bool) -> int:
     """The one place a command's answer becomes output; returns the exit code."""
+    from ketaplan.cli.result import exit_code, status
+
     data = result.data()
     if json_mode and data is not None:
-        emit_json(envelope(result.command, result.status, result.exit_code, data))
+        emit_json(envelope(result.command, status(result), exit_code(result), data))
     else:
         result.show(out() if data is not None else err())
-    return int(result.exit_code)
+    return exit_code(result)
 
 
 def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:

@@ -162,6 +162,8 @@ def window_length_problem(clinic: Clinic, request: Request) -> str | None:
     return f"the window is {request.window_length} days; the protocol allows {lo} to {hi}"
 
 
+# The day rules below share a shape (a gap in days, its bounds, a reason) but each names
+# its own protocol keys; gap_problem is the common part.
 def gap_problem(prev: date, day: date, lo: int, hi: int, what: str) -> str | None:
     gap = (day - prev).days
     if lo <= gap <= hi:

@@ -30,6 +30,8 @@ class PlanCheckFailed(AssertionError):
     """The planner built a plan its own checks reject: a bug, reported as exit 1."""
 
 
+# find_plan and plan_with_checks take the same arguments: the first is the second without
+# the check results, for callers that only ask whether a plan exists.
 def find_plan(
     clinic: Clinic,
     request: Request,

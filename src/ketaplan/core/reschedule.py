@@ -244,6 +244,7 @@ def _move_consultation(
     return None
 
 
+# The same arguments as _move_infusions: one mover per kind, called alike by reschedule().
 def _move_boosters(
     clinic: Clinic,
     plan: Plan,

@@ -174,6 +174,8 @@ class Ledger:
         finally:
             conn.close()
 
+    # write(), batch() and read() open and close a connection alike; what differs is the
+    # transaction each holds (all-or-nothing, group commits, none).
     @contextmanager
     def batch(self) -> Iterator[BatchTx]:
         """A connection for a batch: it commits in groups (see BatchTx)."""

@@ -53,8 +53,6 @@ class Capacity(NamedTuple):
     report: dict[str, Any]
     chairs: int
     command: str = "availability"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         return self.report

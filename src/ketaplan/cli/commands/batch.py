@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options, output
-from ketaplan.core.errors import ExitCode, InputError, NoPlanError
+from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.store import batch as engine
 
 if TYPE_CHECKING:
@@ -94,10 +94,6 @@ class Batched(NamedTuple):
     @property
     def status(self) -> str:
         return "partial" if self.partial else "ok"
-
-    @property
-    def exit_code(self) -> int:
-        return int(ExitCode.NO_PLAN if self.partial else ExitCode.OK)
 
     def data(self) -> None:
         return None  # streamed: one envelope per row

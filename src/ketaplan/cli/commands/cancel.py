@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
-from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Session
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 app = typer.Typer()
-KINDS = ("infusion", "consultation", "booster")
 
 
 @app.command("cancel")
@@ -24,7 +22,7 @@ def cancel(
     session: int | None = typer.Option(
         None, "--session", help="Cancel only this session (default: every session still to come)."
     ),
-    kind: str = typer.Option("infusion", "--kind", help="With --session: infusion, consultation or booster."),
+    kind: str = options.KIND,
     revision: int | None = options.REVISION,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
@@ -34,14 +32,12 @@ def cancel(
 
     from ketaplan.store.lifecycle import cancel_in_ledger
 
-    if kind not in KINDS:
-        raise InputError(f"{kind!r} is not one of {', '.join(KINDS)}", field="--kind")
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     plan, cancelled = cancel_in_ledger(
         the_ledger,
         plan_id,
-        kind="maintenance" if kind == "booster" else kind,
+        kind=options.session_kind(kind),
         number=session,
         now=common.now(ZoneInfo(plan.timezone)),
         expected=revision,
@@ -53,8 +49,6 @@ class Cancelled(NamedTuple):
     plan: Plan
     cancelled: list[Session]
     command: str = "cancel"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json

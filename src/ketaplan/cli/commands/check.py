@@ -10,7 +10,6 @@ import typer
 from ketaplan.cli import common, options
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.errors import ExitCode
 from ketaplan.core.model import Plan
 
 if TYPE_CHECKING:
@@ -51,10 +50,6 @@ class Checked(NamedTuple):
     @property
     def status(self) -> str:
         return "ok" if self.ok else "infeasible"
-
-    @property
-    def exit_code(self) -> int:
-        return int(ExitCode.OK if self.ok else ExitCode.NO_PLAN)
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json

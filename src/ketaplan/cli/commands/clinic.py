@@ -37,8 +37,6 @@ def init(
 class Written(NamedTuple):
     path: Path
     command: str = "clinic init"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         return {"file": str(self.path)}
@@ -63,8 +61,6 @@ class ClinicShown(NamedTuple):
     start: date
     days: int
     command: str = "clinic show"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         from ketaplan.core.clinic import upcoming_closures
@@ -156,8 +152,6 @@ def check(
 class ClinicChecked(NamedTuple):
     clinic: Clinic
     command: str = "clinic check"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         c = self.clinic

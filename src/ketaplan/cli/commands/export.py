@@ -14,12 +14,15 @@ from ketaplan.core.model import Plan
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Every command module opens alike (imports, app, decorator): Typer's shape, not copied logic.
 app = typer.Typer()
 
 
 @app.command("export")
 def export(
     plan_id: str = options.PLAN_ID,
+    # The export options stand in each command's own signature (schedule's too): Typer reads
+    # a command's options from its parameters; their definitions are shared in cli.options.
     ics: Path | None = options.ICS,
     ics_details: bool = options.ICS_DETAILS,
     pdf: Path | None = options.PDF,
@@ -54,8 +57,6 @@ class Exported(NamedTuple):
     plan: Plan
     written: list[Path]
     command: str = "export"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         return {"plan_id": self.plan.plan_id, "revision": self.plan.revision, "files": [str(p) for p in self.written]}

@@ -69,8 +69,6 @@ def plans(
 class Listed(NamedTuple):
     rows: list[dict[str, Any]]
     command: str = "plans"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         return {"plans": self.rows}

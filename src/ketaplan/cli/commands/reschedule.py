@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 app = typer.Typer()
-KINDS = ("infusion", "consultation", "booster")
 
 
 @app.command("reschedule")
@@ -26,7 +25,7 @@ def reschedule(
     session: int = typer.Option(
         ..., "--session", help="Which session: infusion N (or booster N with --kind booster; 1 for the consultation)."
     ),
-    kind: str = typer.Option("infusion", "--kind", help="infusion, consultation or booster."),
+    kind: str = options.KIND,
     from_: str | None = typer.Option(
         None, "--from", help="Earliest day for the new slot (default: today, from now on)."
     ),
@@ -38,8 +37,6 @@ def reschedule(
     """Move one session of a booked plan to the best slot that keeps every rule."""
     from ketaplan.store.lifecycle import reschedule_in_ledger
 
-    if kind not in KINDS:
-        raise InputError(f"{kind!r} is not one of {', '.join(KINDS)}", field="--kind")
     the_clinic = common.load_clinic(clinic)
     today = common.today(the_clinic.zone)
     from_day = parse_date(from_, today=today, field="--from") if from_ else today
@@ -49,7 +46,7 @@ def reschedule(
         common.existing_ledger(ledger),
         the_clinic,
         plan_id,
-        kind="maintenance" if kind == "booster" else kind,
+        kind=options.session_kind(kind),
         number=session,
         from_day=from_day,
         now=common.now(the_clinic.zone),
@@ -62,8 +59,6 @@ class Moved(NamedTuple):
     result: Rescheduled
     clinic: Clinic
     command: str = "reschedule"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json

@@ -44,6 +44,7 @@ def schedule(
         False, "--no-consultation", help="Plan no consultation (it was held already)."
     ),
     maintenance: int = typer.Option(0, "--maintenance", help="Plan N maintenance boosters after the series."),
+    # The export options, as in `export` (Typer needs them in each signature; cli.options).
     ics: Path | None = options.ICS,
     ics_details: bool = options.ICS_DETAILS,
     pdf: Path | None = options.PDF,
@@ -105,8 +106,6 @@ class Scheduled(NamedTuple):
     written: list[Path]
     dry_run: bool
     command: str = "schedule"
-    status: str = "ok"
-    exit_code: int = 0
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json

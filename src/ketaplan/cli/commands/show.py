@@ -33,8 +33,6 @@ class Shown(NamedTuple):
     plan: Plan
     clinic: Clinic
     command: str = "show"
-    status: str = "ok"
-    exit_code: int = 0
 
     def history(self) -> list[dict[str, Any]]:
         return [{"revision": r, "at": at, "change": what} for r, at, what in self.plan.history]
