@@ -129,3 +129,41 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
     ctx = checks.CheckContext(clinic, req, Availability(clinic, others, span=span).occupancy, True, len(plan.boosters))
     failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
     assert not failed, [r.detail for r in failed]
+
+
+def capacity_violations(
+    ledger: Path, chairs: int, starts_per_slot: int, rooms: int, turnover_minutes: int
+) -> list[str]:
+    """Read every booked session straight from the ledger file (not through ketaplan) and
+    list each chair, start slot or consult room held beyond what the clinic has."""
+    import sqlite3
+    from collections import Counter, defaultdict
+    from datetime import timedelta
+
+    with sqlite3.connect(ledger) as db:
+        rows = db.execute("SELECT kind, start_utc, end_utc, resource FROM sessions WHERE status = 'booked'").fetchall()
+    gap = timedelta(minutes=turnover_minutes)
+    held: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    starts: Counter[str] = Counter()
+    problems = []
+    for kind, start, end, resource in rows:
+        s, e = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        if resource is None:
+            problems.append(f"{kind} at {start} has no chair or room")
+            continue
+        held[resource].append((s, e))
+        if kind in ("infusion", "maintenance"):
+            starts[start] += 1
+    names = {f"Chair {i}" for i in range(1, chairs + 1)} | {f"Consult room {i}" for i in range(1, rooms + 1)}
+    for resource, spans in held.items():
+        if resource not in names:
+            problems.append(f"{resource!r} is not a chair or room of the clinic")
+        spans.sort()
+        wait = gap if resource.startswith("Chair") else timedelta(0)
+        for (s1, e1), (s2, e2) in zip(spans, spans[1:], strict=False):
+            if s2 < e1 + wait:
+                problems.append(f"{resource}: {s1:%m-%d %H:%M}-{e1:%H:%M} and {s2:%m-%d %H:%M}-{e2:%H:%M} overlap")
+    problems += [
+        f"{n} infusions start at {at} (at most {starts_per_slot})" for at, n in starts.items() if n > starts_per_slot
+    ]
+    return problems

@@ -92,15 +92,22 @@ def run(
 ) -> dict[str, int]:
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     with ledger.batch() as tx:
-        avail = _load(tx, clinic, span)
+        avail: Availability | None = None
         seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}  # booked (or planned, dry run) in this run
         pending: list[Outcome] = []
         in_tx = False
         for row in rows:
             if not in_tx:
-                if tx.begin():
-                    avail = _load(tx, clinic, span)  # another coordinator booked meanwhile
+                # The view is built (or rebuilt, when another writer committed since our
+                # last group) only once the write lock is held: whatever it shows stays
+                # true until this group commits, so no row is planned on stale chairs.
+                if tx.begin() or avail is None:
+                    avail = _load(tx, clinic, span)
+                    if dry_run:  # a dry run's plans are in memory only: keep them taken
+                        for plan, _ in seen.values():
+                            avail.book(plan.sessions)
                 in_tx = True
+            assert avail is not None  # built at the first begin()
             outcome = _one(clinic, tx, avail, row, today=today, dry_run=dry_run, seen=seen, suggest=suggest)
             counts["existing" if outcome.existing else outcome.status] += 1
             pending.append(outcome)
