@@ -67,6 +67,8 @@ def test_booking_is_all_or_nothing(tmp_path: Path) -> None:
 
 def test_bookings_query_uses_the_index(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite3")
+    with ledger.write():
+        pass  # a new, empty ledger
     with ledger.read() as tx:
         plan = tx.conn.execute(
             "EXPLAIN QUERY PLAN SELECT start_utc, end_utc, resource, kind, plan_id FROM sessions "
@@ -118,18 +120,25 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
     with sqlite3.connect(ledger.path) as db:  # as ketaplan's first schema left it
         db.execute("DROP INDEX history_by_plan")
+        db.execute("DROP TABLE meta")
+        db.execute("PRAGMA application_id = 0")
         db.execute("PRAGMA user_version = 1")
-    ((loaded, _),) = all_plans(Ledger(ledger.path))
+    ((loaded, _),) = all_plans(Ledger(ledger.path))  # read as it is: reading changes nothing
     assert loaded.sessions == plan.sessions and [h[2] for h in loaded.history] == ["booked"]
     with sqlite3.connect(ledger.path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)  # the next write
+    with sqlite3.connect(ledger.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x4B54504C
+        assert db.execute("SELECT value FROM meta WHERE key = 'application'").fetchone() == ("ketaplan ledger",)
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'history_by_plan'").fetchone()
     assert (ledger.path.stat().st_mode & 0o777) == 0o600
 
 
 def test_a_ledger_from_a_newer_ketaplan_is_refused(cli, tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite3"
-    with Ledger(path).read():
+    with Ledger(path).write():
         pass  # creates it
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 99")

@@ -41,3 +41,123 @@ def test_parallel_batches_and_schedules_never_overbook(tmp_path: Path, round_: i
     booked = sum(1 for out, _ in outs for line in out.splitlines() if json.loads(line)["status"] == "ok")
     assert booked >= 2  # something was booked, so there was something to race over
     assert capacity_violations(ledger, chairs=2, starts_per_slot=2, rooms=1, turnover_minutes=15) == []
+
+
+def error_line(stderr: str) -> str:
+    """The one error line (a notice such as the demo clinic's may stand before it)."""
+    errors = [line for line in stderr.splitlines() if line.startswith("ketaplan: error:")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def digest(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mode
+
+
+def schedule_args(ledger: Path) -> list[object]:
+    return ["schedule", "--patient", "Jane Roe", "--start", "2027-02-01", "--ledger", ledger]
+
+
+def make_foreign(path: Path, kind: str) -> None:
+    import sqlite3
+
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("name,phone\nAnn,555\n")
+    else:
+        with sqlite3.connect(path) as db:
+            if kind == "contacts":
+                db.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
+                db.execute("INSERT INTO contacts VALUES ('Ann', '555')")
+            else:  # another program's database that happens to have a `plans` table
+                db.execute("CREATE TABLE plans (id INTEGER PRIMARY KEY, title TEXT)")
+        db.close()
+    path.chmod(0o644)
+
+
+@pytest.mark.parametrize("kind", ["contacts", "plans_table", "empty", "text"])
+def test_a_file_that_is_not_a_ketaplan_ledger_is_refused_and_left_alone(cli, tmp_path: Path, kind: str) -> None:
+    (tmp_path / "x").mkdir()
+    path = tmp_path / "x" / "contacts.db"
+    make_foreign(path, kind)
+    before = digest(path)
+    for args in (schedule_args(path), ["plans", "--ledger", path], ["show", "KP-XXXXXXXX", "--ledger", path]):
+        r = cli(*args)
+        assert r.exit_code == 2, (args, r.stderr)
+        assert error_line(r.stderr).startswith("ketaplan: error: --ledger:") and "is not a ketaplan ledger" in r.stderr
+    assert digest(path) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["contacts.db"]  # no -wal, -shm or temp files
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000, 0o277])
+def test_a_new_ledger_is_0600_whatever_the_umask(cli, tmp_path: Path, umask: int) -> None:
+    import os
+
+    old = os.umask(umask)
+    try:
+        r = cli(*schedule_args(tmp_path / "new" / "l.sqlite3"))
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "new" / "l.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_ledger_others_can_read_gets_a_warning(cli, tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    assert cli(*schedule_args(path)).exit_code == 0
+    path.chmod(0o644)
+    r = cli("plans", "--ledger", path)
+    assert r.exit_code == 0 and "can be read by other users" in r.stderr and "chmod 600" in r.stderr
+
+
+def test_a_damaged_ledger_is_exit_2_not_a_crash(cli, tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    for i in range(8):  # enough plans for several pages
+        assert cli("schedule", "--patient", f"P{i}", "--start", "2027-02-01", "--ledger", path).exit_code in (0, 3)
+    data = bytearray(path.read_bytes())
+    assert len(data) > 3 * 4096
+    data[4096 * 2 : 4096 * 3] = b"\xff" * 4096  # a page of garbage inside the file
+    path.write_bytes(bytes(data))
+    for args in (["plans", "--ledger", path], schedule_args(path)):
+        r = cli(*args)
+        assert r.exit_code == 2, (args, r.stdout, r.stderr)
+        assert error_line(r.stderr).startswith("ketaplan: error: --ledger:") and "Traceback" not in r.stderr
+
+
+def read_only(tmp_path: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    """Run ketaplan with tmp_path read-only: a read-only bind mount when root (root writes
+    through file modes), else the folder and its files made read-only."""
+    import os
+    import shlex
+    import shutil
+
+    command = [sys.executable, "-m", "ketaplan", *map(str, args)]
+    if os.geteuid() == 0:
+        if not shutil.which("unshare"):
+            pytest.skip("needs unshare (util-linux) to make a read-only mount as root")
+        where = shlex.quote(str(tmp_path))
+        script = f"mount --bind -o ro {where} {where} && exec {shlex.join(command)}"
+        return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    for p in (*tmp_path.iterdir(), tmp_path):
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+    finally:
+        for p in (tmp_path, *tmp_path.iterdir()):
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def test_reading_works_on_a_read_only_ledger_and_writing_says_so(cli, tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    doc = json.loads(cli(*schedule_args(path), "--json").stdout)
+    pid = doc["data"]["plan_id"]
+    r = read_only(tmp_path, "plans", "--ledger", path, "--json")
+    assert r.returncode == 0, r.stderr
+    assert [p["plan_id"] for p in json.loads(r.stdout)["data"]["plans"]] == [pid]
+    r = read_only(tmp_path, "show", pid, "--ledger", path)
+    assert r.returncode == 0 and pid in r.stdout, r.stderr
+    for args in (schedule_args(path), ["cancel", pid, "--ledger", path]):
+        r = read_only(tmp_path, *args)
+        assert r.returncode == 2, r.stderr
+        assert "--ledger:" in r.stderr and "read-only" in r.stderr and "Traceback" not in r.stderr

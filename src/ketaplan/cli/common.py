@@ -52,6 +52,9 @@ def now(zone: ZoneInfo) -> datetime:
 
 
 def open_ledger(option: Path | None) -> Ledger:
+    from ketaplan.store import ledger
+
+    ledger.on_notice(notice)  # e.g. a ledger other users can read
     return Ledger(config.ledger_path(option))
 
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import time as time_mod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import Booking, Patient, Plan, Request, Session
 
-SCHEMA_VERSION = 2  # 2: history indexed by plan (loading a plan read all of history)
+SCHEMA_VERSION = 3  # 2: history indexed by plan; 3: application_id and the meta table
+#: PRAGMA application_id of a ketaplan ledger ("KTPL"): how a file is known to be ours.
+APPLICATION_ID = 0x4B54504C
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plans (
@@ -57,6 +61,10 @@ CREATE TABLE IF NOT EXISTS history (
     action   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
+"""
+_META = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('application', 'ketaplan ledger');
 """
 
 
@@ -125,52 +133,63 @@ def request_from_json(text: str, patient: Patient, request_id: str | None) -> Re
 
 
 class Ledger:
+    """One ledger file. A file is used only when it is positively ours (see `identify`);
+    anything else is refused with exit 2 and left exactly as it was."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
+    def exists(self) -> bool:
+        return os.path.lexists(self.path)
+
+    def _connect(self, *, write: bool) -> sqlite3.Connection:
         try:
-            new = not self.path.exists()
-            if new:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                # Patient data: the file is private from its first byte.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:  # its tables may mean what this version cannot know
-                conn.close()
-                raise LedgerError(
-                    f"the ledger at {self.path} was made by a newer ketaplan (schema {version}, this one "
-                    f"knows {SCHEMA_VERSION}); upgrade ketaplan to use it",
+            if not self.exists():
+                if not write:
+                    raise LedgerError(f"no ledger at {self.path}; nothing has been booked there yet", field="--ledger")
+                _create(self.path)
+            mode = os.stat(self.path).st_mode
+            if not stat.S_ISREG(mode):
+                raise LedgerError(f"{self.path} is not a file", field="--ledger")
+            if mode & 0o077 and self.path not in _warned:
+                _warned.add(self.path)
+                warn(
+                    f"the ledger {self.path} can be read by other users of this machine (mode {mode & 0o777:o}); "
+                    f"it holds patient names: chmod 600 {self.path}"
+                )
+            with open(self.path, "rb") as f:
+                if f.read(16) != b"SQLite format 3\0":  # empty, text, another format: not ours
+                    raise _not_ours(self.path)
+            if write and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+                raise LedgerError(  # SQLite needs the folder too, for its journal files
+                    f"the ledger at {self.path} is read-only here (the file or its folder cannot be written); "
+                    "nothing was changed",
                     field="--ledger",
                 )
-            if new or version < SCHEMA_VERSION:
-                # WAL is a property of the file, set once. Switching needs a lock SQLite's
-                # busy handler does not wait for: two coordinators creating it must retry.
-                _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-            conn.execute("PRAGMA foreign_keys=ON")
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                _retry_locked(
-                    lambda: conn.executescript(
-                        f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
-                    )
-                )
-        except (OSError, sqlite3.DatabaseError) as e:
-            raise LedgerError(f"cannot open the ledger at {self.path}: {e}", field="--ledger") from None
+            conn = _open(self.path, write=write)
+            identify(conn, self.path)
+            if write:
+                _upgrade(conn, self.path)
+                conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as e:
+            raise _ledger_error(self.path, e) from None
+        except OSError as e:
+            raise LedgerError(f"cannot open the ledger at {self.path}: {e.strerror}", field="--ledger") from None
         return conn
 
     @contextmanager
     def write(self) -> Iterator[LedgerTx]:
         """One write transaction, holding the write lock from the first read to commit."""
-        conn = self._connect()
+        conn = self._connect(write=True)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield LedgerTx(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with _translated(self.path):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield LedgerTx(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         finally:
             conn.close()
 
@@ -179,9 +198,10 @@ class Ledger:
     @contextmanager
     def batch(self) -> Iterator[BatchTx]:
         """A connection for a batch: it commits in groups (see BatchTx)."""
-        conn = self._connect()
+        conn = self._connect(write=True)
         try:
-            yield BatchTx(conn)
+            with _translated(self.path):
+                yield BatchTx(conn)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -189,11 +209,166 @@ class Ledger:
 
     @contextmanager
     def read(self) -> Iterator[LedgerTx]:
-        conn = self._connect()
+        """A read-only connection: works on a read-only file or mount, changes nothing."""
+        conn = self._connect(write=False)
         try:
-            yield LedgerTx(conn)
+            with _translated(self.path):
+                yield LedgerTx(conn)
         finally:
             conn.close()
+
+
+_warned: set[Path] = set()
+
+
+def warn(text: str) -> None:
+    """A notice for the person running the command (stderr; set by the CLI)."""
+    _notice(text)
+
+
+def _no_notice(text: str) -> None:
+    pass
+
+
+_notice: Callable[[str], None] = _no_notice
+
+
+def on_notice(notice: Callable[[str], None]) -> None:
+    global _notice
+    _notice = notice
+
+
+def identify(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file that is not a ketaplan ledger. Ours: the application_id pragma says so
+    (schema 3 on), or, for ledgers made before it, schema 1-2 with exactly our tables."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id == APPLICATION_ID:
+        if version > SCHEMA_VERSION:  # its tables may mean what this version cannot know
+            raise LedgerError(
+                f"the ledger at {path} was made by a newer ketaplan (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}); upgrade ketaplan to use it",
+                field="--ledger",
+            )
+        return
+    if app_id == 0 and version in (1, 2) and _has_our_tables(conn):
+        return  # made by ketaplan before the application id; upgraded on the next write
+    raise _not_ours(path)
+
+
+def _not_ours(path: Path) -> LedgerError:
+    return LedgerError(
+        f"{path} is not a ketaplan ledger (another program's file, or empty); it was left unchanged. "
+        "Give --ledger a new path or an existing ketaplan ledger",
+        field="--ledger",
+    )
+
+
+_OUR_TABLES = {
+    "plans": [
+        "plan_id",
+        "request_id",
+        "clinic",
+        "timezone",
+        "patient_name",
+        "patient_id",
+        "first_day",
+        "last_day",
+        "revision",
+        "stamp_utc",
+        "request",
+    ],
+    "sessions": ["plan_id", "kind", "number", "of_n", "clinic", "start_utc", "end_utc", "resource", "status"],
+    "history": ["plan_id", "revision", "at_utc", "action"],
+}
+
+
+def _has_our_tables(conn: sqlite3.Connection) -> bool:
+    for table, columns in _OUR_TABLES.items():
+        found = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        if found != columns:
+            return False
+    return True
+
+
+def _create(path: Path) -> None:
+    """A new ledger, made whole beside `path` and linked into place: never a half-made
+    file under the ledger's name, 0600 whatever the umask, and no overwrite of a file
+    another process created meanwhile (link fails if the name exists; then that one is used)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_plan_id()[3:]}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have taken bits away; patient data: owner only
+        os.close(fd)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # a property of the file, kept from here on
+            conn.executescript(
+                f"BEGIN; {_SCHEMA} {_META} PRAGMA application_id={APPLICATION_ID}; "
+                f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+            )
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another coordinator's ketaplan made it first: use theirs
+        except OSError:  # a file system without hard links: rename, unless one appeared
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _open(path: Path, *, write: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    if write:
+        return conn
+    try:
+        conn.execute("PRAGMA user_version").fetchone()  # readers share the WAL index as usual
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    # A WAL ledger needs its -shm file even to be read, and on a read-only file, folder or
+    # mount it cannot be made: read the file as it stands there, where nobody can write.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring an older ledger of ours to this schema, in place (identify() said it is ours)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+
+    def upgrade() -> None:  # every statement is idempotent: two desks upgrading at once is fine
+        conn.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} {_META} PRAGMA application_id={APPLICATION_ID}; "
+            f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
+        )
+
+    _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+    _retry_locked(upgrade)
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """SQLite's errors about the file (corrupt, read-only, full disk) as one clear line."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise _ledger_error(path, e) from None
+
+
+def _ledger_error(path: Path, e: sqlite3.DatabaseError) -> LedgerError:
+    text = str(e)
+    if "readonly" in text or "read-only" in text:
+        return LedgerError(f"the ledger at {path} is read-only here; nothing was changed", field="--ledger")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return LedgerError(f"the ledger at {path} is damaged ({text}); restore it from a backup", field="--ledger")
+    return LedgerError(f"cannot use the ledger at {path}: {text}", field="--ledger")
 
 
 class LedgerTx:
