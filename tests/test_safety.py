@@ -161,3 +161,45 @@ def test_reading_works_on_a_read_only_ledger_and_writing_says_so(cli, tmp_path: 
         r = read_only(tmp_path, *args)
         assert r.returncode == 2, r.stderr
         assert "--ledger:" in r.stderr and "read-only" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("start", ["9999-12-25", "9999-12-31", "0001-01-01", "2200-01-05"])
+def test_absurd_start_dates_are_exit_2_naming_the_field(cli, ledger_path: Path, start: str) -> None:
+    r = cli("schedule", "--patient", "Jane", "--start", start, "--allow-past")
+    assert r.exit_code == 2, r.stderr
+    assert error_line(r.stderr).startswith("ketaplan: error: --start:")
+    assert not ledger_path.exists()
+
+
+def test_an_absurd_batch_row_is_that_rows_error_only(cli, tmp_path: Path, ledger_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("patient,start\nAnn,2026-12-07\nBen,9999-12-31\nCy,2026-12-08\n", encoding="utf-8")
+    r = cli("batch", rows)
+    docs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert r.exit_code == 3 and [d["status"] for d in docs] == ["ok", "error", "ok"]
+    assert docs[1]["errors"][0]["field"] == "start"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"patient": "Ann", "start": "2026-12-07", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"patient": "Ann", "start": 2026' + "1" * 5000 + "}",
+    ],
+    ids=["deep-nesting", "5000-digit-number"],
+)
+def test_hostile_json_lines_are_row_errors(cli, tmp_path: Path, line: str) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"patient": "Ann", "start": "2026-12-07"}\n' + line + "\n", encoding="utf-8")
+    r = cli("batch", rows)
+    assert "Traceback" not in r.stderr and r.exit_code in (2, 3), r.stderr
+    if r.exit_code == 3:
+        docs = [json.loads(x) for x in r.stdout.splitlines()]
+        assert [d["status"] for d in docs] == ["ok", "error"]
+
+
+@pytest.mark.parametrize("key", ["name", "email", "address", "phone"])
+def test_clinic_text_with_line_breaks_is_refused_by_clinic_check(cli, tmp_path: Path, key: str) -> None:
+    clinic = write_clinic(tmp_path / "c.toml", **{key: "Lakeside\r\nX-INJECTED:1"})
+    r = cli("clinic", "check", clinic)
+    assert r.exit_code == 2 and error_line(r.stderr).startswith(f"ketaplan: error: {key}:"), r.stderr

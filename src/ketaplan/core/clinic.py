@@ -3,6 +3,7 @@ that reads the TOML file and its busy_ics is formats.clinic_file)."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -210,6 +211,9 @@ def _text(doc: dict[str, Any], key: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         raise ClinicFileError("must be a non-empty string" if required else "must be a string", field=key)
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        # A line break would end the .ics property it is written into (ORGANIZER, LOCATION).
+        raise ClinicFileError("contains line breaks or other control characters", field=key)
     return value
 
 
@@ -278,11 +282,14 @@ def _closure_dates(value: Any) -> frozenset[date]:
             # Closure dates must be ISO: "today" means nothing in a file.
             for part in item.split("/"):
                 date.fromisoformat(part.strip())
-            out.update(parse_range(item, today=date(2000, 1, 1), field="closures.dates"))
-        except (ValueError, InputError):
+        except ValueError:
             raise ClinicFileError(
                 f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD", field="closures.dates"
             ) from None
+        try:
+            out.update(parse_range(item, today=date(2000, 1, 1), field="closures.dates"))
+        except InputError as e:  # reversed, or longer than a few years: say which
+            raise ClinicFileError(e.message, field="closures.dates") from None
     return frozenset(out)
 
 

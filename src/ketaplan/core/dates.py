@@ -87,6 +87,21 @@ def parse_weekdays(text: str, *, field: str) -> frozenset[int]:
     return frozenset(days)
 
 
+#: The longest inclusive range of days one entry may name (unavailable days, closures).
+MAX_RANGE_DAYS = 3 * 366
+#: How far from today a plan's dates may lie: beyond it a date is a typo, and date
+#: arithmetic near year 9999 overflows.
+REACH_YEARS = 10
+
+
+def parse_near(text: str, *, today: date, field: str) -> date:
+    """parse_date, for a day a plan or a view starts from: within REACH_YEARS of today."""
+    day = parse_date(text, today=today, field=field)
+    if abs((day - today).days) > REACH_YEARS * 366:
+        raise InputError(f"{day} is more than {REACH_YEARS} years from today", field=field)
+    return day
+
+
 def parse_date_list(text: str, *, today: date, field: str) -> frozenset[date]:
     """'DATE,DATE' and inclusive ranges 'DATE/DATE'."""
     out: set[date] = set()
@@ -106,6 +121,8 @@ def parse_range(text: str, *, today: date, field: str) -> list[date]:
         last = parse_date(last_s, today=today, field=field)
         if last < first:
             raise InputError(f"range {text!r} ends before it starts", field=field)
+        if (last - first).days >= MAX_RANGE_DAYS:
+            raise InputError(f"range {text!r} is longer than {MAX_RANGE_DAYS // 366} years", field=field)
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
     return [parse_date(text, today=today, field=field)]
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import parse_date, parse_date_list, parse_time, parse_weekdays
+from ketaplan.core.dates import parse_date_list, parse_near, parse_time, parse_weekdays
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.span import MAX_BOOSTERS
@@ -66,7 +66,7 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     pid = clean_text(f.patient_id, field="patient_id", required=False) or None if f.patient_id else None
     if f.start is None:
         raise InputError("is required", field="start")
-    first = parse_date(f.start, today=today, field="start")
+    first = parse_near(f.start, today=today, field="start")
     if first < today and not f.allow_past:
         raise InputError(
             f"{first} is in the past; allow past dates (--allow-past) to enter a plan already under way",
@@ -77,7 +77,7 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     if weeks is not None and f.end:
         raise InputError("give weeks or end, not both", field="end")
     if f.end:
-        last = parse_date(f.end, today=today, field="end")
+        last = parse_near(f.end, today=today, field="end")
         if last < first:
             raise InputError(f"{last} is before the start {first}", field="end")
         length, where = (last - first).days + 1, "end"

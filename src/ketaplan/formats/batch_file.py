@@ -88,12 +88,9 @@ def check_file(stream: IO[bytes], source: str, fmt: str) -> tuple[int, list[str]
         for _, text in _lines(stream, source):
             if text.strip():
                 rows += 1
-                try:
-                    obj = json.loads(text)
-                    if isinstance(obj, dict) and isinstance(obj.get("start"), str):
-                        starts.append(obj["start"])
-                except ValueError:
-                    pass  # a bad row, reported in its place
+                obj = _json(text)
+                if isinstance(obj, dict) and isinstance(obj.get("start"), str):
+                    starts.append(obj["start"])
         if rows == 0:
             raise InputError("the file is empty", field=source)
     return rows, starts
@@ -133,6 +130,21 @@ def _check_header(record: list[str], source: str, number: int) -> None:
         raise InputError("a column appears twice in the header", field=f"{source}:{number}")
 
 
+class _NotJson(str):
+    """Why a line is not usable JSON (a value, so a bad row never stops the file)."""
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        return _NotJson(e.msg)
+    except RecursionError:
+        return _NotJson("nested too deeply")
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        return _NotJson(str(e).split(";")[0])
+
+
 def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Iterator[Row]:
     """Second pass: one Row per request line, in file order."""
     if fmt == "csv":
@@ -158,10 +170,9 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
         for number, text in _lines(stream, source):
             if not text.strip():
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield Row(number, None, None, InputError(f"line {number} is not JSON: {e.msg}", field=f"line {number}"))
+            obj = _json(text)
+            if isinstance(obj, _NotJson):
+                yield Row(number, None, None, InputError(f"line {number} is not JSON: {obj}", field=f"line {number}"))
                 continue
             if not isinstance(obj, dict):
                 yield Row(number, None, None, InputError(f"line {number} is not a JSON object", field=f"line {number}"))

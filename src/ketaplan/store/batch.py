@@ -16,7 +16,7 @@ from typing import NamedTuple
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import parse_date
+from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError
 from ketaplan.core.model import Plan
 from ketaplan.core.planner import plan_with_checks
@@ -72,7 +72,7 @@ def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[date
     days = []
     for s in starts:
         try:
-            days.append(parse_date(s, today=today, field="start"))
+            days.append(parse_near(s, today=today, field="start"))
         except InputError:
             pass  # reported on its row
     first, last = (min(days), max(days)) if days else (today, today)

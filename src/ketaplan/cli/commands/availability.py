@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
-from ketaplan.core.dates import parse_date
+from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def availability(
         raise InputError("must be from 1 to 92", field="--days")
     the_clinic = common.load_clinic(clinic)
     first = (
-        parse_date(from_, today=common.today(the_clinic.zone), field="--from")
+        parse_near(from_, today=common.today(the_clinic.zone), field="--from")
         if from_
         else common.today(the_clinic.zone)
     )

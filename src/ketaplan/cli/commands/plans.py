@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
-from ketaplan.core.dates import parse_date
+from ketaplan.core.dates import parse_near
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,7 +55,7 @@ def plans(
 
     the_clinic = resolve_clinic(clinic_path(clinic))
     today = common.today(the_clinic.zone)
-    since_day = parse_date(since, today=today, field="--from") if since else None
+    since_day = parse_near(since, today=today, field="--from") if since else None
     the_ledger = common.open_ledger(ledger)
     rows: list[dict[str, Any]] = []
     if the_ledger.path.exists():

@@ -9,7 +9,7 @@ import typer
 
 from ketaplan.cli import common, options
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import parse_date
+from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import InputError
 from ketaplan.core.reschedule import Rescheduled
 
@@ -39,7 +39,7 @@ def reschedule(
 
     the_clinic = common.load_clinic(clinic)
     today = common.today(the_clinic.zone)
-    from_day = parse_date(from_, today=today, field="--from") if from_ else today
+    from_day = parse_near(from_, today=today, field="--from") if from_ else today
     if from_day < today:
         raise InputError(f"{from_day} is in the past", field="--from")
     result = reschedule_in_ledger(
