@@ -203,3 +203,67 @@ def test_clinic_text_with_line_breaks_is_refused_by_clinic_check(cli, tmp_path: 
     clinic = write_clinic(tmp_path / "c.toml", **{key: "Lakeside\r\nX-INJECTED:1"})
     r = cli("clinic", "check", clinic)
     assert r.exit_code == 2 and error_line(r.stderr).startswith(f"ketaplan: error: {key}:"), r.stderr
+
+
+HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+EVENT = "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n{extra}END:VEVENT\r\n"
+TZ_SECONDLY = (
+    "BEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+    "RRULE:FREQ=SECONDLY\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+)
+HOSTILE = {
+    "secondly": HEAD + EVENT.format(uid="a", extra="RRULE:FREQ=SECONDLY\r\n") + "END:VCALENDAR\r\n",
+    "minutely": HEAD + EVENT.format(uid="a", extra="RRULE:FREQ=MINUTELY\r\n") + "END:VCALENDAR\r\n",
+    "count-1e9": HEAD + EVENT.format(uid="a", extra="RRULE:FREQ=DAILY;COUNT=1000000000\r\n") + "END:VCALENDAR\r\n",
+    "bysecond": HEAD
+    + EVENT.format(uid="a", extra="RRULE:FREQ=DAILY;BYSECOND=" + ",".join(map(str, range(60))) + "\r\n")
+    + "END:VCALENDAR\r\n",
+    "tz-secondly": HEAD
+    + TZ_SECONDLY
+    + EVENT.format(uid="a", extra="").replace("DTSTART:", "DTSTART;TZID=Evil:").replace("150000Z", "150000")
+    + "END:VCALENDAR\r\n",
+    "50k-events": HEAD + "".join(EVENT.format(uid=i, extra="") for i in range(50_000)) + "END:VCALENDAR\r\n",
+    "deep-nesting": HEAD + "BEGIN:X-A\r\n" * 100_000 + "END:X-A\r\n" * 100_000 + "END:VCALENDAR\r\n",
+}
+
+
+def timed(*args: object, timeout: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
+    import time
+
+    began = time.monotonic()
+    r = subprocess.run(
+        [sys.executable, "-m", "ketaplan", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+    return r, time.monotonic() - began
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_calendars_finish_in_seconds(tmp_path: Path, name: str) -> None:
+    ics = tmp_path / "busy.ics"
+    ics.write_text(HOSTILE[name], encoding="utf-8")
+    clinic = write_clinic(tmp_path / "c.toml")
+    clinic.write_text(clinic.read_text().replace("[hours]", '[closures]\nbusy_ics = "busy.ics"\n\n[hours]'))
+    ledger = tmp_path / "l.sqlite3"
+    for args in (
+        ["check", ics, "--clinic", write_clinic(tmp_path / "plain.toml"), "--ledger", ledger],
+        ["clinic", "check", clinic],
+        ["schedule", "--patient", "Ann", "--start", "2026-12-07", "--clinic", clinic, "--ledger", ledger],
+    ):
+        r, took = timed(*args)
+        assert took < 10, (args[0], took)
+        assert r.returncode in (0, 2, 3) and "Traceback" not in r.stderr, r.stderr[-500:]
+        if name != "count-1e9":  # a daily rule with a huge COUNT is legal: only its span is expanded
+            assert r.returncode == 2, (args[0], r.stdout[-300:], r.stderr[-300:])
+
+
+@pytest.mark.slow
+def test_an_absurd_closure_range_is_refused_with_its_key(tmp_path: Path) -> None:
+    clinic = write_clinic(tmp_path / "c.toml", closures={"dates": ["0001-01-01/9999-12-31"]})
+    for args in (
+        ["clinic", "check", clinic],
+        ["schedule", "--patient", "Ann", "--start", "2026-12-07", "--clinic", clinic],
+    ):
+        r, took = timed(*args, "--json") if args[0] == "schedule" else timed(*args)
+        assert took < 10 and r.returncode == 2, (took, r.stderr)
+        assert "closures.dates" in r.stderr + r.stdout

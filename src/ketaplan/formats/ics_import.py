@@ -94,12 +94,22 @@ class IcsFile:
                         )
 
     def occurrences(self, start: datetime, end: datetime) -> list[Any]:
+        """Every event happening in [start, end), repeats expanded, at most MAX_OCCURRENCES."""
         import recurring_ical_events
 
+        found: list[Any] = []
         try:
-            return list(recurring_ical_events.of(self.calendar).between(start, end))
+            for event in recurring_ical_events.of(self.calendar).after(start):  # in order of start
+                if _order_key(event["DTSTART"].dt) >= end:
+                    break
+                found.append(event)
+                if len(found) > MAX_OCCURRENCES:
+                    raise self.fail(f"repeats to more than {MAX_OCCURRENCES:,} events in the weeks planned")
+        except CalendarFileError:
+            raise
         except Exception as e:  # the library raises many types for malformed recurrences
             raise self.fail(f"cannot expand the recurring events: {type(e).__name__}: {e}") from None
+        return found
 
 
 def _order_key(value: date | datetime) -> datetime:
@@ -147,16 +157,51 @@ def _read_lines(path: Path) -> list[tuple[int, str]]:
     return lines
 
 
+#: Limits that keep a hostile or broken calendar from hanging a run or filling memory.
+MAX_DEPTH = 8  # VCALENDAR > VEVENT > VALARM is 3; VTIMEZONE > STANDARD is 3
+MAX_EVENTS = 10_000
+MAX_OCCURRENCES = 100_000  # expanded in the span one plan (or batch) looks at
+_TOO_OFTEN = ("SECONDLY", "MINUTELY", "HOURLY")
+
+
+def _check_rule(upper: str, where: str) -> None:
+    """Clinic bookings repeat daily at the most: a rule that repeats by the second, minute
+    or hour would make millions of occurrences to expand, so it is refused outright."""
+    parts = dict(p.partition("=")[::2] for p in upper.partition(":")[2].split(";"))
+    if parts.get("FREQ") in _TOO_OFTEN:
+        raise CalendarFileError(
+            f"a rule repeats {parts['FREQ'].lower()}; ketaplan reads rules that repeat daily or less often",
+            field=where,
+        )
+    if "BYSECOND" in parts or "BYMINUTE" in parts and len(parts["BYMINUTE"].split(",")) > 4:
+        raise CalendarFileError("a rule repeats within the hour (BYSECOND/BYMINUTE); not a booking", field=where)
+
+
 def _parse(path: Path, lines: list[tuple[int, str]]) -> Any:
     from icalendar import Calendar
 
     if not lines or not lines[0][1].upper().startswith("BEGIN:"):
         raise CalendarFileError("is not an iCalendar file (it does not start with BEGIN:VCALENDAR)", field=str(path))
     stack: list[tuple[str, int]] = []
+    events = 0
     for number, text in lines:
         upper = text.upper()
         if upper.startswith("BEGIN:"):
             stack.append((upper[6:].strip(), number))
+            if len(stack) > MAX_DEPTH:
+                raise CalendarFileError(
+                    f"components nest more than {MAX_DEPTH} deep; not a calendar ketaplan reads",
+                    field=f"{path}, line {number}",
+                )
+            if stack[-1][0] == "VEVENT":
+                events += 1
+                if events > MAX_EVENTS:
+                    raise CalendarFileError(
+                        f"holds more than {MAX_EVENTS:,} events; export only the weeks you plan in",
+                        field=f"{path}, line {number}",
+                    )
+        elif upper.startswith(("RRULE", "EXRULE")):
+            _check_rule(upper, f"{path}, line {number}")
         elif upper.startswith("END:"):
             name = upper[4:].strip()
             if not stack or stack[-1][0] != name:
