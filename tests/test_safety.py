@@ -206,7 +206,10 @@ def test_clinic_text_with_line_breaks_is_refused_by_clinic_check(cli, tmp_path: 
 
 
 HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
-EVENT = "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n{extra}END:VEVENT\r\n"
+EVENT = (
+    "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n"
+    "DTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n{extra}END:VEVENT\r\n"
+)
 TZ_SECONDLY = (
     "BEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
     "RRULE:FREQ=SECONDLY\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
@@ -267,3 +270,47 @@ def test_an_absurd_closure_range_is_refused_with_its_key(tmp_path: Path) -> None
         r, took = timed(*args, "--json") if args[0] == "schedule" else timed(*args)
         assert took < 10 and r.returncode == 2, (took, r.stderr)
         assert "closures.dates" in r.stderr + r.stdout
+
+
+@pytest.mark.parametrize("option", ["--ics", "--pdf", "--html", "--out", "--ledger", "--clinic"])
+def test_a_path_option_does_not_swallow_the_next_option(
+    cli, tmp_path: Path, ledger_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r = cli("schedule", "--patient", "Ann", "--start", "2026-12-07", option, "--dry-run")
+    assert r.exit_code == 2 and "looks like an option" in r.stderr, r.stderr
+    assert not (tmp_path / "--dry-run").exists() and not ledger_path.exists()
+
+
+@pytest.mark.parametrize("option", ["--days", "--earliest", "--latest", "--unavailable", "--end"])
+def test_an_empty_restriction_is_refused(cli, ledger_path: Path, option: str) -> None:
+    r = cli("schedule", "--patient", "Ann", "--start", "2026-12-07", option, "")
+    assert r.exit_code == 2 and error_line(r.stderr).startswith(f"ketaplan: error: {option}:"), r.stderr
+    assert not ledger_path.exists()
+
+
+def test_latest_may_be_midnight(cli) -> None:
+    r = cli("schedule", "--patient", "Ann", "--start", "2026-12-07", "--latest", "24:00", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_a_dangling_symlink_at_an_output_path_is_not_replaced(cli, tmp_path: Path, ledger_path: Path) -> None:
+    link = tmp_path / "p.ics"
+    link.symlink_to(tmp_path / "nowhere")
+    r = cli("schedule", "--patient", "Ann", "--start", "2026-12-07", "--ics", link)
+    assert r.exit_code == 2 and "exists" in r.stderr and link.is_symlink()
+    assert not (tmp_path / "nowhere").exists() and not ledger_path.exists()
+
+
+def test_a_hundred_thousand_unknown_columns_make_one_short_line(cli, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("patient,start," + ",".join(f"c{i}" for i in range(100_000)) + "\nAnn,2026-12-07\n")
+    r = cli("batch", rows)
+    assert r.exit_code == 2 and len(error_line(r.stderr)) < 400 and "99,995 more" in r.stderr, r.stderr[:500]
+
+
+def test_mixed_line_endings_get_a_plain_message(cli, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes(b"patient,start\r\nAnn,2026-12-07\rBen,2026-12-08\n")
+    r = cli("batch", rows)
+    assert r.exit_code == 2 and "carriage return" in r.stderr and "universal-newline" not in r.stderr, r.stderr

@@ -55,7 +55,7 @@ class Targets:
         for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
             if path is None:
                 continue
-            if path.exists() and not self.force:
+            if os.path.lexists(path) and not self.force:  # a dangling symlink counts as existing
                 raise FileWriteError(f"{path} exists; give --force to replace it", field=f"--{kind}")
             folders.append((path.parent if str(path.parent) else Path("."), f"--{kind}"))
         for folder, field in folders:
@@ -68,7 +68,7 @@ class Targets:
         """Write every file asked for; returns their paths (kept ones included)."""
         written = []
         for kind, path in self.paths(plan.plan_id).items():
-            if not (self.keep_existing and path.exists()):
+            if not (self.keep_existing and os.path.lexists(path)):
                 field = "--out" if self.keep_existing else f"--{kind}"
                 write_private(path, self.render(kind, plan, clinic), force=self.force, field=field)
             written.append(path)

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+
+def path_value(value: Path | None) -> Path | None:
+    """A path option's value may not look like an option: `--ics --dry-run` would otherwise
+    write a file named "--dry-run" and book (the flag swallowed). Write ./-name for such a file."""
+    if value is not None and str(value).startswith("-"):
+        raise typer.BadParameter(
+            f"{str(value)!r} looks like an option, not a path (write ./{value} for a file so named)"
+        )
+    return value
+
 
 CLINIC = typer.Option(
     None,
     "--clinic",
+    callback=path_value,
     help="Clinic file (TOML). Default: $KETAPLAN_CLINIC, clinic.toml in the user config dir, else the demo clinic.",
 )
 LEDGER = typer.Option(
-    None, "--ledger", help="Ledger file. Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir."
+    None,
+    "--ledger",
+    callback=path_value,
+    help="Ledger file. Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir.",
 )
 JSON = typer.Option(False, "--json", help="Print only the JSON envelope on stdout.")
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")
 REVISION = typer.Option(None, "--revision", help="The revision you looked at; refused if the plan has changed since.")
 
 # The files a plan can be written as (schedule, export)
-ICS = typer.Option(None, "--ics", help="Write the patient's calendar file (.ics) here.")
+ICS = typer.Option(None, "--ics", callback=path_value, help="Write the patient's calendar file (.ics) here.")
 ICS_DETAILS = typer.Option(
     False, "--ics-details", help="Put the patient's name and 'ketamine infusion' in the .ics (off: neutral titles)."
 )
-PDF = typer.Option(None, "--pdf", help="Write the printable plan (PDF) here.")
-HTML = typer.Option(None, "--html", help="Write the printable plan (HTML) here.")
-OUT = typer.Option(None, "--out", help="Write <plan-id>.ics, .pdf and .html into this folder.")
+PDF = typer.Option(None, "--pdf", callback=path_value, help="Write the printable plan (PDF) here.")
+HTML = typer.Option(None, "--html", callback=path_value, help="Write the printable plan (HTML) here.")
+OUT = typer.Option(None, "--out", callback=path_value, help="Write <plan-id>.ics, .pdf and .html into this folder.")
 COPY = typer.Option("patient", "--copy", help="Printable copy: patient, coordinator or both.")
 PAPER = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper).")
 FORCE = typer.Option(False, "--force", help="Replace output files that exist.")

@@ -60,6 +60,10 @@ def _whole(value: int | str | None, *, field: str, lo: int, hi: int) -> int | No
 
 def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     """Validate every field; raise InputError naming the first one at fault."""
+    for name in ("end", "days", "earliest", "latest", "unavailable"):
+        value = getattr(f, name)
+        if isinstance(value, str) and not value.strip():  # `--days ""` is a mistake, not "any day"
+            raise InputError("is empty; leave it out for no restriction", field=name)
     if f.patient is None:
         raise InputError("is required", field="patient")
     name = clean_text(f.patient, field="patient")
@@ -87,7 +91,8 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
     if not lo <= length <= hi:
         raise InputError(f"a {length}-day window is outside the protocol's {lo}-{hi} days", field=where)
     earliest = parse_time(f.earliest, field="earliest") if f.earliest else None
-    latest = parse_time(f.latest, field="latest") if f.latest else None
+    # Sessions end by midnight anyway (opening hours end by 24:00): 24:00 restricts nothing.
+    latest = parse_time(f.latest, field="latest") if f.latest and f.latest.strip() != "24:00" else None
     if earliest and latest and earliest >= latest:
         raise InputError(f"{earliest:%H:%M} is not before the latest time {latest:%H:%M}", field="earliest")
     maintenance = _whole(f.maintenance, field="maintenance", lo=0, hi=MAX_BOOSTERS) or 0

@@ -110,7 +110,20 @@ def _csv_records(stream: IO[bytes], source: str) -> Iterator[tuple[int, list[str
         for record in reader:
             yield (numbers[-1] if numbers else reader.line_num), record
     except csv.Error as e:
-        raise InputError(f"not readable as CSV: {e}", field=f"{source}:{numbers[-1] if numbers else 1}") from None
+        where = f"{source}:{numbers[-1] if numbers else 1}"
+        if "new-line character" in str(e):  # csv's own words ask for "universal-newline mode"
+            raise InputError(
+                "a line ends in a bare carriage return (CR) inside a row; save the file with one kind of "
+                "line ending (LF or CRLF)",
+                field=where,
+            ) from None
+        raise InputError(f"not readable as CSV: {e}", field=where) from None
+
+
+def named(names: list[str], most: int = 5) -> str:
+    """A few names, each cut short, and how many more: one readable line however many."""
+    shown = ", ".join(repr(n if len(n) <= 40 else n[:40] + "…") for n in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
 def _check_header(record: list[str], source: str, number: int) -> None:
@@ -120,7 +133,7 @@ def _check_header(record: list[str], source: str, number: int) -> None:
     unknown = [h for h in header if h not in FIELDS]
     if unknown:
         raise InputError(
-            f"unknown columns {', '.join(repr(u) for u in unknown)}; known: {', '.join(FIELDS)}",
+            f"unknown columns {named(unknown)}; known: {', '.join(FIELDS)}",
             field=f"{source}:{number}",
         )
     missing = [r for r in REQUIRED if r not in header]
@@ -184,7 +197,7 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
                     number,
                     rid,
                     None,
-                    InputError(f"unknown fields {', '.join(repr(u) for u in unknown)}", field=unknown[0]),
+                    InputError(f"unknown fields {named(unknown)}", field=unknown[0][:40]),
                 )
                 continue
             yield _row(number, {k: v for k, v in obj.items() if v is not None and v != ""}, allow_past)

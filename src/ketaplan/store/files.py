@@ -29,7 +29,7 @@ def write_private(path: Path, data: bytes, *, force: bool, field: str) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileWriteError(f"folder {folder} does not exist", field=field)
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:  # a dangling symlink exists too: never replace it unasked
         raise FileWriteError(f"{path} exists; give --force to replace it", field=field)
     if path.is_dir():
         raise FileWriteError(f"{path} is a folder", field=field)

@@ -23,7 +23,10 @@ def batch(
     file: str = typer.Argument(..., help="CSV (with a header row) or JSON Lines; - reads stdin."),
     fmt: str | None = typer.Option(None, "--format", help="csv or jsonl (default: detected from the content)."),
     out: Path | None = typer.Option(
-        None, "--out", help="Folder for the files --ics and --pdf ask for, named by plan id."
+        None,
+        "--out",
+        callback=options.path_value,
+        help="Folder for the files --ics and --pdf ask for, named by plan id.",
     ),
     ics: bool = typer.Option(False, "--ics", help="Write <plan-id>.ics for each plan into --out."),
     ics_details: bool = options.ICS_DETAILS,
