@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ketaplan.core.clinic import Clinic
 
 CHAIR_PROPERTY = "X-KETAPLAN-CHAIR"
+#: Properties a component has at most once (RFC 5545), checked before any is read.
+_SINGLE = ("DTSTART", "DTEND", "DURATION", "UID", "RECURRENCE-ID", "STATUS", "TRANSP", "TZOFFSETFROM", "TZOFFSETTO")
 _OUR_UID = re.compile(r"^(KP-[A-Z0-9]+)-(consultation|infusion|maintenance)-(\d+)@ketaplan$")
 
 
@@ -66,6 +68,12 @@ class IcsFile:
                     _quoted_line(self, message) or (self.line_of(prop, _index(self, start)) if prop else None) or start
                 )
                 raise self.fail(f"{self.describe(comp)}: {prop or 'a line'} cannot be read: {message}", line)
+            for name in _SINGLE:  # a second DTEND or DURATION: which one holds is anyone's guess
+                if isinstance(comp.get(name), list):
+                    line = self.line_of(name, _index(self, start)) or start
+                    raise self.fail(
+                        f"{self.describe(comp)} has {len(comp.get(name))} {name} lines; one is allowed", line
+                    )
             if comp.name in ("STANDARD", "DAYLIGHT"):
                 dt = comp.get("DTSTART")
                 if dt is None or not isinstance(dt.dt, datetime):
@@ -75,8 +83,6 @@ class IcsFile:
                 starts = comp.get("DTSTART")
                 if starts is None:
                     raise self.fail(f"{self.describe(comp)} has no DTSTART", start)
-                if isinstance(starts, list):
-                    raise self.fail(f"{self.describe(comp)} has {len(starts)} DTSTART lines; one is allowed", start)
                 ends = comp.get("DTEND")
                 if ends is not None and not isinstance(ends, list) and _order_key(ends.dt) < _order_key(starts.dt):
                     raise self.fail(
