@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 CHAIR_PROPERTY = "X-KETAPLAN-CHAIR"
 #: Properties a component has at most once (RFC 5545), checked before any is read.
-_SINGLE = ("DTSTART", "DTEND", "DURATION", "UID", "RECURRENCE-ID", "STATUS", "TRANSP", "TZOFFSETFROM", "TZOFFSETTO")
+_SINGLE = (
+    "DTSTART", "DTEND", "DURATION", "UID", "RECURRENCE-ID", "STATUS", "TRANSP", "TZID", "TZOFFSETFROM", "TZOFFSETTO",
+)  # fmt: skip
 _OUR_UID = re.compile(r"^(KP-[A-Z0-9]+)-(consultation|infusion|maintenance)-(\d+)@ketaplan$")
 
 
@@ -70,7 +72,7 @@ class IcsFile:
                 raise self.fail(f"{self.describe(comp)}: {prop or 'a line'} cannot be read: {message}", line)
             for name in _SINGLE:  # a second DTEND or DURATION: which one holds is anyone's guess
                 if isinstance(comp.get(name), list):
-                    line = self.line_of(name, _index(self, start)) or start
+                    line = start  # the component's BEGIN line
                     raise self.fail(
                         f"{self.describe(comp)} has {len(comp.get(name))} {name} lines; one is allowed", line
                     )
@@ -221,6 +223,9 @@ def _parse(path: Path, lines: list[tuple[int, str]]) -> Any:
         parsed = Calendar.from_ical(text)
     except ValueError as e:
         raise CalendarFileError(f"cannot be parsed: {str(e)[:200]}", field=str(path)) from None
+    except Exception as e:  # icalendar fails on some malformed input with other types (a
+        # VTIMEZONE with two TZIDs: AttributeError); the file is at fault either way
+        raise CalendarFileError(f"cannot be parsed ({type(e).__name__})", field=str(path)) from None
     if parsed.name != "VCALENDAR":
         # A bare VEVENT (some tools export single events so): read it as a calendar of one.
         wrapper = Calendar()
