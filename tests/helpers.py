@@ -141,7 +141,9 @@ def capacity_violations(
     from datetime import timedelta
 
     with sqlite3.connect(ledger) as db:
-        rows = db.execute("SELECT kind, start_utc, end_utc, resource FROM sessions WHERE status = 'booked'").fetchall()
+        rows = db.execute(
+            "SELECT kind, start_utc, end_utc, resource FROM sessions WHERE status IN ('booked', 'attended')"
+        ).fetchall()
     gap = timedelta(minutes=turnover_minutes)
     held: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     starts: Counter[str] = Counter()

@@ -27,6 +27,8 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "export": (["{plan}", "--ics", "{tmp}/p.ics"], {"plan_id", "revision", "files"}),
     "reschedule": (["{plan}", "--session", "2"], PLAN | {"moved", "notes"}),
     "cancel": (["{plan}", "--session", "6"], PLAN | {"cancelled"}),
+    "attend": (["{plan}", "--session", "1"], PLAN | {"marked"}),
+    "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "check": (["{tmp}/p.ics"], PLAN | {"file"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),
@@ -52,8 +54,10 @@ def booked(cli) -> str:
 
 
 @pytest.mark.parametrize("command", list(PINNED))
-def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, command: str) -> None:
+def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     args, keys = PINNED[command]
+    if command in ("attend", "no-show"):
+        monkeypatch.setenv("KETAPLAN_NOW", "2026-12-04T23:00:00")  # infusion 1 has begun
     if command == "check":  # a series file to check: the booked plan, exported
         assert cli("export", booked, "--ics", tmp_path / "p.ics").exit_code == 0
     words = [a.format(plan=booked, tmp=tmp_path) for a in args]

@@ -46,7 +46,8 @@ def instances(draw: st.DrawFn):
     bookings = [busy(clinic, FIRST + timedelta(days=i), 8, 90, "Chair 1") for i in sorted(taken)]
     target = draw(st.integers(1, n))
     shift = draw(st.integers(0, 6))
-    return clinic, bookings, target, shift
+    missed = draw(st.booleans())  # the target was a no-show: "now" is after it
+    return clinic, bookings, target, shift, missed
 
 
 def minimal_moves(clinic, avail, plan, req, target: int, from_day: date, now: datetime) -> int | None:
@@ -77,17 +78,28 @@ def minimal_moves(clinic, avail, plan, req, target: int, from_day: date, now: da
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(instances())
 def test_reschedule_moves_as_few_as_the_rules_force(instance) -> None:
-    clinic, bookings, target, shift = instance
+    clinic, bookings, target, shift, missed = instance
     req = request(FIRST, FIRST + timedelta(days=13), consultation=False)
     avail = availability(clinic, bookings)
     plan = find_plan(clinic, req, avail, plan_id="KP-T")
     assume(plan is not None)
     assert plan is not None
     plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-    from_day = FIRST + timedelta(days=shift)
     now = datetime.combine(FIRST - timedelta(days=1), datetime.min.time(), tzinfo=clinic.zone)
+    if missed:  # the patient missed it: marked a no-show an hour after it began
+        t = next(s for s in plan.infusions if s.number == target)
+        now = t.start + timedelta(hours=1)
+        plan = plan._replace(sessions=tuple(s._replace(status="no_show") if s is t else s for s in plan.sessions))
+        # every infusion before it was attended
+        plan = plan._replace(
+            sessions=tuple(
+                s._replace(status="attended") if s.kind == "infusion" and s.number < target else s
+                for s in plan.sessions
+            )
+        )
+    from_day = max(FIRST + timedelta(days=shift), now.date())
     expected = minimal_moves(clinic, avail, plan, req, target, from_day, now)
-    event(f"brute force: {'no move' if expected is None else f'{expected} infusion(s) move'}")
+    event(f"{'missed, ' if missed else ''}brute force: {'no move' if expected is None else f'{expected} move'}")
     try:
         result = reschedule(clinic, plan, req, avail, kind="infusion", number=target, from_day=from_day, now=now)
     except NoPlanError:
@@ -101,3 +113,4 @@ def test_reschedule_moves_as_few_as_the_rules_force(instance) -> None:
     assert local(after[target].start, clinic.zone).date() != local(before[target].start, clinic.zone).date()
     assert all(after[k] == before[k] for k in before if k not in moved)  # nothing else moved
     assert all(local(after[k].start, clinic.zone).date() >= from_day for k in moved)
+    assert all(after[k].status == "booked" and after[k].start > now for k in moved)

@@ -29,8 +29,9 @@ class KetaplanGroup(TyperGroup):
 
         from ketaplan.cli.startup import imports_done
 
-        module = importlib.import_module(COMMANDS[name])
-        command = typer.main.get_command(module.app)
+        module_name, _, attribute = COMMANDS[name].partition(":")
+        module = importlib.import_module(module_name)
+        command = typer.main.get_command(getattr(module, attribute or "app"))
         command.name = name
         imports_done()
         return command

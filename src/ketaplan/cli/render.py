@@ -10,7 +10,7 @@ from rich.text import Text
 
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import KIND_LABEL, Plan
+from ketaplan.core.model import KIND_LABEL, STATUS_LABEL, Plan
 from ketaplan.core.times import local
 from ketaplan.formats.page import Cell
 
@@ -38,7 +38,7 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
             ls.date().isoformat(),
             f"{ls:%H:%M}-{le:%H:%M}",
             escape(s.resource or ""),
-            s.status,
+            STATUS_LABEL[s.status],
             style=style,
         )
     return t

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from typing import Final, Literal, NamedTuple
 
 Kind = Literal["consultation", "infusion", "maintenance", "busy"]
-Status = Literal["planned", "booked", "cancelled"]
+Status = Literal["planned", "booked", "attended", "no_show", "cancelled"]
 
 # The kinds of session. Code says "booster"; "maintenance" is the name the JSON contract fixes in
 # the JSON, the ledger and the clinic file ([protocol] maintenance_*), so it stays the value.
@@ -24,8 +24,16 @@ KIND_LABEL: dict[str, str] = {CONSULTATION: "consultation", INFUSION: "infusion"
 CHAIR_KINDS: frozenset[str] = frozenset({INFUSION, BOOSTER, "busy"})
 #: Kinds that start an infusion, and so count against max_starts_per_slot.
 INFUSION_KINDS: frozenset[str] = frozenset({INFUSION, BOOSTER})
-#: Statuses of a session that no longer holds its chair or counts toward the series.
-INACTIVE_STATUSES: frozenset[str] = frozenset({"cancelled"})
+#: Statuses of a session that no longer holds its chair or counts toward the series: a
+#: missed session (no_show) is kept, as the calendar keeps it cancelled, until it is moved.
+INACTIVE_STATUSES: frozenset[str] = frozenset({"cancelled", "no_show"})
+#: Statuses the ledger counts as taking a chair or room (a patient in the chair right now
+#: may already be marked attended).
+HELD_STATUSES: tuple[str, ...] = ("booked", "attended")
+#: How a status reads in tables and printed plans.
+STATUS_LABEL: dict[str, str] = {
+    "planned": "planned", "booked": "booked", "attended": "attended", "no_show": "missed", "cancelled": "cancelled",
+}  # fmt: skip
 
 
 class Patient(NamedTuple):

@@ -50,11 +50,16 @@ def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
             field="session",
         )
     s = match[0]
-    if not s.active:
+    if s.status == "cancelled":
         raise InputError(f"{s.label} is cancelled", field="session")
-    if s.start.astimezone(UTC) <= now.astimezone(UTC):
-        raise InputError(f"{s.label} was on {s.start:%Y-%m-%d %H:%M}, already in the past", field="session")
+    if s.status == "attended":
+        raise InputError(f"{s.label} was attended on {s.start:%Y-%m-%d %H:%M}; it stays", field="session")
     return s
+
+
+def missed(s: Session, now: datetime) -> bool:
+    """A session to book again: marked a no-show, or past and never marked attended."""
+    return s.status == "no_show" or (s.status == "booked" and s.start.astimezone(UTC) <= now.astimezone(UTC))
 
 
 def reschedule(
@@ -126,8 +131,11 @@ def _move_infusions(
 ) -> Moves | None:
     p = clinic.protocol
     zone = clinic.zone
-    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.number)
+    # A missed infusion (a no-show) is moved like any other; the ones before it stay, and
+    # the spacing runs from the last of them, the last infusion the patient had.
+    infusions = sorted((s for s in plan.infusions if s.active or s is target), key=lambda s: s.number)
     idx = infusions.index(target)
+    past = now.astimezone(UTC)
 
     def day(s: Session) -> date:
         return local(s.start, zone).date()
@@ -137,6 +145,8 @@ def _move_infusions(
     usual = _usual_clock(plan, zone)
     for k in range(len(infusions) - idx):
         segment = infusions[idx : idx + k + 1]
+        if any(s.start.astimezone(UTC) <= past for s in segment[1:]):
+            break  # a later infusion already happened (or was due): it cannot move
         nxt = day(infusions[idx + k + 1]) if idx + k + 1 < len(infusions) else None
         lo = max(from_day, plan.first_day, prev + timedelta(days=p.min_days_apart) if prev else from_day)
         hi = min(latest_last, nxt - timedelta(days=p.min_days_apart) if nxt else latest_last)
@@ -164,7 +174,7 @@ def _move_infusions(
             clock, found = best[1], best[2]
         chosen = [pick(opts[days[i]], clock or usual) for i in found]
         moved = [
-            (s, s._replace(start=o.start, end=o.end, resource=o.resource))
+            (s, s._replace(start=o.start, end=o.end, resource=o.resource, status="booked"))
             for s, o in zip(segment, chosen, strict=False)
         ]
         notes: list[str] = []
@@ -195,7 +205,7 @@ def _fix_ends(
     zone = clinic.zone
     new = {(b.kind, b.number): a for b, a in moved}
     infusions = sorted(
-        (new.get((s.kind, s.number), s) for s in plan.infusions if s.active),
+        (x for x in (new.get((s.kind, s.number), s) for s in plan.infusions) if x.active),
         key=lambda s: s.start.astimezone(UTC),
     )
     first, last = local(infusions[0].start, zone).date(), local(infusions[-1].start, zone).date()
@@ -240,7 +250,7 @@ def _move_consultation(
         options = future_options(day, "consultation")
         if options:
             o = pick(options, local(target.start, clinic.zone).time() or clock)
-            return [(target, target._replace(start=o.start, end=o.end, resource=o.resource))], []
+            return [(target, target._replace(start=o.start, end=o.end, resource=o.resource, status="booked"))], []
     return None
 
 
@@ -255,7 +265,10 @@ def _move_boosters(
     future_options: OptionsFor,
 ) -> Moves | None:
     zone = clinic.zone
-    chain_sessions = sorted((s for s in plan.active if s.kind in INFUSION_KINDS), key=lambda s: s.start.astimezone(UTC))
+    chain_sessions = sorted(
+        (s for s in plan.sessions if s.kind in INFUSION_KINDS and (s.active or s is target)),
+        key=lambda s: s.start.astimezone(UTC),
+    )
     idx = chain_sessions.index(target)
     prev_day = local(chain_sessions[idx - 1].start, zone).date()
     rest = [s for s in chain_sessions[idx:] if s.kind == BOOSTER]
@@ -267,7 +280,8 @@ def _move_boosters(
     if chain is None:
         return None
     return [
-        (b, b._replace(start=o.start, end=o.end, resource=o.resource)) for b, o in zip(rest, chain, strict=False)
+        (b, b._replace(start=o.start, end=o.end, resource=o.resource, status="booked"))
+        for b, o in zip(rest, chain, strict=False)
     ], (["later boosters moved too"] if len(rest) > 1 else [])
 
 

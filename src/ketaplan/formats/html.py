@@ -55,9 +55,10 @@ def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str |
             "<tr><th>#</th><th>What</th><th>Day</th><th>Date</th><th>Arrive by</th><th>Time</th></tr>"
         )
         for r in p.rows:
-            cls = ' class="cancelled"' if r.status else ""
+            cls = ' class="cancelled"' if r.status in ("missed", "cancelled") else ""
+            what = r.kind + (f" ({r.status})" if r.status else "")
             h.append(
-                f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(r.kind)}</td><td>{escape(r.weekday)}</td>"
+                f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(what)}</td><td>{escape(r.weekday)}</td>"
                 f"<td>{escape(r.day)}</td><td>{escape(r.arrive)}</td><td>{escape(r.time)}</td></tr>"
             )
         h.append(

@@ -97,7 +97,7 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
         ev.add("organizer", organizer)
         ev.add("class", "PRIVATE")
         ev.add("transp", "OPAQUE")
-        ev.add("status", {"cancelled": "CANCELLED", "planned": "TENTATIVE"}.get(s.status, "CONFIRMED"))
+        ev.add("status", "CANCELLED" if not s.active else ("TENTATIVE" if s.status == "planned" else "CONFIRMED"))
         if s.active:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")

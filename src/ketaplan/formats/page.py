@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, Plan
+from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, STATUS_LABEL, Plan
 from ketaplan.core.times import local
 
 SIDE_EFFECTS = (
@@ -102,7 +102,7 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
                 f"{ls:%d %b %Y}",
                 f"{arrive:%H:%M}",
                 f"{ls:%H:%M}–{le:%H:%M}",
-                s.status if not s.active else "",
+                STATUS_LABEL[s.status] if s.status in ("attended", "no_show", "cancelled") else "",
             )
         )
     weeks = calendar_weeks(plan, clinic)

@@ -52,8 +52,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     status    TEXT NOT NULL,
     PRIMARY KEY (plan_id, kind, number)
 );
-CREATE INDEX IF NOT EXISTS sessions_booked_by_start
-    ON sessions (clinic, start_utc) WHERE status = 'booked';
+DROP INDEX IF EXISTS sessions_booked_by_start;
+CREATE INDEX IF NOT EXISTS sessions_held_by_start
+    ON sessions (clinic, start_utc) WHERE status IN ('booked', 'attended');
 CREATE TABLE IF NOT EXISTS history (
     plan_id  TEXT NOT NULL REFERENCES plans(plan_id),
     revision INTEGER NOT NULL,
@@ -379,7 +380,7 @@ class LedgerTx:
         """Booked sessions of this clinic that overlap [start, end) (a day of slack each side)."""
         rows = self.conn.execute(
             "SELECT start_utc, end_utc, resource, kind, plan_id FROM sessions "
-            "WHERE clinic = ? AND status = 'booked' AND start_utc >= ? AND start_utc < ?",
+            "WHERE clinic = ? AND status IN ('booked', 'attended') AND start_utc >= ? AND start_utc < ?",
             (clinic, utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))),
         )
         return [
@@ -389,14 +390,14 @@ class LedgerTx:
     def other_clinics(self, clinic: str, most: int = 3) -> list[str]:
         """Clinics with booked sessions here, when `clinic` has none (else []). Bookings
         belong to a clinic by name: a renamed clinic would not see its own. Index seeks only."""
-        held = "SELECT 1 FROM sessions WHERE clinic = ? AND status = 'booked' LIMIT 1"
+        held = "SELECT 1 FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') LIMIT 1"
         if self.conn.execute(held, (clinic,)).fetchone():
             return []
         names: list[str] = []
         after = ""
         while len(names) < most:
             row = self.conn.execute(
-                "SELECT MIN(clinic) FROM sessions WHERE status = 'booked' AND clinic > ?", (after,)
+                "SELECT MIN(clinic) FROM sessions WHERE status IN ('booked', 'attended') AND clinic > ?", (after,)
             ).fetchone()
             if row[0] is None:
                 break

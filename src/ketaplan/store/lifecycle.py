@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from ketaplan.core.attendance import mark
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
-from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.model import Plan, Request, Session, Status
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
 from ketaplan.core.span import series_span
 from ketaplan.core.times import local
@@ -83,3 +84,23 @@ def cancel_in_ledger(
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
         updated = tx.update_plan(plan._replace(sessions=sessions), expected, f"cancelled {what}")
     return updated, targets
+
+
+def mark_in_ledger(
+    ledger: Ledger,
+    plan_id: str,
+    *,
+    kind: str,
+    number: int,
+    status: Status,
+    now: datetime,
+    expected: int | None = None,
+) -> tuple[Plan, Session]:
+    """Record that a session was attended or missed, as a new revision with its time."""
+    expected = expected if expected is not None else current_revision(ledger, plan_id)
+    with ledger.write() as tx:
+        plan, _ = _load_for_change(tx, plan_id, expected)
+        changed, session = mark(plan, kind, number, status, now)
+        what = "attended" if status == "attended" else "a no-show"
+        updated = tx.update_plan(changed, expected, f"{session.label} marked {what}")
+    return updated, session._replace(status=status)

@@ -4,7 +4,8 @@ each other or any command."""
 
 from __future__ import annotations
 
-#: Command name -> the module that defines it. Modules load only when their command runs
+#: Command name -> the module that defines it ("module:attribute" when a module holds
+#: several commands' apps; else its `app`). Modules load only when their command runs
 #: (or for --help), so start-up does not grow with the number of commands.
 COMMANDS: dict[str, str] = {
     "schedule": "ketaplan.cli.commands.schedule",
@@ -14,6 +15,8 @@ COMMANDS: dict[str, str] = {
     "export": "ketaplan.cli.commands.export",
     "reschedule": "ketaplan.cli.commands.reschedule",
     "cancel": "ketaplan.cli.commands.cancel",
+    "attend": "ketaplan.cli.commands.attendance:attend_app",
+    "no-show": "ketaplan.cli.commands.attendance:no_show_app",
     "check": "ketaplan.cli.commands.check",
     "availability": "ketaplan.cli.commands.availability",
     "clinic": "ketaplan.cli.commands.clinic",

@@ -1,0 +1,88 @@
+"""`ketaplan attend PLAN_ID --session N` and `ketaplan no-show PLAN_ID --session N`: record
+what happened at a session that has begun. Two commands, one module: they differ only in
+the status they record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import typer
+
+from ketaplan.cli import common, options
+from ketaplan.core.model import Plan, Session, Status
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+attend_app = typer.Typer()
+no_show_app = typer.Typer()
+
+SESSION = typer.Option(..., "--session", help="Which session: infusion N (booster N with --kind booster).")
+
+
+@attend_app.command("attend")
+def attend(
+    plan_id: str = options.PLAN_ID,
+    session: int = SESSION,
+    kind: str = options.KIND,
+    revision: int | None = options.REVISION,
+    ledger: Path | None = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> Marked:
+    """Record that the patient came to a session (once it has begun)."""
+    return _mark("attend", plan_id, session, kind, "attended", revision, ledger)
+
+
+@no_show_app.command("no-show")
+def no_show(
+    plan_id: str = options.PLAN_ID,
+    session: int = SESSION,
+    kind: str = options.KIND,
+    revision: int | None = options.REVISION,
+    ledger: Path | None = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> Marked:
+    """Record that the patient missed a session: its chair is free, the calendar shows it
+    cancelled, and `ketaplan reschedule` can move it to a future day."""
+    return _mark("no-show", plan_id, session, kind, "no_show", revision, ledger)
+
+
+def _mark(
+    command: str, plan_id: str, session: int, kind: str, status: Status, revision: int | None, ledger: Path | None
+) -> Marked:
+    from zoneinfo import ZoneInfo
+
+    from ketaplan.store.lifecycle import mark_in_ledger
+
+    the_ledger = common.existing_ledger(ledger)
+    plan, _ = common.load_plan(the_ledger, plan_id)
+    now = common.now(ZoneInfo(plan.timezone))
+    plan, marked = mark_in_ledger(
+        the_ledger, plan_id, kind=options.session_kind(kind), number=session, status=status, now=now, expected=revision
+    )
+    return Marked(plan, marked, command)
+
+
+class Marked(NamedTuple):
+    plan: Plan
+    session: Session
+    command: str
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        s = self.session
+        return {**plan_json(self.plan), "marked": {"kind": s.kind, "number": s.number, "status": s.status}}
+
+    def show(self, console: Console) -> None:
+        s, plan = self.session, self.plan
+        what = "attended" if s.status == "attended" else "a no-show (its chair is free again)"
+        console.print(
+            f"{s.label} ({s.start:%a %Y-%m-%d %H:%M}) marked {what}; {plan.plan_id} is at revision {plan.revision}"
+        )
+        if s.status == "no_show" and s.kind != "consultation":
+            console.print(
+                f"to book it again: ketaplan reschedule {plan.plan_id} --session {s.number}"
+                + (" --kind booster" if s.kind == "maintenance" else "")
+            )

@@ -1,0 +1,94 @@
+"""`ketaplan attend` and `ketaplan no-show`: what happened at a session, and a missed
+infusion booked again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from helpers import assert_all_rules_hold, book, run_json, sessions
+
+NOW = "2027-02-03T12:00:00"  # infusion 1 (Feb 1) and 2 (Feb 3, morning) have begun
+
+
+@pytest.fixture
+def plan(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    data = book(cli, clinic_file, "Jane")
+    monkeypatch.setenv("KETAPLAN_NOW", NOW)
+    return data
+
+
+def test_attend_records_the_session_and_the_time(cli, plan: dict, clinic_file: Path) -> None:
+    doc = run_json(cli, "attend", plan["plan_id"], "--session", "1")
+    assert doc["status"] == "ok" and doc["data"]["marked"] == {"kind": "infusion", "number": 1, "status": "attended"}
+    assert sessions(doc["data"])[1]["status"] == "attended" and doc["data"]["revision"] == 2
+    history = run_json(cli, "show", plan["plan_id"], "--clinic", clinic_file)["data"]["history"]
+    assert history[-1]["change"] == "infusion 1 marked attended"
+
+
+def test_a_session_still_to_come_cannot_be_marked(cli, plan: dict) -> None:
+    r = cli("attend", plan["plan_id"], "--session", "4")
+    assert r.exit_code == 2 and "still to come" in r.stderr and "--session:" in r.stderr
+    r = cli("no-show", plan["plan_id"], "--session", "9")
+    assert r.exit_code == 2 and "no infusion 9" in r.stderr
+
+
+def test_marking_twice_is_refused_and_a_correction_is_recorded(cli, plan: dict) -> None:
+    pid = plan["plan_id"]
+    assert cli("attend", pid, "--session", "2").exit_code == 0
+    assert cli("attend", pid, "--session", "2").exit_code == 2
+    doc = run_json(cli, "no-show", pid, "--session", "2")  # the desk corrects a mistake
+    assert sessions(doc["data"])[2]["status"] == "no_show" and doc["data"]["revision"] == 3
+
+
+def test_a_no_show_frees_its_chair_and_is_cancelled_in_the_calendar(
+    cli, plan: dict, tmp_path: Path, ledger_path: Path, clinic_file: Path
+) -> None:
+    pid = plan["plan_id"]
+    run_json(cli, "no-show", pid, "--session", "2")
+    ics = tmp_path / "p.ics"
+    assert cli("export", pid, "--ics", ics, "--clinic", clinic_file).exit_code == 0
+    events = {str(e["UID"]): e for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")}
+    assert str(events[f"{pid}-infusion-2@ketaplan"]["STATUS"]) == "CANCELLED"
+    assert str(events[f"{pid}-infusion-1@ketaplan"]["STATUS"]) == "CONFIRMED"
+    import sqlite3
+
+    with sqlite3.connect(ledger_path) as db:
+        held = db.execute(
+            "SELECT COUNT(*) FROM sessions WHERE plan_id = ? AND status IN ('booked', 'attended')", (pid,)
+        ).fetchone()[0]
+    assert held == 6  # the consultation and five infusions: the missed one holds no chair
+
+
+def test_a_missed_infusion_is_booked_again_keeping_the_rules(
+    cli, plan: dict, clinic_file: Path, ledger_path: Path
+) -> None:
+    pid = plan["plan_id"]
+    before = sessions(plan)
+    run_json(cli, "attend", pid, "--session", "1")
+    run_json(cli, "no-show", pid, "--session", "2")
+    doc = run_json(cli, "reschedule", pid, "--session", "2", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    after = sessions(doc["data"])
+    assert after[2]["status"] == "booked" and after[2]["start"] > NOW
+    moved = {m["number"] for m in doc["data"]["moved"]}
+    assert 2 in moved and all(after[n]["start"] == before[n]["start"] for n in before if n not in moved)
+    assert after[1]["status"] == "attended" and after[1]["start"] == before[1]["start"]
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+
+
+def test_a_past_unmarked_infusion_counts_as_missed_for_reschedule(cli, plan: dict, clinic_file: Path) -> None:
+    doc = run_json(cli, "reschedule", plan["plan_id"], "--session", "2", "--clinic", clinic_file)
+    assert doc["status"] == "ok" and sessions(doc["data"])[2]["start"] > NOW
+
+
+def test_missed_sessions_show_in_the_printed_plan(cli, plan: dict, tmp_path: Path, clinic_file: Path) -> None:
+    pid = plan["plan_id"]
+    run_json(cli, "attend", pid, "--session", "1")
+    run_json(cli, "no-show", pid, "--session", "2")
+    html = tmp_path / "p.html"
+    assert cli("export", pid, "--html", html, "--clinic", clinic_file).exit_code == 0
+    text = html.read_text()
+    assert "Infusion (attended)" in text and "Infusion (missed)" in text and 'class="cancelled"' in text
