@@ -35,3 +35,16 @@ def test_cancelling_the_rest_leaves_past_sessions(cli, clinic_file: Path, monkey
     assert r.exit_code == 2 and "was attended" in r.stderr
     doc = run_json(cli, "cancel", plan["plan_id"])
     assert {c["number"] for c in doc["data"]["cancelled"] if c["kind"] == "infusion"} == {3, 4, 5, 6}
+
+
+def test_cancel_dry_run_and_files(cli, clinic_file: Path, tmp_path: Path, ledger_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    before = ledger_path.read_bytes()
+    doc = run_json(cli, "cancel", pid, "--session", "6", "--dry-run")
+    assert doc["data"]["dry_run"] and [c["number"] for c in doc["data"]["cancelled"]] == [6]
+    assert ledger_path.read_bytes() == before
+    r = cli("cancel", pid, "--session", "6", "--ics", tmp_path / "p.ics")  # the demo clinic is not the plan's
+    assert r.exit_code == 2 and "--clinic" in r.stderr and ledger_path.read_bytes() == before
+    doc = run_json(cli, "cancel", pid, "--session", "6", "--ics", tmp_path / "p.ics", "--clinic", clinic_file)
+    assert doc["data"]["revision"] == 2 and "STATUS:CANCELLED" in (tmp_path / "p.ics").read_text()

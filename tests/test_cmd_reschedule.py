@@ -152,3 +152,36 @@ def test_two_processes_rescheduling_the_same_plan(cli, clinic_file: Path, ledger
     data = run_json(cli, "show", plan["plan_id"])["data"]
     assert data["revision"] == 2 and len(data["history"]) == 2
     assert_all_rules_hold(ledger_path, clinic_file, plan["plan_id"])
+
+
+def test_dry_run_shows_the_move_and_changes_nothing(cli, clinic_file: Path, ledger_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    before = ledger_path.read_bytes()
+    doc = run_json(cli, "reschedule", pid, "--session", "3", "--clinic", clinic_file, "--dry-run")
+    assert doc["status"] == "ok" and doc["data"]["dry_run"] and doc["data"]["moved"][0]["number"] == 3
+    assert doc["data"]["revision"] == 1 and ledger_path.read_bytes() == before
+    shown = run_json(cli, "show", pid, "--clinic", clinic_file)["data"]
+    assert shown["revision"] == 1 and shown["sessions"] == plan["sessions"]
+
+
+def test_reschedule_refreshes_the_patients_files_in_the_same_step(cli, clinic_file: Path, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    out = tmp_path / "out"
+    doc = run_json(cli, "reschedule", pid, "--session", "3", "--clinic", clinic_file, "--out", out)
+    assert sorted(p.name for p in out.iterdir()) == [f"{pid}.html", f"{pid}.ics", f"{pid}.pdf"]
+    assert doc["data"]["files"] == [str(out / f"{pid}.{k}") for k in ("ics", "pdf", "html")]
+    events = {str(e["UID"]): e for e in Calendar.from_ical((out / f"{pid}.ics").read_bytes()).walk("VEVENT")}
+    moved = events[f"{pid}-infusion-3@ketaplan"]
+    assert int(moved["SEQUENCE"]) == 2 and moved.decoded("DTSTART").isoformat() == sessions(doc["data"])[3]["start"]
+
+
+def test_a_file_that_cannot_be_written_changes_nothing(cli, clinic_file: Path, tmp_path: Path) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    (tmp_path / "p.ics").write_text("keep")
+    r = cli("reschedule", plan["plan_id"], "--session", "3", "--clinic", clinic_file, "--ics", tmp_path / "p.ics")
+    assert r.exit_code == 2 and "exists" in r.stderr
+    assert run_json(cli, "show", plan["plan_id"], "--clinic", clinic_file)["data"]["revision"] == 1

@@ -86,3 +86,25 @@ class Targets:
         from ketaplan.formats.html import plan_html
 
         return plan_html(plan, clinic, copy=self.copy, paper=self.paper).encode("utf-8")
+
+
+class Writer:
+    """The files a changing command (schedule, reschedule, cancel) was asked to write,
+    checked before anything is booked and written inside its transaction: if a file cannot
+    be written, nothing is booked. `written` lists what was written."""
+
+    def __init__(self, targets: Targets | None, clinic: Clinic) -> None:
+        self.targets, self.clinic = targets, clinic
+        self.written: list[Path] = []
+        if targets is not None:
+            targets.check_writable()
+
+    def before_commit(self, plan: Plan) -> None:
+        if self.targets is not None:
+            self.written.extend(self.targets.write(plan, self.clinic))
+
+
+def writer(clinic: Clinic, **options: object) -> Writer:
+    """A Writer from the export options (ics, pdf, html, out, copy, force, ics_details, paper)."""
+    wanted = any(options.get(k) is not None for k in ("ics", "pdf", "html", "out"))
+    return Writer(Targets.from_options(**options) if wanted else None, clinic)

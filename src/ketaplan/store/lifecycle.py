@@ -3,6 +3,7 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from ketaplan.core.attendance import mark
@@ -43,9 +44,13 @@ def reschedule_in_ledger(
     from_day: date,
     now: datetime,
     expected: int | None = None,
+    dry_run: bool = False,
+    before_commit: Callable[[Plan], None] | None = None,
 ) -> Rescheduled:
+    """Move one session; `dry_run` answers what would move and changes nothing.
+    `before_commit` runs inside the transaction (writing the patient's files)."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
-    with ledger.write() as tx:
+    with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
         if plan.clinic != clinic.name:
             raise InputError(
@@ -57,7 +62,9 @@ def reschedule_in_ledger(
         avail = Availability(clinic, others, span=(start, end))
         result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
-        updated = tx.update_plan(result.plan, expected, f"rescheduled: {what}")
+        updated = result.plan if dry_run else tx.update_plan(result.plan, expected, f"rescheduled: {what}")
+        if before_commit:
+            before_commit(updated)
     return result._replace(plan=updated)
 
 
@@ -67,11 +74,20 @@ def _when(s: Session, clinic: Clinic) -> str:
 
 
 def cancel_in_ledger(
-    ledger: Ledger, plan_id: str, *, kind: str | None, number: int | None, now: datetime, expected: int | None = None
+    ledger: Ledger,
+    plan_id: str,
+    *,
+    kind: str | None,
+    number: int | None,
+    now: datetime,
+    expected: int | None = None,
+    dry_run: bool = False,
+    before_commit: Callable[[Plan], None] | None = None,
 ) -> tuple[Plan, list[Session]]:
-    """Cancel one session, or every session still to come; frees their chairs."""
+    """Cancel one session, or every session still to come; frees their chairs. `dry_run`
+    and `before_commit` as for reschedule_in_ledger."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
-    with ledger.write() as tx:
+    with ledger.read() if dry_run else ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
         if number is not None:
             targets = [find_session(plan, kind or "infusion", number, now)]
@@ -82,7 +98,10 @@ def cancel_in_ledger(
         keys = {(s.kind, s.number) for s in targets}
         sessions = tuple(s._replace(status="cancelled") if (s.kind, s.number) in keys else s for s in plan.sessions)
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
-        updated = tx.update_plan(plan._replace(sessions=sessions), expected, f"cancelled {what}")
+        changed = plan._replace(sessions=sessions)
+        updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}")
+        if before_commit:
+            before_commit(updated)
     return updated, targets
 
 

@@ -24,16 +24,31 @@ def cancel(
     ),
     kind: str = options.KIND,
     revision: int | None = options.REVISION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing."),
+    # The export options, as in `schedule` and `export`: Typer reads a command's options
+    # from its own signature; their definitions are shared in cli.options.
+    ics: Path | None = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = options.OUT,
+    copy: str = options.COPY,
+    paper: str | None = options.PAPER,
+    force: bool = options.FORCE,
+    clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo
 
+    from ketaplan.cli.exports import writer
     from ketaplan.store.lifecycle import cancel_in_ledger
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
+    wanted = dict(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
+    files = writer(common.plan_clinic(plan, clinic), **wanted) if any((ics, pdf, html, out)) else None
     plan, cancelled = cancel_in_ledger(
         the_ledger,
         plan_id,
@@ -41,25 +56,36 @@ def cancel(
         number=session,
         now=common.now(ZoneInfo(plan.timezone)),
         expected=revision,
+        dry_run=dry_run,
+        before_commit=files.before_commit if files and not dry_run else None,
     )
-    return Cancelled(plan, cancelled)
+    return Cancelled(plan, cancelled, files.written if files else [], dry_run)
 
 
 class Cancelled(NamedTuple):
     plan: Plan
     cancelled: list[Session]
+    written: list[Path]
+    dry_run: bool
     command: str = "cancel"
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json
 
         cancelled = [{"kind": s.kind, "number": s.number, "start": s.start.isoformat()} for s in self.cancelled]
-        return {**plan_json(self.plan), "cancelled": cancelled}
+        files = [str(p) for p in self.written]
+        return {**plan_json(self.plan), "cancelled": cancelled, "dry_run": self.dry_run, "files": files}
 
     def show(self, console: Console) -> None:
+        verb = "would cancel" if self.dry_run else "cancelled"
         for s in self.cancelled:
-            console.print(f"cancelled {s.label} ({s.start:%a %Y-%m-%d %H:%M})")
-        console.print(
-            f"{self.plan.plan_id} is now at revision {self.plan.revision}; "
-            "export the .ics again so the patient's calendar shows it"
-        )
+            console.print(f"{verb} {s.label} ({s.start:%a %Y-%m-%d %H:%M})")
+        for path in self.written:
+            console.print(f"wrote {path}")
+        if self.dry_run:
+            console.print("[yellow]dry run: nothing changed[/]")
+        elif not self.written:
+            console.print(
+                f"{self.plan.plan_id} is now at revision {self.plan.revision}; "
+                "export the .ics again so the patient's calendar shows it"
+            )

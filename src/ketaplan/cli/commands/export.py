@@ -45,12 +45,7 @@ def export(
     )
     targets.check_writable()
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
-    the_clinic = common.load_clinic(clinic)
-    if plan.clinic != the_clinic.name:
-        raise InputError(
-            f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic"
-        )
-    return Exported(plan, targets.write(plan, the_clinic))
+    return Exported(plan, targets.write(plan, common.plan_clinic(plan, clinic)))
 
 
 class Exported(NamedTuple):

@@ -30,6 +30,17 @@ def reschedule(
         None, "--from", help="Earliest day for the new slot (default: today, from now on)."
     ),
     revision: int | None = options.REVISION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing."),
+    # The export options, as in `schedule` and `export`: Typer reads a command's options
+    # from its own signature; their definitions are shared in cli.options.
+    ics: Path | None = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = options.OUT,
+    copy: str = options.COPY,
+    paper: str | None = options.PAPER,
+    force: bool = options.FORCE,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
@@ -42,6 +53,11 @@ def reschedule(
     from_day = parse_near(from_, today=today, field="--from") if from_ else today
     if from_day < today:
         raise InputError(f"{from_day} is in the past", field="--from")
+    from ketaplan.cli.exports import writer
+
+    files = writer(
+        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
+    )
     result = reschedule_in_ledger(
         common.existing_ledger(ledger),
         the_clinic,
@@ -51,13 +67,17 @@ def reschedule(
         from_day=from_day,
         now=common.now(the_clinic.zone),
         expected=revision,
+        dry_run=dry_run,
+        before_commit=None if dry_run else files.before_commit,
     )
-    return Moved(result, the_clinic)
+    return Moved(result, the_clinic, files.written, dry_run)
 
 
 class Moved(NamedTuple):
     result: Rescheduled
     clinic: Clinic
+    written: list[Path]
+    dry_run: bool
     command: str = "reschedule"
 
     def data(self) -> dict[str, Any]:
@@ -73,7 +93,14 @@ class Moved(NamedTuple):
             }
             for b, a in self.result.moved
         ]
-        return {**plan_json(self.result.plan), "moved": moved, "notes": self.result.notes}
+        files = [str(p) for p in self.written]
+        return {
+            **plan_json(self.result.plan),
+            "moved": moved,
+            "notes": self.result.notes,
+            "dry_run": self.dry_run,
+            "files": files,
+        }
 
     def show(self, console: Console) -> None:
         from rich.markup import escape
@@ -90,4 +117,9 @@ class Moved(NamedTuple):
             console.print(f"[yellow]note:[/] {escape(note)}")
         plan = self.result.plan
         console.print(render.plan_table(plan, self.clinic))
-        console.print(f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again for the patient")
+        for path in self.written:
+            console.print(f"wrote {path}")
+        if self.dry_run:
+            console.print("[yellow]dry run: nothing changed[/]")
+        elif not self.written:
+            console.print(f"{plan.plan_id} is now at revision {plan.revision}; export the .ics again for the patient")

@@ -80,23 +80,15 @@ def schedule(
         the_clinic,
         common.today(the_clinic.zone),
     )
-    written: list[Path] = []
-    before_commit = None
-    if any(option is not None for option in (ics, pdf, html, out)):
-        from ketaplan.cli.exports import Targets
+    from ketaplan.cli.exports import writer
 
-        targets = Targets.from_options(
-            ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
-        )
-        targets.check_writable()  # before booking: a bad path books nothing
-
-        def before_commit(p: Plan) -> None:
-            written.extend(targets.write(p, the_clinic))
-
+    files = writer(
+        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
+    )  # checked before booking: a bad path books nothing
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
-    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=before_commit)
-    return Scheduled(plan, results, the_clinic, written, dry_run)
+    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=files.before_commit)
+    return Scheduled(plan, results, the_clinic, files.written, dry_run)
 
 
 class Scheduled(NamedTuple):
