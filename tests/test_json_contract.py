@@ -22,7 +22,7 @@ SESSION = {"kind", "number", "of", "start", "end", "chair", "status"}
 #: command -> (its arguments after the plan id is known, the keys of `data`)
 PINNED: dict[str, tuple[list[str], set[str]]] = {
     "schedule": (["--patient", "Ann", "--start", "2026-12-07", "--dry-run"], PLAN | {"dry_run", "files"}),
-    "plans": ([], {"plans"}),
+    "plans": ([], {"plans", "total"}),
     "show": (["{plan}"], PLAN | {"history"}),
     "export": (["{plan}", "--ics", "{tmp}/p.ics"], {"plan_id", "revision", "files"}),
     "reschedule": (["{plan}", "--session", "2"], PLAN | {"moved", "notes", "dry_run", "files"}),
@@ -34,6 +34,11 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),
     "clinic check": ([], {"file", "name", "chairs", "timezone"}),
 }
+#: A row of `plans`.
+PLANS_ROW = {
+    "plan_id", "patient", "clinic", "window", "first_infusion", "last_infusion", "next_session",
+    "done", "missed", "to_mark", "left", "cancelled", "status", "revision",
+}  # fmt: skip
 #: What each row of `batch` carries (it streams one envelope per input line).
 BATCH_ROW = {"line", "request_id"} | PLAN | {"existing", "files"}
 BATCH_ROW_NO_PLAN = {"line", "request_id", "explanation", "suggestions"}
@@ -69,6 +74,8 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
     assert set(doc["data"]) == keys
     for s in doc["data"].get("sessions", []):
         assert set(s) == SESSION
+    for row in doc["data"].get("plans", []):
+        assert set(row) == PLANS_ROW
 
 
 def test_batch_row_envelopes_are_pinned(cli, tmp_path: Path) -> None:

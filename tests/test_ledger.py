@@ -25,7 +25,7 @@ FIRST = date(2027, 2, 1)
 
 def all_plans(ledger: Ledger):
     with ledger.read() as tx:
-        ids = [r["plan_id"] for r in tx.plan_rows()]
+        ids = tx.plan_ids()
         return [tx.load_plan(pid) for pid in ids]
 
 

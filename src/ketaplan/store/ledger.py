@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -526,38 +526,112 @@ class LedgerTx:
         )
         return plan, request_from_json(req, patient, rid)
 
-    def plan_rows(self, patient: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
-        """One summary row per plan, newest window first."""
+    def plan_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT plan_id FROM plans ORDER BY first_day, plan_id")]
+
+    def upcoming_plan_ids(self, clinic: str, now: datetime, most: int) -> list[str]:
+        """The plans with sessions still to come, soonest first: a walk along the start-time
+        index that stops after `most` plans (a page of `plans` reads a few hundred rows)."""
+        found: dict[str, None] = {}
+        rows = self.conn.execute(
+            "SELECT plan_id FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') "
+            "AND start_utc > ? ORDER BY start_utc, plan_id",
+            (clinic, utc_text(now)),
+        )
+        for (plan_id,) in rows:
+            found.setdefault(plan_id)
+            if len(found) >= most:
+                break
+        return list(found)
+
+    def recent_plan_ids(self, clinic: str, skip: set[str], most: int) -> list[str]:
+        """Plans by their window's last day, latest first, leaving out `skip`."""
+        found: list[str] = []
+        for (plan_id,) in self.conn.execute(
+            "SELECT plan_id FROM plans WHERE clinic = ? ORDER BY last_day DESC, plan_id", (clinic,)
+        ):
+            if plan_id not in skip:
+                found.append(plan_id)
+                if len(found) >= most:
+                    break
+        return found
+
+    def count_plans(self, clinic: str) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])
+
+    def plan_summaries(
+        self,
+        now: datetime,
+        *,
+        clinic: str | None = None,
+        patient: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        ids: list[str] | None = None,
+    ) -> list[PlanSummary]:
+        """One row per plan, counted in SQL (a ledger of thousands of plans answers at once):
+        `since`/`until` keep plans whose window overlaps them; `patient` matches name or id."""
         sql = (
-            "SELECT p.plan_id, p.patient_name, p.patient_id, p.clinic, p.first_day, p.last_day, p.revision, "
-            "SUM(s.kind='infusion' AND s.status='booked'), SUM(s.kind='infusion' AND s.status='cancelled'), "
-            "MIN(CASE WHEN s.kind='infusion' AND s.status='booked' THEN s.start_utc END), "
-            "MAX(CASE WHEN s.kind='infusion' AND s.status='booked' THEN s.start_utc END), p.timezone "
-            "FROM plans p JOIN sessions s USING (plan_id) WHERE 1=1"
+            "SELECT p.plan_id, p.patient_name, p.patient_id, p.clinic, p.timezone, p.first_day, p.last_day, "
+            "p.revision, "
+            "MIN(CASE WHEN s.kind = 'infusion' AND s.status != 'cancelled' THEN s.start_utc END), "
+            "MAX(CASE WHEN s.kind = 'infusion' AND s.status != 'cancelled' THEN s.start_utc END), "
+            "MIN(CASE WHEN s.status = 'booked' AND s.start_utc > :now THEN s.start_utc END), "
+            "SUM(s.status = 'attended'), SUM(s.status = 'no_show'), SUM(s.status = 'cancelled'), "
+            "SUM(s.status = 'booked' AND s.start_utc > :now), SUM(s.status = 'booked' AND s.start_utc <= :now), "
+            "MAX(s.start_utc) "
+            "FROM plans p JOIN sessions s USING (plan_id) WHERE 1 = 1"
         )
-        args: list[Any] = []
+        args: dict[str, Any] = {"now": utc_text(now)}
+        if clinic is not None:
+            sql += " AND p.clinic = :clinic"
+            args["clinic"] = clinic
+        if ids is not None:  # named placeholders only: the ids are bound, never spliced in
+            sql += f" AND p.plan_id IN ({', '.join(f':id{i}' for i in range(len(ids)))})"
+            args.update({f"id{i}": pid for i, pid in enumerate(ids)})
         if patient:
-            sql += " AND (p.patient_name LIKE ? OR p.patient_id LIKE ?)"
-            args += [f"%{patient}%", f"%{patient}%"]
+            sql += " AND (p.patient_name LIKE :patient OR p.patient_id LIKE :patient)"
+            args["patient"] = f"%{patient}%"
         if since:
-            sql += " AND p.last_day >= ?"
-            args.append(since.isoformat())
-        sql += " GROUP BY p.plan_id ORDER BY p.first_day DESC, p.plan_id"
-        keys = (
-            "plan_id",
-            "patient",
-            "patient_id",
-            "clinic",
-            "first_day",
-            "last_day",
-            "revision",
-            "infusions_booked",
-            "infusions_cancelled",
-            "first_infusion_utc",
-            "last_infusion_utc",
-            "timezone",
-        )
-        return [dict(zip(keys, row, strict=False)) for row in self.conn.execute(sql, args)]
+            sql += " AND p.last_day >= :since"
+            args["since"] = since.isoformat()
+        if until:
+            sql += " AND p.first_day <= :until"
+            args["until"] = until.isoformat()
+        sql += " GROUP BY p.plan_id"
+        return [PlanSummary(*row) for row in self.conn.execute(sql, args)]
+
+
+class PlanSummary(NamedTuple):
+    plan_id: str
+    patient: str
+    patient_id: str | None
+    clinic: str
+    timezone: str
+    first_day: str
+    last_day: str
+    revision: int
+    first_infusion_utc: str | None
+    last_infusion_utc: str | None
+    next_session_utc: str | None
+    attended: int
+    missed: int
+    cancelled: int
+    left: int  # booked, still to come
+    to_mark: int  # booked, begun, neither attended nor a no-show yet
+    last_session_utc: str
+
+    @property
+    def status(self) -> str:
+        """active (sessions to come), to_mark, completed, cancelled, or ended (missed or
+        cancelled sessions, nothing left)."""
+        if self.left:
+            return "active"
+        if self.to_mark:
+            return "to_mark"
+        if not self.attended:
+            return "cancelled"
+        return "ended" if self.missed or self.cancelled else "completed"
 
 
 class BatchTx(LedgerTx):
