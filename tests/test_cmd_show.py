@@ -29,3 +29,16 @@ def test_show_of_an_unknown_plan_is_exit_2(cli, clinic_file: Path) -> None:
     book(cli, clinic_file, "Jane")
     r = cli("show", "KP-NOPE")
     assert r.exit_code == 2 and r.stderr.startswith("ketaplan: error: PLAN_ID:")
+
+
+def test_a_plan_is_shown_in_its_own_clinics_zone(cli, tmp_path: Path) -> None:
+    from helpers import write_clinic
+
+    lakeside = write_clinic(tmp_path / "lake.toml", name="Lakeside", timezone="America/Chicago")
+    plan = book(cli, lakeside, "Jane")
+    first = next(s for s in plan["sessions"] if s["kind"] == "infusion")
+    r = cli("show", plan["plan_id"])  # the default (demo) clinic is in New York
+    assert r.exit_code == 0 and "own time zone (America/Chicago)" in r.stderr
+    assert first["start"][11:16] in r.stdout and "America/Chicago" in r.stdout
+    doc = run_json(cli, "show", plan["plan_id"])
+    assert doc["data"]["history"][0]["at"].endswith(("-06:00", "-05:00"))  # local time, not UTC

@@ -95,3 +95,18 @@ def plan_clinic(plan: Plan, option: Path | None) -> Clinic:
             f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic"
         )
     return clinic
+
+
+def view_clinic(plan: Plan, option: Path | None) -> Clinic:
+    """The clinic to show a plan with: its own clinic file when given (or the default one
+    is it), else a stand-in in the plan's own time zone, so times are never shown in
+    another clinic's zone; closures are then unknown, and a notice says so."""
+    clinic = load_clinic(option)
+    if plan.clinic == clinic.name:
+        return clinic
+    notice(
+        f"{plan.plan_id} belongs to {plan.clinic!r}: shown in its own time zone ({plan.timezone}); "
+        "give --clinic with that clinic's file to see its hours and closures"
+    )
+    every_day = ((0, 24 * 60),)
+    return Clinic(name=plan.clinic, timezone=plan.timezone, chairs=clinic.chairs, hours=(every_day,) * 7)

@@ -26,7 +26,7 @@ def show(
 ) -> Shown:
     """Show a booked plan: sessions with their status, a calendar, the revision history."""
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
-    return Shown(plan, common.load_clinic(clinic))
+    return Shown(plan, common.view_clinic(plan, clinic))
 
 
 class Shown(NamedTuple):
@@ -35,7 +35,15 @@ class Shown(NamedTuple):
     command: str = "show"
 
     def history(self) -> list[dict[str, Any]]:
-        return [{"revision": r, "at": at, "change": what} for r, at, what in self.plan.history]
+        """Each change with when it was made, in the clinic's local time like everything else."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(self.plan.timezone)
+        return [
+            {"revision": r, "at": datetime.fromisoformat(at).astimezone(zone).isoformat(), "change": what}
+            for r, at, what in self.plan.history
+        ]
 
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json
@@ -51,4 +59,4 @@ class Shown(NamedTuple):
         console.print(render.calendar(self.plan, self.clinic))
         console.print(f"revision {self.plan.revision}; history:")
         for h in self.history():
-            console.print(f"  {h['revision']}  {h['at']}  {escape(str(h['change']))}")
+            console.print(f"  {h['revision']}  {h['at'][:16].replace('T', ' ')}  {escape(str(h['change']))}")
