@@ -274,3 +274,21 @@ def test_killed_halfway_then_rerun_completes(tmp_path: Path) -> None:
     with sqlite3.connect(ledger) as db:
         assert db.execute("SELECT COUNT(*) FROM plans").fetchone()[0] == KILLABLE
         assert {n for (n,) in db.execute("SELECT COUNT(*) FROM sessions GROUP BY plan_id")} == {7}
+
+
+def test_the_same_patient_twice_in_a_batch_is_that_rows_error(cli, tmp_path: Path, clinic_file: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "request_id,patient,patient_id,start\n"
+        "a,Ann,MRN-1,2027-02-01\nb,Ann B.,MRN-1,2027-02-03\nc,Bea,MRN-2,2027-02-01\n"
+    )
+    for extra in (["--dry-run"], []):
+        r = cli("batch", rows, "--clinic", clinic_file, *extra)
+        docs = envelopes(r.stdout)
+        assert [d["status"] for d in docs] == ["ok", "error", "ok"], (extra, docs)
+        assert (
+            docs[1]["errors"][0]["field"] == "patient_id"
+            and docs[0]["data"]["plan_id"] in docs[1]["errors"][0]["message"]
+        )
+    r = cli("batch", rows, "--clinic", clinic_file, "--allow-overlap")
+    assert [d["status"] for d in envelopes(r.stdout)] == ["ok", "ok", "ok"]

@@ -195,3 +195,20 @@ def test_usage_errors_are_one_line(cli) -> None:
     assert r.stderr.startswith("ketaplan: error: --weeks:") and "ketaplan schedule --help" in r.stderr
     r = cli("no-such-command")
     assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "No such command" in r.stderr
+
+
+def test_the_same_patient_twice_over_the_same_days_is_refused(cli, ledger_path: Path) -> None:
+    first = json.loads(cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", *START, "--json").stdout)
+    pid = first["data"]["plan_id"]
+    r = cli("schedule", "--patient", "Jane R.", "--patient-id", "MRN-7", "--start", "2026-12-08", "--weeks", "2")
+    assert r.exit_code == 2 and pid in r.stderr and "--patient-id:" in r.stderr
+    assert booked_rows(ledger_path) == 7
+    # another patient, or the same one after the series, or with --allow-overlap: fine
+    assert cli("schedule", "--patient", "Ann", "--patient-id", "MRN-8", *START).exit_code == 0
+    assert cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", "--start", "2027-01-11").exit_code == 0
+    r = cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", *START, "--allow-overlap", "--json")
+    second = json.loads(r.stdout)["data"]["plan_id"]
+    # cancelled plans no longer count
+    cli("cancel", pid)
+    cli("cancel", second)
+    assert cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", *START, "--dry-run").exit_code in (0, 3)

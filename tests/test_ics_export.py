@@ -139,7 +139,12 @@ def test_schedule_writes_ics_atomically_private_and_never_over_a_file(cli, tmp_p
     assert again.exit_code == 2 and "--ics:" in again.stderr and "--force" in again.stderr
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ketaplan")] == []
-    assert cli("schedule", "--patient", "Jane Roe", "--start", "2026-12-01", "--ics", target, "--force").exit_code == 0
+    assert (
+        cli(
+            "schedule", "--patient", "Jane Roe", "--start", "2026-12-01", "--ics", target, "--force", "--allow-overlap"
+        ).exit_code
+        == 0
+    )
 
 
 def test_bad_ics_path_books_nothing(cli, tmp_path: Path, ledger_path: Path) -> None:

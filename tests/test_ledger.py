@@ -94,7 +94,13 @@ def query_plans(conn: sqlite3.Connection, run) -> list[str]:
 def test_other_clinics_are_found_by_index_seeks(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite3")
     for name in ("B Clinic", "A Clinic", "C Clinic", "D Clinic"):
-        plan_and_book(make_clinic(name=name), request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
+        plan_and_book(
+            make_clinic(name=name),
+            request(FIRST, FIRST + timedelta(days=20)),
+            ledger,
+            dry_run=False,
+            allow_overlap=True,
+        )
     with ledger.read() as tx:
         assert tx.other_clinics("A Clinic") == []
         assert tx.other_clinics("E Clinic") == ["A Clinic", "B Clinic", "C Clinic"]
@@ -127,7 +133,7 @@ def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     assert loaded.sessions == plan.sessions and [h[2] for h in loaded.history] == ["booked"]
     with sqlite3.connect(ledger.path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)  # the next write
+    plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False, allow_overlap=True)
     with sqlite3.connect(ledger.path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x4B54504C

@@ -18,11 +18,12 @@ from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError
-from ketaplan.core.model import Plan
+from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
+from ketaplan.store.booking import refuse_overlap
 from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
@@ -89,6 +90,7 @@ def run(
     dry_run: bool,
     emit: Callable[[Outcome], None],
     suggest: bool = False,
+    allow_overlap: bool = False,
 ) -> dict[str, int]:
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     with ledger.batch() as tx:
@@ -108,7 +110,17 @@ def run(
                             avail.book(plan.sessions)
                 in_tx = True
             assert avail is not None  # built at the first begin()
-            outcome = _one(clinic, tx, avail, row, today=today, dry_run=dry_run, seen=seen, suggest=suggest)
+            outcome = _one(
+                clinic,
+                tx,
+                avail,
+                row,
+                today=today,
+                dry_run=dry_run,
+                seen=seen,
+                suggest=suggest,
+                allow_overlap=allow_overlap,
+            )
             counts["existing" if outcome.existing else outcome.status] += 1
             pending.append(outcome)
             if len(pending) >= GROUP:
@@ -143,6 +155,7 @@ def _one(
     dry_run: bool,
     seen: dict[str, tuple[Plan, dict[str, str | None]]],
     suggest: bool,
+    allow_overlap: bool,
 ) -> Outcome:
     if row.error is not None or row.fields is None:
         err = row.error or InputError("unreadable row")
@@ -174,6 +187,13 @@ def _one(
             ExitCode.INVALID,
             error=InputError("outside the batch's planning span", field="start"),
         )
+    if not allow_overlap:
+        try:
+            refuse_overlap(tx, request)  # sees this run's bookings too: they are in its transaction
+            if dry_run:  # ... except a dry run's, which are rolled back after each group
+                _refuse_planned_overlap(seen, request)
+        except InputError as e:
+            return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     stamp = datetime.now(UTC).replace(microsecond=0)
     found = plan_with_checks(
         clinic, request, avail, plan_id=new_plan_id() if dry_run else tx.unique_plan_id(), stamp=stamp
@@ -190,6 +210,18 @@ def _one(
     avail.book(plan.sessions)
     seen[key] = (plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
+
+
+def _refuse_planned_overlap(seen: dict[str, tuple[Plan, dict[str, str | None]]], request: Request) -> None:
+    who = request.patient
+    for plan, _ in seen.values():
+        same = plan.patient.id == who.id if who.id else plan.patient.name == who.name
+        if same and plan.first_day <= request.last_day and plan.last_day >= request.first_day:
+            raise InputError(
+                f"this patient has a plan, {plan.plan_id}, over these days earlier in this file; "
+                "allow a second one with --allow-overlap",
+                field="patient_id" if who.id else "patient",
+            )
 
 
 def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:

@@ -8,10 +8,23 @@ from datetime import UTC, datetime
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
+from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
+
+
+def refuse_overlap(tx: LedgerTx, request: Request) -> None:
+    """The same patient (by id, else by exact name) must not get a second active series
+    over the same days by mistake: a coordinator re-entering a request, two desks at once."""
+    existing = tx.overlapping_plan(request.patient.name, request.patient.id, request.first_day, request.last_day)
+    if existing is not None:
+        raise InputError(
+            f"this patient has an active plan, {existing}, over these days; change that one "
+            "(`ketaplan reschedule`, `ketaplan cancel`) or allow a second one (--allow-overlap)",
+            field="patient_id" if request.patient.id else "patient",
+        )
 
 
 def plan_one(
@@ -40,15 +53,19 @@ def plan_and_book(
     *,
     dry_run: bool,
     before_commit: Callable[[Plan], None] | None = None,
+    allow_overlap: bool = False,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
 
     `before_commit` runs inside the transaction (e.g. writing the .ics): if it fails,
-    nothing is booked."""
+    nothing is booked. A patient with an active plan overlapping this window is refused
+    unless `allow_overlap`."""
     stamp = datetime.now(UTC).replace(microsecond=0)
     if dry_run:
         if ledger.path.exists():
             with ledger.read() as tx:
+                if not allow_overlap:
+                    refuse_overlap(tx, request)
                 avail = availability_from(tx, clinic, request)
         else:
             avail = availability_from(None, clinic, request)
@@ -57,6 +74,8 @@ def plan_and_book(
             before_commit(plan)
         return plan, results
     with ledger.write() as tx:
+        if not allow_overlap:
+            refuse_overlap(tx, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))

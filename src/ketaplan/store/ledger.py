@@ -556,6 +556,17 @@ class LedgerTx:
                     break
         return found
 
+    def overlapping_plan(self, name: str, patient_id: str | None, first: date, last: date) -> str | None:
+        """A plan of this patient with a session still held whose window overlaps [first, last]."""
+        who, value = ("patient_id", patient_id) if patient_id else ("patient_name", name)  # a column name, never input
+        row = self.conn.execute(
+            f"SELECT p.plan_id FROM plans p WHERE p.{who} = ? AND p.first_day <= ? AND p.last_day >= ? "
+            "AND EXISTS (SELECT 1 FROM sessions s WHERE s.plan_id = p.plan_id AND s.status IN ('booked', 'attended')) "
+            "ORDER BY p.first_day LIMIT 1",
+            (value, last.isoformat(), first.isoformat()),
+        ).fetchone()
+        return row[0] if row else None
+
     def count_plans(self, clinic: str) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])
 

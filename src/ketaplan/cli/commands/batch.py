@@ -37,6 +37,11 @@ def batch(
         False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."
     ),
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow start dates before today."),
+    allow_overlap: bool = typer.Option(
+        False,
+        "--allow-overlap",
+        help="Book a patient with an active plan over the same days (else: that row's error).",
+    ),
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
 ) -> Batched:
@@ -77,7 +82,15 @@ def batch(
         common.note_other_clinics(the_ledger, the_clinic)
         with progress:
             counts = engine.run(
-                the_clinic, the_ledger, rows, today=today, span=span, dry_run=dry_run, emit=emit, suggest=suggest
+                the_clinic,
+                the_ledger,
+                rows,
+                today=today,
+                span=span,
+                dry_run=dry_run,
+                emit=emit,
+                suggest=suggest,
+                allow_overlap=allow_overlap,
             )
     return Batched(counts, dry_run)
 

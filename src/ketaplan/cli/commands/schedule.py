@@ -58,6 +58,9 @@ def schedule(
     allow_past: bool = typer.Option(
         False, "--allow-past", help="Allow a start before today (re-entering a series under way)."
     ),
+    allow_overlap: bool = typer.Option(
+        False, "--allow-overlap", help="Book even when this patient has an active plan over these days."
+    ),
     ledger: Path | None = options.LEDGER,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
@@ -87,7 +90,9 @@ def schedule(
     )  # checked before booking: a bad path books nothing
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
-    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, before_commit=files.before_commit)
+    plan, results = plan_and_book(
+        the_clinic, request, the_ledger, dry_run=dry_run, before_commit=files.before_commit, allow_overlap=allow_overlap
+    )
     return Scheduled(plan, results, the_clinic, files.written, dry_run)
 
 
