@@ -169,3 +169,13 @@ def capacity_violations(
         f"{n} infusions start at {at} (at most {starts_per_slot})" for at, n in starts.items() if n > starts_per_slot
     ]
     return problems
+
+
+def pdf_text(data: bytes) -> tuple[int, str]:
+    """A real PDF read back (pypdf): its page count and text."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), "\n".join(p.extract_text() for p in reader.pages)

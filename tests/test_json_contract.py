@@ -31,9 +31,12 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "check": (["{tmp}/p.ics"], PLAN | {"file"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
+    "day": (["2026-12-01"], {"date", "clinic", "timezone", "sessions", "files"}),
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),
     "clinic check": ([], {"file", "name", "chairs", "timezone"}),
 }
+#: A session on the day sheet (`day`).
+DAY_ROW = {"start", "end", "resource", "patient", "kind", "number", "of", "plan_id", "status"}
 #: A row of `plans`.
 PLANS_ROW = {
     "plan_id", "patient", "clinic", "window", "first_infusion", "last_infusion", "next_session",
@@ -73,7 +76,7 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
     assert doc["ketaplan"] == 1 and doc["command"] == command and doc["status"] == "ok" and doc["errors"] == []
     assert set(doc["data"]) == keys
     for s in doc["data"].get("sessions", []):
-        assert set(s) == SESSION
+        assert set(s) == (DAY_ROW if command == "day" else SESSION)
     for row in doc["data"].get("plans", []):
         assert set(row) == PLANS_ROW
 

@@ -10,16 +10,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from helpers import booked_rows
+from helpers import booked_rows, pdf_text
 from ics_fixtures import case
 from ketaplan.core.times import local
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
-
-
-def pdf_text(data: bytes) -> tuple[int, str]:
-    reader = PdfReader(io.BytesIO(data))
-    return len(reader.pages), "\n".join(p.extract_text() for p in reader.pages)
 
 
 def facts(plan, clinic) -> list[str]:

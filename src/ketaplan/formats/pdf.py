@@ -3,6 +3,7 @@ name and symbol renders. Invariant mode: the same plan gives byte-identical outp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -126,6 +127,20 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
 
 
 def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
+    def story(st: dict[str, ParagraphStyle], width: float) -> list:
+        out: list = []
+        for i, p in enumerate(pages):
+            if i:
+                out.append(PageBreak())
+            out += _story(p, st, width)
+        return out
+
+    return document(story, paper, title)
+
+
+def document(story: Callable[[dict[str, ParagraphStyle], float], list], paper: str, title: str) -> bytes:
+    """A PDF of the flowables `story(styles, frame width)` makes: our font, margins and
+    invariant mode (the same content gives the same bytes)."""
     _fonts()
     size = A4 if paper == "A4" else LETTER
     out = BytesIO()
@@ -140,13 +155,7 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
         author="ketaplan",
         invariant=1,
     )
-    st = _styles()
-    story: list = []
-    for i, p in enumerate(pages):
-        if i:
-            story.append(PageBreak())
-        story += _story(p, st, doc.width)
-    doc.build(story)
+    doc.build(story(_styles(), doc.width))
     return out.getvalue()
 
 

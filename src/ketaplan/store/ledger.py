@@ -567,6 +567,16 @@ class LedgerTx:
         ).fetchone()
         return row[0] if row else None
 
+    def day_sessions(self, clinic: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        """Every session of this clinic starting in [start, end), with its patient, for the
+        day sheet: (plan_id, name, patient id, kind, number, of, start_utc, end_utc, resource, status)."""
+        return self.conn.execute(
+            "SELECT s.plan_id, p.patient_name, p.patient_id, s.kind, s.number, s.of_n, s.start_utc, s.end_utc, "
+            "s.resource, s.status FROM sessions s JOIN plans p USING (plan_id) "
+            "WHERE s.clinic = ? AND s.start_utc >= ? AND s.start_utc < ? ORDER BY s.start_utc, s.resource",
+            (clinic, utc_text(start), utc_text(end)),
+        ).fetchall()
+
     def count_plans(self, clinic: str) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])
 

@@ -19,5 +19,6 @@ COMMANDS: dict[str, str] = {
     "no-show": "ketaplan.cli.commands.attendance:no_show_app",
     "check": "ketaplan.cli.commands.check",
     "availability": "ketaplan.cli.commands.availability",
+    "day": "ketaplan.cli.commands.day",
     "clinic": "ketaplan.cli.commands.clinic",
 }

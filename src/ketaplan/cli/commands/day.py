@@ -1,0 +1,128 @@
+"""`ketaplan day [DATE]`: the front desk's sheet: who sits in which chair at what time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import typer
+
+from ketaplan.cli import common, options
+from ketaplan.core.dates import parse_near
+from ketaplan.formats.day_sheet import DaySheet
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer()
+
+
+@app.command("day")
+def day(
+    when: str = typer.Argument("today", help="The day: YYYY-MM-DD, today, tomorrow, '4 Dec'."),
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = typer.Option(
+        None, "--out", callback=options.path_value, help="Write day-YYYY-MM-DD.pdf and .html into this folder."
+    ),
+    paper: str | None = options.PAPER,
+    force: bool = options.FORCE,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> DayShown:
+    """Show one day's sessions by chair and room, with patients and status; print it."""
+    from ketaplan.core.errors import InputError
+    from ketaplan.formats.day_sheet import day_sheet
+
+    the_clinic = common.load_clinic(clinic)
+    if paper is not None and paper not in ("A4", "Letter"):
+        raise InputError(f"{paper!r} is not A4 or Letter", field="--paper")
+    the_day = parse_near(when, today=common.today(the_clinic.zone), field="DATE")
+    start = datetime(the_day.year, the_day.month, the_day.day, tzinfo=the_clinic.zone)
+    end = start + timedelta(days=1)
+    end = datetime(end.year, end.month, end.day, tzinfo=the_clinic.zone)  # the next local midnight, DST or not
+    rows: list[tuple[Any, ...]] = []
+    the_ledger = common.open_ledger(ledger)
+    if the_ledger.exists():
+        with the_ledger.read() as tx:
+            rows = tx.day_sessions(the_clinic.name, start, end)
+    sheet = day_sheet(the_clinic.name, the_clinic.timezone, the_day, rows)
+    written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force)
+    return DayShown(sheet, written)
+
+
+def _write(
+    sheet: DaySheet, pdf: Path | None, html: Path | None, out: Path | None, paper: str, force: bool
+) -> list[Path]:
+    """The printable sheet, named by the day (never by a patient), 0600 and atomic."""
+    from ketaplan.store.files import ensure_folder, write_private
+
+    targets: list[tuple[str, Path, str]] = []
+    if out is not None:
+        ensure_folder(out, field="--out")
+        targets += [("pdf", out / f"day-{sheet.day}.pdf", "--out"), ("html", out / f"day-{sheet.day}.html", "--out")]
+    targets += [(kind, path, f"--{kind}") for kind, path in (("pdf", pdf), ("html", html)) if path is not None]
+    written = []
+    for kind, path, field in targets:
+        if kind == "pdf":
+            from ketaplan.formats.day_sheet import day_pdf
+
+            data = day_pdf(sheet, paper)
+        else:
+            from ketaplan.formats.day_sheet import day_html
+
+            data = day_html(sheet, paper).encode("utf-8")
+        written.append(write_private(path, data, force=force, field=field))
+    return written
+
+
+class DayShown(NamedTuple):
+    sheet: DaySheet
+    written: list[Path]
+    command: str = "day"
+
+    def data(self) -> dict[str, Any]:
+        s = self.sheet
+        sessions = [
+            {
+                "start": r.start.isoformat(),
+                "end": r.end.isoformat(),
+                "resource": r.resource,
+                "patient": {"name": r.patient, "id": r.patient_id},
+                "kind": r.kind,
+                "number": r.number,
+                "of": r.of,
+                "plan_id": r.plan_id,
+                "status": r.status,
+            }
+            for r in s.rows
+        ]
+        files = [str(p) for p in self.written]
+        return {
+            "date": s.day.isoformat(),
+            "clinic": s.clinic,
+            "timezone": s.timezone,
+            "sessions": sessions,
+            "files": files,
+        }
+
+    def show(self, console: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        from ketaplan.formats.day_sheet import cells
+
+        s = self.sheet
+        t = Table(title=f"{escape(s.clinic)} · {s.day:%a %d %b %Y}", title_justify="left",
+                  caption=f"times are local ({s.timezone})", caption_justify="left")  # fmt: skip
+        for col in ("time", "chair", "patient", "session", "plan", "status"):
+            t.add_column(col, no_wrap=col != "patient", overflow="fold")
+        for r in s.rows:
+            time, where, who, what, plan, status, _ = cells(r)
+            style = "dim strike" if r.status == "no_show" else None
+            t.add_row(time, escape(where.replace("Consult room", "Room")), escape(who), what, plan, status, style=style)
+        console.print(t if s.rows else f"no sessions on {s.day:%a %d %b %Y}")
+        for path in self.written:
+            console.print(f"wrote {path}")

@@ -1,0 +1,114 @@
+"""The front desk's day sheet: who sits in which chair (or consult room) at what time on one
+day, with each session's status, as a value and as HTML or PDF for the printer.
+
+The sheet holds patient names: it is written like every other patient file (0600, atomic)
+and named by the day, never by a patient."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from ketaplan.core.model import KIND_LABEL, STATUS_LABEL
+
+
+class DayRow(NamedTuple):
+    start: datetime  # local
+    end: datetime
+    resource: str  # chair or consult room
+    patient: str
+    patient_id: str | None
+    what: str  # "infusion 3 of 6"
+    kind: str
+    number: int
+    of: int
+    plan_id: str
+    status: str  # booked | attended | no_show | cancelled
+
+
+class DaySheet(NamedTuple):
+    clinic: str
+    timezone: str
+    day: date
+    rows: list[DayRow]
+
+    @property
+    def title(self) -> str:
+        return f"Day sheet — {self.day:%A %d %B %Y}"
+
+
+def day_sheet(clinic: str, timezone: str, day: date, ledger_rows: list[tuple[Any, ...]]) -> DaySheet:
+    """From ledger rows (store.ledger.day_sessions), by chair/room then time; cancelled left out."""
+    zone = ZoneInfo(timezone)
+    rows = []
+    for plan_id, name, pid, kind, number, of, s, e, resource, status in ledger_rows:
+        if status == "cancelled":
+            continue
+        label = KIND_LABEL.get(kind, kind)
+        what = label if kind == "consultation" else f"{label} {number} of {of}"
+        start, end = (datetime.fromisoformat(t).astimezone(zone) for t in (s, e))
+        rows.append(DayRow(start, end, resource or "-", name, pid, what, kind, number, of, plan_id, status))
+    rows.sort(key=lambda r: (_resource_order(r.resource), r.start))
+    return DaySheet(clinic, timezone, day, rows)
+
+
+def _resource_order(name: str) -> tuple[int, int, str]:
+    """Chairs before rooms, Chair 2 before Chair 10."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (1 if name.startswith("Consult room") else 0, int(digits) if digits else 0, name)
+
+
+_CSS = """
+@page { size: %(paper)s; margin: 12mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; }
+table { border-collapse: collapse; width: 100%%; }
+th, td { border: 1px solid #999; padding: 3px 6px; text-align: left; }
+th { background: #eee; } .missed { color: #777; text-decoration: line-through; }
+"""
+COLUMNS = ("Time", "Chair / room", "Patient", "Session", "Plan", "Status", "Arrived")
+
+
+def cells(r: DayRow) -> list[str]:
+    who = r.patient + (f" ({r.patient_id})" if r.patient_id else "")
+    return [f"{r.start:%H:%M}–{r.end:%H:%M}", r.resource, who, r.what, r.plan_id, STATUS_LABEL[r.status], "☐"]
+
+
+def day_html(sheet: DaySheet, paper: str) -> str:
+    head = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(sheet.title)}</title>'
+    parts = [head, f"<style>{_CSS % {'paper': paper}}</style>\n</head>\n<body>"]
+    parts.append(f"<h1>{escape(sheet.clinic)}</h1>\n<h2>{escape(sheet.title)}</h2>")
+    if not sheet.rows:
+        parts.append("<p>No sessions booked this day.</p>")
+    else:
+        parts.append("<table>\n<tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>")
+        for r in sheet.rows:
+            cls = ' class="missed"' if r.status == "no_show" else ""
+            parts.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>")
+        parts.append("</table>")
+    parts.append(f"<p>Times are local clinic time ({escape(sheet.timezone)}).</p>\n</body>\n</html>\n")
+    return "\n".join(parts)
+
+
+def day_pdf(sheet: DaySheet, paper: str) -> bytes:
+    from xml.sax.saxutils import escape as xml
+
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    from ketaplan.formats.pdf import GRID, HEAD, document
+
+    def story(st: dict[str, Any], width: float) -> list[Any]:
+        out: list[Any] = [Paragraph(xml(sheet.clinic), st["h1"]), Paragraph(xml(sheet.title), st["h2"])]
+        if not sheet.rows:
+            return [*out, Paragraph("No sessions booked this day.", st["body"])]
+        data = [list(COLUMNS)] + [[Paragraph(xml(c), st["cell"]) for c in cells(r)] for r in sheet.rows]
+        fixed = [24 * mm, 26 * mm, 0, 30 * mm, 28 * mm, 18 * mm, 15 * mm]
+        fixed[2] = width - sum(fixed)
+        table = Table(data, colWidths=fixed, repeatRows=1)
+        table.setStyle(TableStyle(GRID + HEAD))
+        note = Paragraph(xml(f"Times are local clinic time ({sheet.timezone})."), st["small"])
+        return [*out, table, note]
+
+    return document(story, paper, f"{sheet.title} — {sheet.clinic}")
