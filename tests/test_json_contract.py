@@ -28,6 +28,7 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "reschedule": (["{plan}", "--session", "2"], PLAN | {"moved", "notes", "dry_run", "files"}),
     "cancel": (["{plan}", "--session", "6"], PLAN | {"cancelled", "dry_run", "files"}),
     "attend": (["{plan}", "--session", "1"], PLAN | {"marked"}),
+    "boosters": (["{plan}", "1"], PLAN | {"added", "dry_run", "files"}),
     "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "check": (["{tmp}/p.ics"], PLAN | {"file"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
@@ -66,6 +67,10 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
     args, keys = PINNED[command]
     if command in ("attend", "no-show"):
         monkeypatch.setenv("KETAPLAN_NOW", "2026-12-04T23:00:00")  # infusion 1 has begun
+    if command == "boosters":  # a series that is done and was attended
+        monkeypatch.setenv("KETAPLAN_NOW", "2026-12-24T12:00:00")
+        for n in range(1, 7):
+            assert cli("attend", booked, "--session", str(n)).exit_code == 0
     if command == "check":  # a series file to check: the booked plan, exported
         assert cli("export", booked, "--ics", tmp_path / "p.ics").exit_code == 0
     words = [a.format(plan=booked, tmp=tmp_path) for a in args]

@@ -27,6 +27,8 @@ def option(s: Suggestion) -> str:
         return "--no-consultation"
     if s.change == "maintenance":
         return f"--maintenance {r.boosters}"
+    if s.change == "boosters":
+        return f"ketaplan boosters {s.plan_id} {r.boosters}"
     if s.change == "new_series":
         return f"ketaplan cancel {s.plan_id}; {schedule_command(s)}"
     raise ValueError(f"unknown suggestion {s.change!r}")

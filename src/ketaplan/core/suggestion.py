@@ -11,11 +11,11 @@ from typing import NamedTuple
 from ketaplan.core.model import Request
 
 #: What a suggestion may change. new_series: cancel the rest of `plan_id`, plan anew.
-CHANGES = ("start", "end", "days", "times", "unavailable", "consultation", "maintenance", "new_series")
+CHANGES = ("start", "end", "days", "times", "unavailable", "consultation", "maintenance", "new_series", "boosters")
 
 
 class Suggestion(NamedTuple):
     change: str  # one of CHANGES
     message: str  # for a person, e.g. "start on Tue Dec 8 instead"
     request: Request  # the changed request, planned before this was offered
-    plan_id: str | None = None  # new_series: the plan whose remaining sessions are cancelled
+    plan_id: str | None = None  # new_series: the plan whose rest is cancelled; boosters: the plan

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime
 
 from ketaplan.core.attendance import mark
 from ketaplan.core.availability import Availability
+from ketaplan.core.boosters import add_boosters, anchor
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
 from ketaplan.core.model import Plan, Request, Session, Status
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
-from ketaplan.core.span import series_span
+from ketaplan.core.span import planning_span, series_span
 from ketaplan.core.times import local
 from ketaplan.store.ledger import Ledger, LedgerTx
 
@@ -123,3 +124,35 @@ def mark_in_ledger(
         what = "attended" if status == "attended" else "a no-show"
         updated = tx.update_plan(changed, expected, f"{session.label} marked {what}")
     return updated, session._replace(status=status)
+
+
+def boosters_in_ledger(
+    ledger: Ledger,
+    clinic: Clinic,
+    plan_id: str,
+    *,
+    count: int,
+    now: datetime,
+    expected: int | None = None,
+    dry_run: bool = False,
+    before_commit: Callable[[Plan], None] | None = None,
+) -> tuple[Plan, list[Session]]:
+    """Add boosters to a series that is done (core.boosters), as one new revision."""
+    expected = expected if expected is not None else current_revision(ledger, plan_id)
+    with ledger.read() if dry_run else ledger.write() as tx:
+        plan, request = _load_for_change(tx, plan_id, expected)
+        if plan.clinic != clinic.name:
+            raise InputError(
+                f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file",
+                field="--clinic",
+            )
+        last_day = local(anchor(plan, now, clinic.zone).start, clinic.zone).date()
+        start, end = planning_span(clinic, last_day, last_day, count)
+        others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
+        avail = Availability(clinic, others, span=(start, end))
+        changed, added = add_boosters(clinic, plan, request, avail, count, now)
+        what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
+        updated = changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}")
+        if before_commit:
+            before_commit(updated)
+    return updated, added

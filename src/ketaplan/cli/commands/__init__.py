@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "export": "ketaplan.cli.commands.export",
     "reschedule": "ketaplan.cli.commands.reschedule",
     "cancel": "ketaplan.cli.commands.cancel",
+    "boosters": "ketaplan.cli.commands.boosters",
     "attend": "ketaplan.cli.commands.attendance:attend_app",
     "no-show": "ketaplan.cli.commands.attendance:no_show_app",
     "check": "ketaplan.cli.commands.check",

@@ -1,0 +1,95 @@
+"""`ketaplan boosters PLAN_ID N`: maintenance boosters for a patient whose series is done."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import typer
+
+from ketaplan.cli import common, options
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan, Session
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer()
+
+
+@app.command("boosters")
+def boosters(
+    plan_id: str = options.PLAN_ID,
+    count: int = typer.Argument(..., help="How many boosters to add (1-12)."),
+    revision: int | None = options.REVISION,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the boosters that would be booked; book nothing."),
+    # The export options, as in `schedule` (Typer reads them from each command's signature).
+    ics: Path | None = options.ICS,
+    ics_details: bool = options.ICS_DETAILS,
+    pdf: Path | None = options.PDF,
+    html: Path | None = options.HTML,
+    out: Path | None = options.OUT,
+    copy: str = options.COPY,
+    paper: str | None = options.PAPER,
+    force: bool = options.FORCE,
+    clinic: Path | None = options.CLINIC,
+    ledger: Path | None = options.LEDGER,
+    json_out: bool = options.JSON,
+) -> Added:
+    """Add boosters to a finished series, spaced from the last attended session by the
+    protocol's maintenance rule."""
+    from ketaplan.cli.exports import writer
+    from ketaplan.core.errors import InputError
+    from ketaplan.core.span import MAX_BOOSTERS
+    from ketaplan.store.lifecycle import boosters_in_ledger
+
+    if not 1 <= count <= MAX_BOOSTERS:
+        raise InputError(f"must be from 1 to {MAX_BOOSTERS}", field="N")
+    the_ledger = common.existing_ledger(ledger)
+    plan, _ = common.load_plan(the_ledger, plan_id)
+    the_clinic = common.plan_clinic(plan, clinic)
+    files = writer(
+        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
+    )
+    plan, added = boosters_in_ledger(
+        the_ledger,
+        the_clinic,
+        plan_id,
+        count=count,
+        now=common.now(the_clinic.zone),
+        expected=revision,
+        dry_run=dry_run,
+        before_commit=None if dry_run else files.before_commit,
+    )
+    return Added(plan, added, the_clinic, files.written, dry_run)
+
+
+class Added(NamedTuple):
+    plan: Plan
+    added: list[Session]
+    clinic: Clinic
+    written: list[Path]
+    dry_run: bool
+    command: str = "boosters"
+
+    def data(self) -> dict[str, Any]:
+        from ketaplan.formats.plan_json import plan_json
+
+        added = [
+            {"kind": s.kind, "number": s.number, "start": s.start.isoformat(), "chair": s.chair} for s in self.added
+        ]
+        files = [str(p) for p in self.written]
+        return {**plan_json(self.plan), "added": added, "dry_run": self.dry_run, "files": files}
+
+    def show(self, console: Console) -> None:
+        from ketaplan.cli import render
+
+        console.print(render.plan_table(self.plan, self.clinic))
+        for path in self.written:
+            console.print(f"wrote {path}")
+        if self.dry_run:
+            console.print("[yellow]dry run: nothing booked[/]")
+        else:
+            console.print(
+                f"booked {len(self.added)} booster(s); {self.plan.plan_id} is at revision {self.plan.revision}"
+            )
