@@ -12,11 +12,14 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core.availability import Availability
-from ketaplan.core.clinic import demo_clinic
+from ketaplan.core.clinic import demo_clinic, use_holiday_provider
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
+from ketaplan.store.holiday_cache import holidays_from_package
+
+use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
 
 
 def main() -> None:

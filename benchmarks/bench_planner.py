@@ -18,10 +18,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import per_call  # noqa: E402
 
-from ketaplan.core.clinic import demo_clinic
+from ketaplan.core.clinic import demo_clinic, use_holiday_provider
 from ketaplan.core.model import Patient, Request
 from ketaplan.store.booking import availability_from, plan_one
+from ketaplan.store.holiday_cache import holidays_from_package
 from ketaplan.store.ledger import Ledger, utc_text
+
+use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
 
 
 def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:

@@ -21,7 +21,7 @@ def facts(plan, clinic) -> list[str]:
     out = [clinic.name, plan.plan_id]
     for s in plan.sessions:
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
-        out += [f"{ls:%d %b %Y}", f"{ls:%H:%M}–{le:%H:%M}"]
+        out += [clinic.date_text(ls.date()), f"{ls:%H:%M}–{le:%H:%M}"]
     return out
 
 
@@ -120,3 +120,28 @@ def test_reportlab_loads_only_for_a_pdf() -> None:
 
     code = "import sys; import ketaplan.formats.html, ketaplan.formats.page; print('reportlab' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_every_coordinator_page_carries_the_patient_plan_and_page_count() -> None:
+    plan, clinic, _ = case("kolkata_details")
+    data = plan_pdf(plan, clinic, copy="coordinator")
+    reader = PdfReader(io.BytesIO(data))
+    n = len(reader.pages)
+    assert n >= 2
+    for i, page in enumerate(reader.pages, 1):
+        text = page.extract_text()
+        assert plan.patient.name in text and plan.plan_id in text and f"page {i} of {n}" in text, (i, text[:200])
+
+
+def test_emergency_line_and_date_format_follow_the_clinic() -> None:
+    plan, clinic, _ = case("chicago")
+    base = clinic._replace(paper="A4", date_format="")
+    _, text = pdf_text(plan_pdf(plan, base))
+    assert clinic.instructions.emergency in text
+    day = plan.first_day
+    assert f"{day.day} {day:%b %Y}" in text  # A4: 4 Dec 2026
+    letter = base._replace(paper="Letter", instructions=base.instructions._replace(emergency="Call 112 now."))
+    _, text = pdf_text(plan_pdf(plan, letter))
+    assert f"{day:%b} {day.day}, {day.year}" in text and "Call 112 now." in text  # Letter: Dec 4, 2026
+    html = plan_html(plan, letter._replace(date_format="2026-12-04"))
+    assert day.isoformat() in html and "Call 112 now." in html

@@ -10,11 +10,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ketaplan.core.availability import Availability
-from ketaplan.core.clinic import demo_clinic
-from ketaplan.core.model import Patient, Request
+from ketaplan.core.clinic import demo_clinic, use_holiday_provider
+from ketaplan.core.model import Booking, Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
+from ketaplan.store.holiday_cache import holidays_from_package
+
+use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -43,6 +46,36 @@ def main() -> None:
                     check=True,
                 )
                 print(f"wrote {out}.png")
+        # The day sheet of the day infusion 1 falls on, with a second patient beside her.
+        from ketaplan.formats.day_sheet import day_pdf, day_sheet
+        from ketaplan.store.ledger import utc_text
+
+        other = find_plan(
+            clinic,
+            req._replace(patient=Patient("Bea Jones", "MRN-0043"), boosters=0),
+            Availability(
+                clinic,
+                [Booking(s.start, s.end, s.resource, s.kind, plan.plan_id) for s in plan.sessions],
+                span=(datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)),
+            ),
+            plan_id="KP-SAMPLE02",
+        )
+        assert other is not None
+        day = plan.infusions[0].start.date()
+        rows = [
+            (p.plan_id, p.patient.name, p.patient.id, s.kind, s.number, s.of, utc_text(s.start), utc_text(s.end),
+             s.resource, "booked")
+            for p in (plan, other)
+            for s in p.sessions
+            if s.start.astimezone(clinic.zone).date() == day
+        ]  # fmt: skip
+        pdf = Path(tmp) / "day.pdf"
+        pdf.write_bytes(day_pdf(day_sheet(clinic, day, rows), clinic.paper))
+        out = DOCS / "day-sheet"
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out)], check=True
+        )
+        print(f"wrote {out}.png")
 
 
 if __name__ == "__main__":

@@ -41,15 +41,19 @@ _TOP_KEYS = {
     "closures",
     "protocol",
     "instructions",
+    "date_format",
 }
 _CLOSURE_KEYS = {"dates", "holidays", "busy_ics"}
-_INSTRUCTION_KEYS = {"fasting", "escort", "arrive_minutes_early", "reminder_hours_before"}
+_INSTRUCTION_KEYS = {"fasting", "escort", "emergency", "arrive_minutes_early", "reminder_hours_before"}
+#: How printed plans write a date: the clinic's `date_format` names one by example.
+DATE_FORMATS = {"Dec 4, 2026": "us", "4 Dec 2026": "intl", "2026-12-04": "iso"}
 _FULL_DAY = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
 class Instructions(NamedTuple):
     fasting: str = "No solid food for 6 hours before; clear liquids until 2 hours before."
     escort: str = "An adult must drive you home. Do not drive until the next morning."
+    emergency: str = "In an emergency call your local emergency number."
     arrive_minutes_early: int = 15
     reminder_hours_before: int = 24  # the .ics alarm
 
@@ -67,6 +71,7 @@ class Clinic(NamedTuple):
     max_starts_per_slot: int = 0  # 0 = one per chair
     consult_rooms: int = 1
     paper: str = "A4"
+    date_format: str = ""  # "" = by paper: Letter "Dec 4, 2026", A4 "4 Dec 2026"
     closures: frozenset[date] = frozenset()
     holidays: str | None = None
     busy_ics: str | None = None
@@ -82,6 +87,14 @@ class Clinic(NamedTuple):
     @property
     def starts_per_slot(self) -> int:
         return self.max_starts_per_slot or len(self.chairs)
+
+    def date_text(self, day: date, weekday: bool = False) -> str:
+        """A date as printed plans write it, in the clinic's date_format."""
+        style = DATE_FORMATS.get(self.date_format) or ("us" if self.paper == "Letter" else "intl")
+        text = {"us": f"{day:%b} {day.day}, {day.year}", "intl": f"{day.day} {day:%b %Y}", "iso": day.isoformat()}[
+            style
+        ]
+        return f"{day:%a} {text}" if weekday else text
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -171,6 +184,10 @@ def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
     paper = _text(doc, "paper") or "A4"
     if paper not in ("A4", "Letter"):
         raise ClinicFileError('must be "A4" or "Letter"', field="paper")
+    date_format = _text(doc, "date_format")
+    if date_format and date_format not in DATE_FORMATS:
+        examples = ", ".join(map(repr, DATE_FORMATS))
+        raise ClinicFileError(f"write a date the way it should be printed: {examples}", field="date_format")
     clinic = Clinic(
         name=name,
         timezone=tz,
@@ -184,6 +201,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
         max_starts_per_slot=_int(doc, "max_starts_per_slot", len(chairs), 1, 1000),
         consult_rooms=consult_rooms,
         paper=paper,
+        date_format=date_format,
         closures=_closure_dates(closures_t.get("dates", [])),
         holidays=holiday_code,
         busy_ics=closures_t.get("busy_ics"),
@@ -298,12 +316,13 @@ def _instructions(table: dict[str, Any]) -> Instructions:
         if key not in _INSTRUCTION_KEYS:
             raise ClinicFileError(f"unknown key {key!r}", field=f"instructions.{key}")
     base = Instructions()
-    for key in ("fasting", "escort"):
+    for key in ("fasting", "escort", "emergency"):
         if key in table and not isinstance(table[key], str):
             raise ClinicFileError("must be a string", field=f"instructions.{key}")
     return Instructions(
         fasting=table.get("fasting", base.fasting),
         escort=table.get("escort", base.escort),
+        emergency=table.get("emergency", base.emergency),
         arrive_minutes_early=_int(table, "arrive_minutes_early", base.arrive_minutes_early, 0, 240),
         reminder_hours_before=_int(table, "reminder_hours_before", base.reminder_hours_before, 0, 24 * 14),
     )

@@ -19,6 +19,7 @@ TABLE: dict[str, Any] = {
     "max_starts_per_slot": 2,
     "consult_rooms": 1,
     "paper": "Letter",
+    "date_format": "Dec 4, 2026",
     "hours": {
         "mon": ["08:00-17:00"],
         "tue": ["08:00-12:00", "13:00-18:00"],
@@ -43,6 +44,7 @@ TABLE: dict[str, Any] = {
     "instructions": {
         "fasting": "No solid food for 6 hours before; clear liquids until 2 hours before.",
         "escort": "An adult must drive you home. Do not drive until the next morning.",
+        "emergency": "In an emergency call 911.",
         "arrive_minutes_early": 15,
         "reminder_hours_before": 24,
     },

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from html import escape
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
+from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import KIND_LABEL, STATUS_LABEL
 
 
@@ -33,15 +33,16 @@ class DaySheet(NamedTuple):
     timezone: str
     day: date
     rows: list[DayRow]
+    day_text: str  # the day as the clinic writes dates, e.g. "Tue Dec 1, 2026"
 
     @property
     def title(self) -> str:
-        return f"Day sheet — {self.day:%A %d %B %Y}"
+        return f"Day sheet — {self.day_text}"
 
 
-def day_sheet(clinic: str, timezone: str, day: date, ledger_rows: list[tuple[Any, ...]]) -> DaySheet:
+def day_sheet(clinic: Clinic, day: date, ledger_rows: list[tuple[Any, ...]]) -> DaySheet:
     """From ledger rows (store.ledger.day_sessions), by chair/room then time; cancelled left out."""
-    zone = ZoneInfo(timezone)
+    zone = clinic.zone
     rows = []
     for plan_id, name, pid, kind, number, of, s, e, resource, status in ledger_rows:
         if status == "cancelled":
@@ -51,7 +52,7 @@ def day_sheet(clinic: str, timezone: str, day: date, ledger_rows: list[tuple[Any
         start, end = (datetime.fromisoformat(t).astimezone(zone) for t in (s, e))
         rows.append(DayRow(start, end, resource or "-", name, pid, what, kind, number, of, plan_id, status))
     rows.sort(key=lambda r: (_resource_order(r.resource), r.start))
-    return DaySheet(clinic, timezone, day, rows)
+    return DaySheet(clinic.name, clinic.timezone, day, rows, clinic.date_text(day, weekday=True))
 
 
 def _resource_order(name: str) -> tuple[int, int, str]:
@@ -67,7 +68,7 @@ table { border-collapse: collapse; width: 100%%; }
 th, td { border: 1px solid #999; padding: 3px 6px; text-align: left; }
 th { background: #eee; } .missed { color: #777; text-decoration: line-through; }
 """
-COLUMNS = ("Time", "Chair / room", "Patient", "Session", "Plan", "Status", "Arrived")
+COLUMNS = ("Time", "Where", "Patient", "Session", "Plan", "Status", "Arrived")
 
 
 def cells(r: DayRow) -> list[str]:
@@ -104,11 +105,11 @@ def day_pdf(sheet: DaySheet, paper: str) -> bytes:
         if not sheet.rows:
             return [*out, Paragraph("No sessions booked this day.", st["body"])]
         data = [list(COLUMNS)] + [[Paragraph(xml(c), st["cell"]) for c in cells(r)] for r in sheet.rows]
-        fixed = [24 * mm, 26 * mm, 0, 30 * mm, 28 * mm, 18 * mm, 15 * mm]
+        fixed = [27 * mm, 22 * mm, 0, 28 * mm, 27 * mm, 17 * mm, 16 * mm]
         fixed[2] = width - sum(fixed)
         table = Table(data, colWidths=fixed, repeatRows=1)
         table.setStyle(TableStyle(GRID + HEAD))
         note = Paragraph(xml(f"Times are local clinic time ({sheet.timezone})."), st["small"])
         return [*out, table, note]
 
-    return document(story, paper, f"{sheet.title} — {sheet.clinic}")
+    return document(story, paper, f"{sheet.title} — {sheet.clinic}", head=f"{sheet.clinic} · {sheet.title}")

@@ -76,7 +76,7 @@ def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str |
         h.append(
             f"<h2>Side effects to report</h2>\n<p>{escape(p.call_us)}</p>\n<ul>"
             + "".join(f"<li>{escape(x)}</li>" for x in SIDE_EFFECTS)
-            + "</ul>"
+            + f"</ul>\n<p><strong>{escape(p.emergency)}</strong></p>"
         )
         h.append(f"<p><strong>{escape(p.clinic)}</strong> — {escape(p.contact)}</p>")
         for heading in p.vitals:

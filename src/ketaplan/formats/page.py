@@ -57,6 +57,8 @@ class Page(NamedTuple):
     call_us: str
     vitals: list[str]  # one heading per infusion (coordinator copy), else empty
     zone_note: str
+    emergency: str  # the clinic's emergency line, under the side effects
+    running_head: str  # on every printed page: patient, id, plan (a loose vitals sheet is matched by it)
 
 
 def calendar_weeks(plan: Plan, clinic: Clinic) -> list[list[Cell]]:
@@ -99,7 +101,7 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
                 number,
                 KIND_LABEL.get(s.kind, s.kind).capitalize(),
                 f"{ls:%a}",
-                f"{ls:%d %b %Y}",
+                clinic.date_text(ls.date()),
                 f"{arrive:%H:%M}",
                 f"{ls:%H:%M}–{le:%H:%M}",
                 STATUS_LABEL[s.status] if s.status in ("attended", "no_show", "cancelled") else "",
@@ -109,7 +111,7 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
     facts = [
         ("Patient", plan.patient.name + (f" (ID {plan.patient.id})" if plan.patient.id else "")),
         ("Plan", f"{plan.plan_id}, revision {plan.revision}"),
-        ("Treatment window", f"{plan.first_day:%a %d %b %Y} – {plan.last_day:%a %d %b %Y}"),
+        ("Treatment window", f"{clinic.date_text(plan.first_day, True)} – {clinic.date_text(plan.last_day, True)}"),
     ]
     contact = " · ".join(x for x in (clinic.address, clinic.phone, clinic.email) if x)
     vitals = []
@@ -117,7 +119,8 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
         for s in ordered:
             if s.kind in INFUSION_KINDS and s.active:
                 ls = local(s.start, zone)
-                vitals.append(f"{KIND_LABEL[s.kind].capitalize()} {s.number} of {s.of} — {ls:%a %d %b %Y, %H:%M}")
+                when = f"{clinic.date_text(ls.date(), True)}, {ls:%H:%M}"
+                vitals.append(f"{KIND_LABEL[s.kind].capitalize()} {s.number} of {s.of} — {when}")
     return Page(
         clinic=clinic.name,
         contact=contact,
@@ -133,6 +136,10 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
         call_us=f"Call us on {clinic.phone or 'the clinic number'} if you notice any of these after a session:",
         vitals=vitals,
         zone_note=f"All times are local clinic time ({clinic.timezone}).",
+        emergency=ins.emergency,
+        running_head=" · ".join(
+            x for x in (plan.patient.name, plan.patient.id and f"ID {plan.patient.id}", f"plan {plan.plan_id}") if x
+        ),
     )
 
 

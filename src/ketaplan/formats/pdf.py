@@ -52,6 +52,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#444444")),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9, leading=11),
+        "strong": ParagraphStyle("strong", parent=base, fontName=BOLD, spaceBefore=3),
     }
 
 
@@ -111,6 +112,7 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     story += [para(f"• {x}") for x in p.preparation]
     story += [para("Side effects to report", "h2"), para(p.call_us)]
     story += [para(f"• {x}") for x in SIDE_EFFECTS]
+    story += [para(p.emergency, "strong")]
     story += [Spacer(1, 4), para(f"{p.clinic} — {p.contact}", "small")]
     for i, heading in enumerate(p.vitals):
         if i == 0:
@@ -135,12 +137,44 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
             out += _story(p, st, width)
         return out
 
-    return document(story, paper, title)
+    return document(story, paper, title, head=pages[0].running_head if pages else None)
 
 
-def document(story: Callable[[dict[str, ParagraphStyle], float], list], paper: str, title: str) -> bytes:
+def _numbered(head: str | None) -> type:
+    """A canvas that writes `head` and "page n of m" at the top of every page: the page
+    count is known only at the end, so each page is kept and drawn when the file is saved."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class Numbered(Canvas):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, object]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for n, state in enumerate(self._pages, 1):
+                self.__dict__.update(state)
+                width, height = self._pagesize
+                self.setFont(FONT, 8)
+                self.setFillColor(colors.HexColor("#444444"))
+                if head:
+                    self.drawString(15 * mm, height - 9 * mm, head)
+                self.drawRightString(width - 15 * mm, height - 9 * mm, f"page {n} of {len(self._pages)}")
+                super().showPage()
+            super().save()
+
+    return Numbered
+
+
+def document(
+    story: Callable[[dict[str, ParagraphStyle], float], list], paper: str, title: str, head: str | None = None
+) -> bytes:
     """A PDF of the flowables `story(styles, frame width)` makes: our font, margins and
-    invariant mode (the same content gives the same bytes)."""
+    invariant mode (the same content gives the same bytes); every page carries `head` and
+    "page n of m", so a loose page is matched to its plan."""
     _fonts()
     size = A4 if paper == "A4" else LETTER
     out = BytesIO()
@@ -155,7 +189,7 @@ def document(story: Callable[[dict[str, ParagraphStyle], float], list], paper: s
         author="ketaplan",
         invariant=1,
     )
-    doc.build(story(_styles(), doc.width))
+    doc.build(story(_styles(), doc.width), canvasmaker=_numbered(head))
     return out.getvalue()
 
 

@@ -48,7 +48,7 @@ def day(
     if the_ledger.exists():
         with the_ledger.read() as tx:
             rows = tx.day_sessions(the_clinic.name, start, end)
-    sheet = day_sheet(the_clinic.name, the_clinic.timezone, the_day, rows)
+    sheet = day_sheet(the_clinic, the_day, rows)
     written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force)
     return DayShown(sheet, written)
 
