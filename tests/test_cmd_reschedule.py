@@ -185,3 +185,14 @@ def test_a_file_that_cannot_be_written_changes_nothing(cli, clinic_file: Path, t
     r = cli("reschedule", plan["plan_id"], "--session", "3", "--clinic", clinic_file, "--ics", tmp_path / "p.ics")
     assert r.exit_code == 2 and "exists" in r.stderr
     assert run_json(cli, "show", plan["plan_id"], "--clinic", clinic_file)["data"]["revision"] == 1
+
+
+def test_moving_booster_1_leaves_booster_2_when_its_day_still_keeps_the_rule(cli, clinic_file: Path) -> None:
+    plan = book(cli, clinic_file, "Jane", "2027-02-01", "--maintenance", "2")
+    before = sessions(plan, "maintenance")
+    doc = run_json(cli, "reschedule", plan["plan_id"], "--session", "1", "--kind", "booster", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    after = sessions(doc["data"], "maintenance")
+    assert after[1]["start"] != before[1]["start"] and after[2]["start"] == before[2]["start"]
+    assert [m["number"] for m in doc["data"]["moved"]] == [1]
+    assert after[1]["start"][11:16] == before[1]["start"][11:16]  # the usual time kept

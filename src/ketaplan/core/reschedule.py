@@ -274,6 +274,19 @@ def _move_boosters(
     rest = [s for s in chain_sessions[idx:] if s.kind == BOOSTER]
     usual = _usual_clock(plan, zone)
     skip = local(target.start, zone).date()
+    # The booster alone first: a day the rule allows after the session before it that keeps
+    # the next booster within the rule too. Only when none is free do the later ones move.
+    p = clinic.protocol
+    every, tol = p.maintenance_every_days, p.maintenance_tolerance_days
+    nxt = local(rest[1].start, zone).date() if len(rest) > 1 else None
+    for gap in sorted(range(every - tol, every + tol + 1), key=lambda g: (abs(g - every), g)):
+        day = prev_day + timedelta(days=gap)
+        if day == skip or day < from_day or (nxt and checks.maintenance_problem(clinic, day, nxt)):
+            continue
+        opts = future_options(day, BOOSTER)
+        if opts:
+            o = pick(opts, usual)
+            return [(target, target._replace(start=o.start, end=o.end, resource=o.resource, status="booked"))], []
     req = req._replace(boosters=len(rest), not_before=from_day, unavailable=req.unavailable | {skip})
     finder = booster_finder(clinic, req, avail)
     chain = finder(prev_day, usual)
