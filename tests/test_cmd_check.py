@@ -107,3 +107,39 @@ def test_check_a_series_made_elsewhere(cli, tmp_path: Path) -> None:
     kinds = [s["kind"] for s in doc["data"]["sessions"]]
     assert kinds == ["consultation"] + ["infusion"] * 6
     assert all(s["chair"] for s in doc["data"]["sessions"][1:])
+
+
+def test_a_full_start_slot_is_named_as_such_not_as_a_taken_chair(cli, tmp_path: Path) -> None:
+    import json
+
+    from helpers import write_clinic
+
+    clinic = write_clinic(tmp_path / "c.toml", chairs=2, max_starts_per_slot=1)
+    doc = json.loads(cli("schedule", "--patient", "Ann", "--start", "2027-02-01", "--clinic", clinic, "--json").stdout)
+    pid = doc["data"]["plan_id"]
+    ics = tmp_path / "a.ics"
+    assert cli("export", pid, "--ics", ics, "--clinic", clinic).exit_code == 0
+    other = tmp_path / "other.ics"  # the same times, as another plan's series
+    other.write_text(ics.read_text().replace(pid, "KP-OTHERPLN"))
+    r = cli("check", other, "--clinic", clinic, "--json")
+    results = {c["rule"]: c for c in json.loads(r.stdout)["data"]["checks"]}
+    assert r.exit_code == 3
+    assert not results["starts"]["ok"] and results["chairs"]["ok"], results
+
+
+def test_an_old_revision_of_our_file_is_said_to_be_out_of_date(cli, tmp_path: Path) -> None:
+    import json
+
+    from helpers import write_clinic
+
+    clinic = write_clinic(tmp_path / "c.toml")
+    doc = json.loads(cli("schedule", "--patient", "Ann", "--start", "2027-02-01", "--clinic", clinic, "--json").stdout)
+    pid = doc["data"]["plan_id"]
+    ics = tmp_path / "a.ics"
+    assert cli("export", pid, "--ics", ics, "--clinic", clinic).exit_code == 0
+    r = cli("check", ics, "--clinic", clinic, "--json")
+    assert json.loads(r.stdout)["data"]["current_revision"] is None and "out of date" not in r.stderr
+    assert cli("cancel", pid, "--session", "6").exit_code == 0
+    r = cli("check", ics, "--clinic", clinic, "--json")
+    assert json.loads(r.stdout)["data"]["current_revision"] == 2
+    assert "out of date" in r.stderr and "revision 1" in r.stderr and f"ketaplan export {pid}" in r.stderr

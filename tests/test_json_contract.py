@@ -30,7 +30,7 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "attend": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "boosters": (["{plan}", "1"], PLAN | {"added", "dry_run", "files"}),
     "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
-    "check": (["{tmp}/p.ics"], PLAN | {"file"}),
+    "check": (["{tmp}/p.ics"], PLAN | {"file", "current_revision"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
     "day": (["2026-12-01"], {"date", "clinic", "timezone", "sessions", "files"}),
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),

@@ -176,13 +176,13 @@ class Availability:
         return cached
 
     def free_resource(self, kind: str, start: datetime, end: datetime) -> str | None:
+        """The lowest chair (or room) free then. Only the place: whether another infusion may
+        start in that slot is the `starts` rule's to say (so `check` names the rule that fails)."""
         clinic, occ = self.clinic, self.occupancy
         if kind == "consultation":
             for room in self._rooms:
                 if checks.room_clash(occ, room, start, end) is None:
                     return room
-            return None
-        if checks.starts_full(clinic, occ.starts_at(start)):
             return None
         for chair in clinic.chairs:
             if checks.chair_clash(clinic, occ, chair, start, end) is None:

@@ -328,10 +328,15 @@ def read_series(path: Path, clinic: Clinic) -> Plan:
     hi = max(hi, max(firsts) + timedelta(days=1))
     found: list[tuple[datetime, datetime, str, str | None, int | None, str]] = []
     plan_ids = set()
+    sequence = 0  # our files: SEQUENCE is the plan's revision when the file was written
     for ev in f.occurrences(lo, hi):
         kind, plan_id, number = _kind(str(ev.get("UID", "")), str(ev.get("SUMMARY", "")))
         if plan_id:
             plan_ids.add(plan_id)
+            try:
+                sequence = max(sequence, int(str(ev.get("SEQUENCE", 0))))
+            except ValueError:
+                pass  # not a number: no revision to compare
         s, e = _span(ev, zone, floating)
         status = "cancelled" if str(ev.get("STATUS", "")).upper() == "CANCELLED" else "booked"
         found.append((s, e, kind, plan_id, number, status))
@@ -344,4 +349,7 @@ def read_series(path: Path, clinic: Clinic) -> Plan:
     infusions = sorted((s for s in sessions if s.kind == "infusion"), key=lambda s: s.start.astimezone(UTC))
     days = [s.start.date() for s in infusions] or [sessions[0].start.date()]
     plan_id = plan_ids.pop() if len(plan_ids) == 1 else "imported"
-    return Plan(plan_id, Patient("(from file)"), clinic.name, clinic.timezone, days[0], days[-1], tuple(sessions))
+    revision = sequence if plan_id != "imported" else 0
+    return Plan(
+        plan_id, Patient("(from file)"), clinic.name, clinic.timezone, days[0], days[-1], tuple(sessions), revision
+    )

@@ -577,6 +577,10 @@ class LedgerTx:
             (clinic, utc_text(start), utc_text(end)),
         ).fetchall()
 
+    def revision_of(self, plan_id: str) -> int | None:
+        row = self.conn.execute("SELECT revision FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        return int(row[0]) if row else None
+
     def count_plans(self, clinic: str) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])
 

@@ -32,8 +32,18 @@ def check(
     the_clinic = common.load_clinic(clinic)
     plan = read_series(file, the_clinic)
     the_ledger = common.open_ledger(ledger)
-    plan, results = audit_series(plan, the_clinic, the_ledger if the_ledger.path.exists() else None)
-    return Checked(plan, results, the_clinic, file)
+    current = None
+    if the_ledger.exists() and plan.revision:
+        with the_ledger.read() as tx:
+            current = tx.revision_of(plan.plan_id)
+    plan, results = audit_series(plan, the_clinic, the_ledger if the_ledger.exists() else None)
+    stale = current if current is not None and current > plan.revision else None
+    if stale is not None:
+        common.notice(
+            f"{file} is out of date: it holds revision {plan.revision} of {plan.plan_id}, which is now at "
+            f"revision {stale}; export it again (ketaplan export {plan.plan_id})"
+        )
+    return Checked(plan, results, the_clinic, file, stale)
 
 
 class Checked(NamedTuple):
@@ -41,6 +51,7 @@ class Checked(NamedTuple):
     results: list[CheckResult]
     clinic: Clinic
     file: Path
+    current_revision: int | None  # the ledger's, when the file holds an older one
     command: str = "check"
 
     @property
@@ -54,7 +65,7 @@ class Checked(NamedTuple):
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import plan_json
 
-        return {**plan_json(self.plan, self.results), "file": str(self.file)}
+        return {**plan_json(self.plan, self.results), "file": str(self.file), "current_revision": self.current_revision}
 
     def show(self, console: Console) -> None:
         _report(self.plan, self.results, self.clinic, self.file, console)
