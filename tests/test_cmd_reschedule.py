@@ -196,3 +196,21 @@ def test_moving_booster_1_leaves_booster_2_when_its_day_still_keeps_the_rule(cli
     assert after[1]["start"] != before[1]["start"] and after[2]["start"] == before[2]["start"]
     assert [m["number"] for m in doc["data"]["moved"]] == [1]
     assert after[1]["start"][11:16] == before[1]["start"][11:16]  # the usual time kept
+
+
+def test_a_consultation_that_cannot_move_says_why_and_offers_a_runnable_command(cli, clinic_file: Path) -> None:
+    plan = book(cli, clinic_file, "Jane Roe", "2027-02-01", "--days", "mon,tue,wed,thu,fri", "--patient-id", "MRN-9")
+    first = min(s["start"][:10] for s in plan["sessions"] if s["kind"] == "infusion")
+    assert first == "2027-02-01"  # a Monday: from Saturday Jan 30 on, only the weekend is left
+    r = cli("reschedule", plan["plan_id"], "--session", "1", "--kind", "consultation", "--from", "2027-01-30",
+            "--clinic", clinic_file)  # fmt: skip
+    said = " ".join(r.stderr.split())
+    assert r.exit_code == 3, r.stderr
+    assert "closed Jan 30, 31" in said and "no consult room" not in said
+    command = said.split(": ketaplan cancel", 1)[1]
+    assert (
+        "--patient 'Jane Roe'" in command
+        and "--patient-id MRN-9" in command
+        and "--days mon,tue,wed,thu,fri" in command
+    )
+    assert "--no-consultation" not in command  # it was never held: the new series has one

@@ -154,7 +154,7 @@ def test_no_plan_is_exit_3_with_explanation_and_suggestions(cli, ledger_path: Pa
     args = ["schedule", "--patient", "Jane", "--start", "2026-12-21", "--end", "2027-01-03", "--days", "mon,wed,fri"]
     r = cli(*args)
     assert r.exit_code == 3
-    assert "only 4 open days between Dec 21 and Jan 3" in r.stderr and "--start 2027-01-02" in r.stderr
+    assert "only 4 open days between Dec 21 and Jan 3" in r.stderr and "--start 2027-01-04" in r.stderr
     doc = json.loads(cli(*args, "--json").stdout)
     assert doc["status"] == "infeasible" and doc["exit_code"] == 3
     assert doc["data"]["explanation"][0].startswith("only 4 open days")
@@ -212,3 +212,10 @@ def test_the_same_patient_twice_over_the_same_days_is_refused(cli, ledger_path: 
     cli("cancel", pid)
     cli("cancel", second)
     assert cli("schedule", "--patient", "Jane Roe", "--patient-id", "MRN-7", *START, "--dry-run").exit_code in (0, 3)
+
+
+def test_a_month_name_without_a_year_that_rolls_into_next_year_is_said(cli) -> None:
+    r = cli("schedule", "--patient", "Ann", "--start", "Jan 11", "--dry-run")  # today is Nov 25, 2026
+    assert r.exit_code == 0 and "'Jan 11' is read as Mon Jan 11, 2027 (next year)" in r.stderr
+    r = cli("schedule", "--patient", "Ann", "--start", "Dec 7", "--dry-run")
+    assert r.exit_code == 0 and "next year" not in r.stderr

@@ -38,7 +38,7 @@ def test_holiday_window_explains_closed_days() -> None:
     assert "closed Dec 24, 25, 31, Jan 1, 2" in first and "Christmas Day" in first
     assert "the patient cannot come" in first
     changes = {s.change: s for s in err.suggestions}
-    assert option(changes["start"]) == "--start 2027-01-02"
+    assert option(changes["start"]) == "--start 2027-01-04"  # Jan 2 is closed: the first day the series can start
     assert option(changes["end"]).startswith("--end ")
     assert_suggestions_work(clinic, err)
 

@@ -48,6 +48,18 @@ def parse_date(text: str, *, today: date, field: str) -> date:
     return parsed
 
 
+def read_as_next_year(text: str, day: date, today: date) -> bool:
+    """A month-name date without a year ("Jan 5") that parse_date put in next year: worth
+    saying so, since the coordinator may have meant a day already past."""
+    s = text.strip().lower()
+    return (
+        s not in ("today", "tomorrow")
+        and not _ISO.match(text.strip())
+        and not _YEAR.search(s)
+        and day.year > today.year
+    )
+
+
 def _next_year(d: date) -> date:
     try:
         return d.replace(year=d.year + 1)

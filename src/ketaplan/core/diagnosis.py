@@ -15,6 +15,7 @@ from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.core.search import best_sequence
 from ketaplan.core.suggestion import Suggestion
+from ketaplan.core.times import local
 
 LATER_START_WEEKS = 8
 
@@ -122,7 +123,12 @@ def suggest(clinic: Clinic, request: Request, avail: Availability) -> list[Sugge
         r = request._replace(
             first_day=request.first_day + timedelta(days=k), last_day=request.last_day + timedelta(days=k)
         )
-        if works(r):
+        found = find_plan(clinic, r, avail)
+        if found is not None:
+            # Name the day the series can really start: its first infusion, not a closed day.
+            day = min(local(s.start, clinic.zone).date() for s in found.infusions)
+            shifted = r._replace(first_day=day, last_day=day + timedelta(days=length - 1))
+            r = shifted if works(shifted) else r
             out.append(Suggestion("start", f"start on {r.first_day:%a} {short(r.first_day)} instead", r))
             break
     for longer in range(length + 1, clinic.protocol.window_days[1] + 1):

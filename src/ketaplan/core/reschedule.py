@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import short
+from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.planner import PlanCheckFailed, booster_finder, consultation_finder, pick
@@ -88,7 +88,7 @@ def reschedule(
     else:
         result = _move_boosters(clinic, plan, req, avail, target, from_day, future_options)
     if result is None:
-        raise _no_slot(clinic, plan, target, from_day, _new_series(clinic, plan, request, avail, from_day))
+        raise _no_slot(clinic, plan, request, target, from_day, _new_series(clinic, plan, request, avail, from_day))
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
@@ -309,22 +309,33 @@ def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availabilit
     from ketaplan.core.planner import find_plan
 
     length = request.window_length
+    # A consultation that was never held is part of the new series too.
+    consult = plan.consultation
+    held = consult is not None and consult.status == "attended"
     for k in range(0, LATER_START_WEEKS * 7):
         first = from_day + timedelta(days=k)
         r = request._replace(
             first_day=first,
             last_day=first + timedelta(days=length - 1),
             not_before=from_day,
-            consultation=False,
+            consultation=request.consultation and not held,
             boosters=0,
         )
-        if find_plan(clinic, r, avail) is not None:
-            message = f"cancel the rest of {plan.plan_id} and plan a new series from {short(first)}"
+        found = find_plan(clinic, r, avail)
+        if found is not None:
+            # Name the day the new series really starts (not a closed day before it).
+            start = min(local(s.start, clinic.zone).date() for s in found.infusions)
+            r = r._replace(first_day=start, last_day=start + timedelta(days=length - 1))
+            if find_plan(clinic, r, avail) is None:  # each suggestion is checked as offered
+                continue
+            message = f"cancel the rest of {plan.plan_id} and plan a new series from {short(start)}"
             return [Suggestion("new_series", message, r, plan_id=plan.plan_id)]
     return []
 
 
-def _no_slot(clinic: Clinic, plan: Plan, target: Session, from_day: date, suggestions: list[Suggestion]) -> NoPlanError:
+def _no_slot(
+    clinic: Clinic, plan: Plan, request: Request, target: Session, from_day: date, suggestions: list[Suggestion]
+) -> NoPlanError:
     p = clinic.protocol
     latest = plan.first_day + timedelta(days=p.window_days[1] - 1)
     if target.kind == "infusion":
@@ -334,9 +345,27 @@ def _no_slot(clinic: Clinic, plan: Plan, target: Session, from_day: date, sugges
             f"between infusions within the longest window (until {short(latest)}), even moving the later infusions"
         )
     elif target.kind == "consultation":
-        lo, hi = p.consultation_days_before
-        why = f"no consult room is free {lo}-{hi} days before infusion 1 from {short(from_day)}"
+        why = _consultation_why(clinic, plan, request, from_day)
     else:
         every, tolerance = p.maintenance_every_days, p.maintenance_tolerance_days
         why = f"no free slot for {target.label} {every}+-{tolerance} days after the session before it"
     return NoPlanError(f"Cannot move {target.label}.", explanation=[why], suggestions=suggestions)
+
+
+def _consultation_why(clinic: Clinic, plan: Plan, request: Request, from_day: date) -> str:
+    """Why no day before infusion 1 takes the consultation: closed days, the patient's days,
+    or full rooms, each named (not a blanket "no consult room")."""
+    lo, hi = clinic.protocol.consultation_days_before
+    infusions = [local(s.start, clinic.zone).date() for s in plan.infusions if s.active]
+    first = min(infusions) if infusions else plan.first_day
+    days = [first - timedelta(days=n) for n in range(hi, lo - 1, -1)]
+    days = [d for d in days if d >= from_day]
+    head = f"the consultation must come {lo}-{hi} days before infusion 1 ({short(first)})"
+    if not days:
+        return f"{head}, and those days are before {short(from_day)}"
+    closed = [d for d in days if clinic.closed_reason(d)]
+    patient = [d for d in days if d not in closed and checks.patient_day_problem(request, d)]
+    full = [d for d in days if d not in closed and d not in patient]
+    parts = [f"closed {short_list(closed)}" if closed else "", f"the patient cannot come {short_list(patient)}"
+             if patient else "", f"no consult room free {short_list(full)}" if full else ""]  # fmt: skip
+    return f"{head}: " + "; ".join(x for x in parts if x)

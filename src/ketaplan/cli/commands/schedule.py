@@ -84,6 +84,12 @@ def schedule(
         common.today(the_clinic.zone),
     )
     from ketaplan.cli.exports import writer
+    from ketaplan.core.dates import read_as_next_year
+
+    today = common.today(the_clinic.zone)
+    for flag, text, day in (("--start", start, request.first_day), ("--end", end, request.last_day)):
+        if text and read_as_next_year(text, day, today):
+            common.notice(f"{flag} {text!r} is read as {day:%a %b %d, %Y} (next year); give the year to mean another")
 
     files = writer(
         the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
