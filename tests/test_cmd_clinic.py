@@ -28,7 +28,7 @@ def test_show_renders_hours_chairs_and_closures(cli, tmp_path: Path) -> None:
     )
     r = cli("clinic", "show", "--clinic", clinic)
     assert r.exit_code == 0
-    assert "Recliner A, Recliner B" in r.stdout and "Weekly hours" in r.stdout
+    assert "Recliner A, Recliner B" in r.stdout and "weekly hours" in r.stdout and "  Mon  " in r.stdout
     assert "2026-12-24" in r.stdout and "Christmas Day" in r.stdout
 
 

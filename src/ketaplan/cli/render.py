@@ -15,18 +15,27 @@ from ketaplan.core.times import local
 from ketaplan.formats.page import Cell
 
 
+def listing(title: str, caption: str | None = None) -> Table:
+    """A table that fits 80 columns: a rule under the heading, no vertical borders."""
+    from rich import box
+
+    return Table(
+        title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+
+
+def where(resource: str | None) -> str:
+    """A chair or room as a narrow column shows it ("Consult room 1" -> "Room 1")."""
+    return (resource or "").replace("Consult room", "Room")
+
+
 def plan_table(plan: Plan, clinic: Clinic) -> Table:
     title = f"{escape(plan.plan_id)} · {escape(plan.patient.name)}" + (
         f" ({escape(plan.patient.id)})" if plan.patient.id else ""
     )
-    t = Table(
-        title=title,
-        title_justify="left",
-        caption=f"times are local to the clinic ({clinic.timezone})",
-        caption_justify="left",
-    )
-    for col in ("#", "kind", "day", "date", "time", "chair / room", "status"):
-        t.add_column(col)
+    t = listing(title, f"times are local to the clinic ({clinic.timezone})")
+    for col in ("#", "kind", "day", "date", "time", "where", "status"):
+        t.add_column(col, no_wrap=True)
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         number = "" if s.kind == "consultation" else f"{s.number}/{s.of}"
@@ -37,7 +46,7 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
             f"{ls:%a}",
             ls.date().isoformat(),
             f"{ls:%H:%M}-{le:%H:%M}",
-            escape(s.resource or ""),
+            escape(where(s.resource)),
             STATUS_LABEL[s.status],
             style=style,
         )

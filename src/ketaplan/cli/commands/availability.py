@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 app = typer.Typer()
-SHADES = " ░▒▓█"  # share of chairs free in that hour: none .. all
+SHADES = " ░▒▓█"  # share of chairs free in that hour: (none) a quarter .. all
 
 
 @app.command("availability")
@@ -61,29 +61,44 @@ class Capacity(NamedTuple):
         _picture(self.report, self.chairs, console)
 
 
+LEGEND = (
+    "chairs free in the hour: █ all · ▓ three quarters · ▒ half · ░ a quarter or fewer · 0 none\n"
+    "blank: outside opening hours · × closed all day · starts: infusions that could still start"
+)
+
+
 def _picture(report: dict[str, Any], chairs: int, console: Console) -> None:
+    """Days down, hours across, a character per hour: fits 80 columns for a clinic open
+    up to 20 hours a day. Why a day is closed is said under the table, not in a column."""
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
     hours = report["hours"]
-    t = Table(title=f"Free chairs per hour ({chairs} chairs; █ all free … ' ' none; × closed)", title_justify="left")
-    t.add_column("day")
+    t = Table(
+        title=f"Free chairs per hour ({chairs} chairs)", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0)
+    )
+    t.add_column("day", no_wrap=True, min_width=11)
     for h in hours:
-        t.add_column(h[:2], justify="center", no_wrap=True)
-    t.add_column("infusion starts", justify="right")
-    t.add_column("note")
+        t.add_column(h[:2], justify="center", no_wrap=True, min_width=3)
+    t.add_column("starts", justify="right", no_wrap=True, min_width=7)
+    closed_days = []
     for d in report["days"]:
         label = datetime.fromisoformat(d["date"]).strftime("%a %d %b")
         if d["closed"]:
-            t.add_row(label, *["[grey42]×[/]"] * len(hours), "0", f"[grey42]{escape(d['closed'])}[/]")
+            closed_days.append(f"× {label}: {escape(d['closed'])}")
+            t.add_row(label, *["[grey42]×[/]"] * len(hours), "0")
             continue
         cells = []
         for h in hours:
             free = d["free"].get(h)
             if free is None:
-                cells.append("[grey42]·[/]")
+                cells.append("")
             else:
-                shade = SHADES[min(len(SHADES) - 1, round(free / chairs * (len(SHADES) - 1)))] if chairs else " "
+                shade = SHADES[max(1, min(len(SHADES) - 1, round(free / chairs * (len(SHADES) - 1))))] if chairs else ""
                 cells.append(f"[green]{shade}[/]" if free else "[red]0[/]")
-        t.add_row(label, *cells, str(d["infusion_starts"]), "")
+        t.add_row(label, *cells, str(d["infusion_starts"]))
     console.print(t)
+    for line in closed_days:
+        console.print(line)
+    console.print(LEGEND, style="dim")

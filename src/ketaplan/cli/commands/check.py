@@ -73,7 +73,6 @@ class Checked(NamedTuple):
 
 def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path, console: Console) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
     from ketaplan.core.times import local
 
@@ -81,20 +80,22 @@ def _report(plan: Plan, results: list[CheckResult], clinic: Clinic, file: Path, 
     for r in results:
         for label, reason in r.problems:
             problems.setdefault(label, []).append(f"{r.rule}: {reason}")
-    t = Table(
-        title=f"{escape(str(file))} · {len(plan.sessions)} sessions",
-        title_justify="left",
-        caption=f"times are local to the clinic ({clinic.timezone})",
-        caption_justify="left",
-    )
-    for col in ("session", "day", "date", "time", "chair / room", "result"):
-        t.add_column(col)
+    from ketaplan.cli.render import listing, where
+
+    t = listing(f"{escape(str(file))} · {len(plan.sessions)} sessions", f"times are local ({clinic.timezone})")
+    for col in ("session", "day", "date", "time", "where", "result"):
+        t.add_column(col, no_wrap=col != "result")
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         found = problems.get(s.label, [])
         result = "[red]" + escape("; ".join(found)) + "[/]" if found else (s.status if not s.active else "[green]ok[/]")
         t.add_row(
-            s.label, f"{ls:%a}", ls.date().isoformat(), f"{ls:%H:%M}-{le:%H:%M}", escape(s.resource or "-"), result
+            s.label,
+            f"{ls:%a}",
+            ls.date().isoformat(),
+            f"{ls:%H:%M}-{le:%H:%M}",
+            escape(where(s.resource) or "-"),
+            result,
         )
     console.print(t)
     from ketaplan.cli import render

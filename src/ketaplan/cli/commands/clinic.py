@@ -86,44 +86,37 @@ class ClinicShown(NamedTuple):
 
 def _show(c: Clinic, start: date, days: int, console: Console) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
     from ketaplan.core.clinic import upcoming_closures
     from ketaplan.core.times import hm
 
-    console.print(f"[bold]{escape(c.name)}[/] ({escape(c.timezone)}) · {escape(c.address)} · {escape(c.phone)}")
+    console.print(f"[bold]{escape(c.name)}[/] ({escape(c.timezone)})")
+    console.print(" · ".join(escape(x) for x in (c.address, c.phone, c.email) if x))
     console.print(f"source: {escape(c.source)}")
+    console.print(f"chairs: {escape(', '.join(c.chairs))}; consult rooms: {c.consult_rooms}")
     console.print(
-        f"chairs: {escape(', '.join(c.chairs))} · consult rooms: {c.consult_rooms} · slot {c.slot_minutes} min · "
-        f"turnover {c.turnover_minutes} min · at most {c.starts_per_slot} starts per slot"
+        f"slots every {c.slot_minutes} min; turnover {c.turnover_minutes} min; "
+        f"at most {c.starts_per_slot} infusion starts per slot"
     )
-    grid = Table(title="Weekly hours (# = open)", title_justify="left")
-    grid.add_column("day")
-    hours = range(6, 22)
-    for h in hours:
-        grid.add_column(f"{h:02d}", justify="center")
-    grid.add_column("hours")
+    # The week as one line a day: a character per half hour from 06:00 to 22:00 (# open).
+    day_from, day_to = 6 * 60, 22 * 60
+    ruler = "".join(f"{h:02d}".ljust(4) for h in range(day_from // 60, day_to // 60, 2))
+    console.print(f"weekly hours (# open, . closed; a mark per half hour)\n       {ruler}")
     for wd, spans in zip(page.WEEKDAYS, c.hours, strict=True):
-        cells = [
-            "#"
-            if any(o <= h * 60 and h * 60 + 60 <= cl for o, cl in spans)
-            else ("+" if any(o < h * 60 + 60 and cl > h * 60 for o, cl in spans) else ".")
-            for h in hours
-        ]
-        grid.add_row(wd, *cells, ", ".join(f"{hm(o)}-{hm(cl)}" for o, cl in spans) or "closed")
-    console.print(grid)
-    p = c.protocol
-    console.print(
-        f"protocol: {p.infusions} infusions of {p.session_minutes} min, "
-        f"{p.min_days_apart}-{p.max_days_apart} days apart, "
-        f"window {p.window_days[0]}-{p.window_days[1]} days; consultation "
-        + (
-            f"{p.consultation_minutes} min, {p.consultation_days_before[0]}-{p.consultation_days_before[1]} days before"
-            if p.consultation
-            else "off"
+        marks = "".join(
+            "#" if any(o <= m and m + 30 <= cl for o, cl in spans) else "." for m in range(day_from, day_to, 30)
         )
-        + f"; boosters every {p.maintenance_every_days}+-{p.maintenance_tolerance_days} days"
+        times = ", ".join(f"{hm(o)}-{hm(cl)}" for o, cl in spans) or "closed"
+        console.print(f"  {wd}  {marks}  {times}")
+    p = c.protocol
+    lo, hi = p.consultation_days_before
+    console.print(
+        f"protocol: {p.infusions} infusions of {p.session_minutes} min, {p.min_days_apart}-{p.max_days_apart} "
+        f"days apart, in {p.window_days[0]}-{p.window_days[1]} days"
     )
+    consult = f"{p.consultation_minutes} min, {lo}-{hi} days before infusion 1" if p.consultation else "none"
+    console.print(f"consultation: {consult}")
+    console.print(f"boosters: every {p.maintenance_every_days}±{p.maintenance_tolerance_days} days")
     closures = upcoming_closures(c, start, days)
     console.print(
         f"closures in the next {days} days (from {start}):" if closures else f"no closures in the next {days} days"

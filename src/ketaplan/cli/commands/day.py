@@ -110,19 +110,19 @@ class DayShown(NamedTuple):
 
     def show(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
 
+        from ketaplan.cli.render import listing, where
         from ketaplan.formats.day_sheet import cells
 
         s = self.sheet
-        t = Table(title=f"{escape(s.clinic)} · {s.day:%a %d %b %Y}", title_justify="left",
-                  caption=f"times are local ({s.timezone})", caption_justify="left")  # fmt: skip
-        for col in ("time", "chair", "patient", "session", "plan", "status"):
-            t.add_column(col, no_wrap=col != "patient", overflow="fold")
+        t = listing(f"{escape(s.clinic)} · {s.day_text}", f"times are local ({s.timezone})")
+        for col in ("time", "where", "patient", "session", "plan", "status"):
+            t.add_column(col, no_wrap=col != "patient")
         for r in s.rows:
-            time, where, who, what, plan, status, _ = cells(r)
+            time, place, who, _, plan, status, _ = cells(r)
+            what = r.what.replace(" of ", "/")
             style = "dim strike" if r.status == "no_show" else None
-            t.add_row(time, escape(where.replace("Consult room", "Room")), escape(who), what, plan, status, style=style)
+            t.add_row(time, escape(where(place)), escape(who), what, plan, status, style=style)
         console.print(t if s.rows else f"no sessions on {s.day:%a %d %b %Y}")
         for path in self.written:
             console.print(f"wrote {path}")

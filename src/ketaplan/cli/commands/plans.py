@@ -104,13 +104,14 @@ class Listed(NamedTuple):
 
     def show(self, console: Console) -> None:
         from rich.markup import escape
-        from rich.table import Table
+
+        from ketaplan.cli.render import listing
 
         n = self.total
         title = f"{n} plan{'' if n == 1 else 's'}" + (
             f", the first {len(self.rows)} shown" if len(self.rows) < n else ""
         )
-        t = Table(title=title, title_justify="left")
+        t = listing(title)
         for col in ("plan", "patient", "next session", "done", "left", "status"):
             t.add_column(col, no_wrap=col != "patient", overflow="ellipsis" if col == "patient" else "fold")
         if self.every_clinic:
