@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 
 from ketaplan.core.clinic import Clinic, demo_clinic, use_holiday_provider
-from ketaplan.formats.clinic_file import load_clinic
-from ketaplan.store.holiday_cache import cached_holidays
 
 APP = "ketaplan"
 
@@ -37,8 +35,14 @@ def clinic_path(option: Path | None) -> Path | None:
 
 def resolve_clinic(path: Path | None) -> Clinic:
     """The clinic at `path` (as found by clinic_path), or the demo clinic for None."""
+    from ketaplan.store.holiday_cache import cached_holidays  # on the first holiday look-up only
+
     use_holiday_provider(cached_holidays)  # public holidays from the package, cached on disk
-    return demo_clinic() if path is None else load_clinic(path)
+    if path is None:
+        return demo_clinic()
+    from ketaplan.formats.clinic_file import load_clinic
+
+    return load_clinic(path)
 
 
 def ledger_path(option: Path | None) -> Path:

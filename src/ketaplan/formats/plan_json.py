@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ketaplan.core.checks import CheckResult
 from ketaplan.core.model import Plan
+
+if TYPE_CHECKING:  # only a type here: the checks load when a plan is checked
+    from ketaplan.core.checks import CheckResult
 
 ENVELOPE_VERSION = 1
 ENVELOPE_KEYS = ("ketaplan", "command", "status", "exit_code", "data", "errors")

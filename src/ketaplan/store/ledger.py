@@ -16,7 +16,6 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.errors import LedgerError
@@ -335,6 +334,8 @@ def _open(path: Path, *, write: bool) -> sqlite3.Connection:
         conn.close()
     # A WAL ledger needs its -shm file even to be read, and on a read-only file, folder or
     # mount it cannot be made: read the file as it stands there, where nobody can write.
+    from urllib.parse import quote
+
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 

@@ -83,7 +83,6 @@ def schedule(
         the_clinic,
         common.today(the_clinic.zone),
     )
-    from ketaplan.cli.exports import writer
     from ketaplan.core.dates import read_as_next_year
 
     today = common.today(the_clinic.zone)
@@ -91,15 +90,32 @@ def schedule(
         if text and read_as_next_year(text, day, today):
             common.notice(f"{flag} {text!r} is read as {day:%a %b %d, %Y} (next year); give the year to mean another")
 
-    files = writer(
-        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
-    )  # checked before booking: a bad path books nothing
+    files = None
+    if any(x is not None for x in (ics, pdf, html, out)):
+        from ketaplan.cli.exports import writer  # a dataclass and the renderers: only when asked
+
+        files = writer(
+            the_clinic,
+            ics=ics,
+            pdf=pdf,
+            html=html,
+            out=out,
+            copy=copy,
+            force=force,
+            ics_details=ics_details,
+            paper=paper,
+        )  # checked before booking: a bad path books nothing
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
     plan, results = plan_and_book(
-        the_clinic, request, the_ledger, dry_run=dry_run, before_commit=files.before_commit, allow_overlap=allow_overlap
+        the_clinic,
+        request,
+        the_ledger,
+        dry_run=dry_run,
+        before_commit=files.before_commit if files else None,
+        allow_overlap=allow_overlap,
     )
-    return Scheduled(plan, results, the_clinic, files.written, dry_run)
+    return Scheduled(plan, results, the_clinic, files.written if files else [], dry_run)
 
 
 class Scheduled(NamedTuple):
