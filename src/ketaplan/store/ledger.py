@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS history (
     action   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
+CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
+CREATE INDEX IF NOT EXISTS plans_by_patient_name ON plans (patient_name, first_day);
+CREATE INDEX IF NOT EXISTS plans_by_clinic ON plans (clinic, last_day);
 """
 _META = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
