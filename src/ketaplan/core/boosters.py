@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION, INFUSION_KINDS, Plan, Request, Session
-from ketaplan.core.planner import PlanCheckFailed, booster_finder
+from ketaplan.core.planner import booster_finder, verify_change
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
 
@@ -65,17 +64,8 @@ def add_boosters(
     new = [Session(BOOSTER, len(done) + i, total, o.start, o.end, o.resource, "booked") for i, o in enumerate(chain, 1)]
     sessions = tuple(s._replace(of=total) if s.kind == BOOSTER else s for s in plan.sessions) + tuple(new)
     changed = plan._replace(sessions=sessions)
-    _verify(clinic, changed, avail)
+    verify_change(clinic, changed, None, avail, only=("hours", "grid", "closures", "chairs", "starts", "maintenance"))
     return changed, new
-
-
-def _verify(clinic: Clinic, plan: Plan, avail: Availability) -> None:
-    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
-    ctx = checks.CheckContext(clinic, None, avail.occupancy, plan.consultation is not None, boosters)
-    wanted = ("hours", "grid", "closures", "chairs", "starts", "maintenance")
-    failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule in wanted]
-    if failed:
-        raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
 
 
 def _none_fit(

@@ -21,7 +21,7 @@ from functools import cache
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan, Request, Session
+from ketaplan.core.model import BOOSTER, Plan, Request, Session
 from ketaplan.core.search import day_masks, search_days
 from ketaplan.core.times import local
 
@@ -213,3 +213,19 @@ def booster_finder(
         return [pick(list(day_options(d)), clock) for d in days]
 
     return find
+
+
+def verify_change(
+    clinic: Clinic, plan: Plan, request: Request | None, avail: Availability, *, only: tuple[str, ...] = ()
+) -> None:
+    """A changed series (moved or added sessions), checked whole, past sessions included,
+    as the planner checks a new one; `only` limits it to those rules. A failure is a bug."""
+    req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None) if request else None
+    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
+    consultation = plan.consultation is not None and plan.consultation.active
+    ctx = checks.CheckContext(clinic, req, avail.occupancy, consultation, boosters)
+    failed = [
+        r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count" and (not only or r.rule in only)
+    ]
+    if failed:
+        raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))

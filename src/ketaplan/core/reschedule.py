@@ -19,7 +19,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
-from ketaplan.core.planner import PlanCheckFailed, booster_finder, consultation_finder, pick
+from ketaplan.core.planner import booster_finder, consultation_finder, pick, verify_change
 from ketaplan.core.search import DayTest, SequenceSearch, day_masks, mask_of, search_days
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
@@ -99,24 +99,8 @@ def reschedule(
             f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the "
             f"protocol allows {clinic.protocol.window_days[1]} days)"
         )
-    _verify(clinic, new_plan, request, avail)
+    verify_change(clinic, new_plan, request, avail)
     return Rescheduled(new_plan, moved, notes)
-
-
-def _verify(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -> None:
-    # The series is checked whole, past sessions included, as the planner checks a new one.
-    req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None)
-    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
-    ctx = checks.CheckContext(
-        clinic,
-        req,
-        avail.occupancy,
-        plan.consultation is not None and plan.consultation.active,
-        boosters,
-    )
-    failed = [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count"]
-    if failed:
-        raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))
 
 
 def _move_infusions(

@@ -53,11 +53,7 @@ def reschedule_in_ledger(
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
-        if plan.clinic != clinic.name:
-            raise InputError(
-                f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file",
-                field="--clinic",
-            )
+        _same_clinic(plan, clinic)
         start, end = series_span(clinic, plan.first_day, from_day)
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         avail = Availability(clinic, others, span=(start, end))
@@ -67,6 +63,14 @@ def reschedule_in_ledger(
         if before_commit:
             before_commit(updated)
     return result._replace(plan=updated)
+
+
+def _same_clinic(plan: Plan, clinic: Clinic) -> None:
+    """Plans are changed with their own clinic's rules, never another's."""
+    if plan.clinic != clinic.name:
+        raise InputError(
+            f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file", field="--clinic"
+        )
 
 
 def _when(s: Session, clinic: Clinic) -> str:
@@ -141,11 +145,7 @@ def boosters_in_ledger(
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
-        if plan.clinic != clinic.name:
-            raise InputError(
-                f"plan {plan.plan_id} belongs to {plan.clinic!r}; give --clinic with that clinic's file",
-                field="--clinic",
-            )
+        _same_clinic(plan, clinic)
         last_day = local(anchor(plan, now, clinic.zone).start, clinic.zone).date()
         start, end = planning_span(clinic, last_day, last_day, count)
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
