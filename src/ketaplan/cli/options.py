@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -45,6 +47,11 @@ COPY = typer.Option("patient", "--copy", help="Printable copy: patient, coordina
 PAPER = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper).")
 FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
 
+# Changing a booked plan (reschedule, cancel, boosters, attend, no-show): their parameter
+# lists are alike because each names a plan, a session and the revision seen; the
+# definitions are shared here.
+PREVIEW = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing.")
+
 # Which session of a plan (reschedule, cancel)
 KIND = typer.Option("infusion", "--kind", help="infusion, consultation or booster (with --session).")
 KINDS = ("infusion", "consultation", "booster")
@@ -58,3 +65,41 @@ def session_kind(kind: str) -> str:
     if kind not in KINDS:
         raise InputError(f"{kind!r} is not one of {', '.join(KINDS)}", field="--kind")
     return BOOSTER if kind == "booster" else kind
+
+
+#: The options that say which patient files a command writes (schedule, export,
+#: reschedule, cancel, boosters), in the order --help lists them.
+EXPORT_OPTIONS = ("ics", "ics_details", "pdf", "html", "out", "copy", "paper", "force")
+
+
+def with_exports(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the export options, defined once here, and pass them to it as one
+    `exports` dict. Typer reads a command's options from its signature, so the signature
+    is extended here instead of each command listing the same eight parameters."""
+    import functools
+    import inspect
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    extra = [
+        inspect.Parameter("ics", kind, default=ICS, annotation=Path | None),
+        inspect.Parameter("ics_details", kind, default=ICS_DETAILS, annotation=bool),
+        inspect.Parameter("pdf", kind, default=PDF, annotation=Path | None),
+        inspect.Parameter("html", kind, default=HTML, annotation=Path | None),
+        inspect.Parameter("out", kind, default=OUT, annotation=Path | None),
+        inspect.Parameter("copy", kind, default=COPY, annotation=str),
+        inspect.Parameter("paper", kind, default=PAPER, annotation=str | None),
+        inspect.Parameter("force", kind, default=FORCE, annotation=bool),
+    ]
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "exports"]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> Any:
+        exports = {name: kwargs.pop(name) for name in EXPORT_OPTIONS}
+        return command(exports=exports, **kwargs)
+
+    run.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+    run.__annotations__ = {
+        **{k: v for k, v in command.__annotations__.items() if k != "exports"},
+        **{p.name: p.annotation for p in extra},
+    }
+    return run

@@ -21,6 +21,8 @@ no_show_app = typer.Typer()
 SESSION = typer.Option(..., "--session", help="Which session: infusion N (booster N with --kind booster).")
 
 
+# attend and no-show take the same options (a plan, a session, the revision seen) and
+# differ only in the status they record: two commands people type, one _mark.
 @attend_app.command("attend")
 def attend(
     plan_id: str = options.PLAN_ID,

@@ -18,23 +18,16 @@ app = typer.Typer()
 
 
 @app.command("boosters")
+@options.with_exports
 def boosters(
     plan_id: str = options.PLAN_ID,
     count: int = typer.Argument(..., help="How many boosters to add (1-12)."),
     revision: int | None = options.REVISION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the boosters that would be booked; book nothing."),
-    # The export options, as in `schedule` (Typer reads them from each command's signature).
-    ics: Path | None = options.ICS,
-    ics_details: bool = options.ICS_DETAILS,
-    pdf: Path | None = options.PDF,
-    html: Path | None = options.HTML,
-    out: Path | None = options.OUT,
-    copy: str = options.COPY,
-    paper: str | None = options.PAPER,
-    force: bool = options.FORCE,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
+    exports: dict[str, Any] | None = None,
 ) -> Added:
     """Add boosters to a finished series, spaced from the last attended session by the
     protocol's maintenance rule."""
@@ -48,9 +41,7 @@ def boosters(
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     the_clinic = common.plan_clinic(plan, clinic)
-    files = writer(
-        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
-    )
+    files = writer(the_clinic, **(exports or {}))
     plan, added = boosters_in_ledger(
         the_ledger,
         the_clinic,

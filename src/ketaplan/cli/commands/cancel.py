@@ -17,6 +17,7 @@ app = typer.Typer()
 
 
 @app.command("cancel")
+@options.with_exports
 def cancel(
     plan_id: str = options.PLAN_ID,
     session: int | None = typer.Option(
@@ -24,20 +25,11 @@ def cancel(
     ),
     kind: str = options.KIND,
     revision: int | None = options.REVISION,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing."),
-    # The export options, as in `schedule` and `export`: Typer reads a command's options
-    # from its own signature; their definitions are shared in cli.options.
-    ics: Path | None = options.ICS,
-    ics_details: bool = options.ICS_DETAILS,
-    pdf: Path | None = options.PDF,
-    html: Path | None = options.HTML,
-    out: Path | None = options.OUT,
-    copy: str = options.COPY,
-    paper: str | None = options.PAPER,
-    force: bool = options.FORCE,
+    dry_run: bool = options.PREVIEW,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
+    exports: dict[str, Any] | None = None,
 ) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo
@@ -47,8 +39,9 @@ def cancel(
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
-    wanted = dict(ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper)
-    files = writer(common.plan_clinic(plan, clinic), **wanted) if any((ics, pdf, html, out)) else None
+    wanted = exports or {}
+    asked = any(wanted.get(k) is not None for k in ("ics", "pdf", "html", "out"))
+    files = writer(common.plan_clinic(plan, clinic), **wanted) if asked else None
     plan, cancelled = cancel_in_ledger(
         the_ledger,
         plan_id,

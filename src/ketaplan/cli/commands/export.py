@@ -19,30 +19,21 @@ app = typer.Typer()
 
 
 @app.command("export")
+@options.with_exports
 def export(
     plan_id: str = options.PLAN_ID,
-    # The export options stand in each command's own signature (schedule's too): Typer reads
-    # a command's options from its parameters; their definitions are shared in cli.options.
-    ics: Path | None = options.ICS,
-    ics_details: bool = options.ICS_DETAILS,
-    pdf: Path | None = options.PDF,
-    html: Path | None = options.HTML,
-    out: Path | None = options.OUT,
-    copy: str = options.COPY,
-    paper: str | None = options.PAPER,
-    force: bool = options.FORCE,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
+    exports: dict[str, Any] | None = None,
 ) -> Exported:
     """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
     from ketaplan.cli.exports import Targets
 
-    if ics is None and pdf is None and html is None and out is None:
+    wanted = exports or {}
+    if all(wanted.get(k) is None for k in ("ics", "pdf", "html", "out")):
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
-    targets = Targets.from_options(
-        ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
-    )
+    targets = Targets.from_options(**wanted)
     targets.check_writable()
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
     return Exported(plan, targets.write(plan, common.plan_clinic(plan, clinic)))

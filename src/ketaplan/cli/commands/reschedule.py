@@ -20,6 +20,7 @@ app = typer.Typer()
 
 
 @app.command("reschedule")
+@options.with_exports
 def reschedule(
     plan_id: str = options.PLAN_ID,
     session: int = typer.Option(
@@ -30,20 +31,11 @@ def reschedule(
         None, "--from", help="Earliest day for the new slot (default: today, from now on)."
     ),
     revision: int | None = options.REVISION,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing."),
-    # The export options, as in `schedule` and `export`: Typer reads a command's options
-    # from its own signature; their definitions are shared in cli.options.
-    ics: Path | None = options.ICS,
-    ics_details: bool = options.ICS_DETAILS,
-    pdf: Path | None = options.PDF,
-    html: Path | None = options.HTML,
-    out: Path | None = options.OUT,
-    copy: str = options.COPY,
-    paper: str | None = options.PAPER,
-    force: bool = options.FORCE,
+    dry_run: bool = options.PREVIEW,
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
+    exports: dict[str, Any] | None = None,
 ) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
     from ketaplan.store.lifecycle import reschedule_in_ledger
@@ -55,9 +47,7 @@ def reschedule(
         raise InputError(f"{from_day} is in the past", field="--from")
     from ketaplan.cli.exports import writer
 
-    files = writer(
-        the_clinic, ics=ics, pdf=pdf, html=html, out=out, copy=copy, force=force, ics_details=ics_details, paper=paper
-    )
+    files = writer(the_clinic, **(exports or {}))
     result = reschedule_in_ledger(
         common.existing_ledger(ledger),
         the_clinic,

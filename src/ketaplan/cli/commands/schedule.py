@@ -21,6 +21,7 @@ app = typer.Typer()
 
 
 @app.command("schedule")
+@options.with_exports
 def schedule(
     patient: str = typer.Option(
         ..., "--patient", help="Patient's name (kept out of file names and, by default, the .ics)."
@@ -44,15 +45,6 @@ def schedule(
         False, "--no-consultation", help="Plan no consultation (it was held already)."
     ),
     maintenance: int = typer.Option(0, "--maintenance", help="Plan N maintenance boosters after the series."),
-    # The export options, as in `export` (Typer needs them in each signature; cli.options).
-    ics: Path | None = options.ICS,
-    ics_details: bool = options.ICS_DETAILS,
-    pdf: Path | None = options.PDF,
-    html: Path | None = options.HTML,
-    out: Path | None = options.OUT,
-    copy: str = options.COPY,
-    paper: str | None = options.PAPER,
-    force: bool = options.FORCE,
     json_out: bool = options.JSON,
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
     allow_past: bool = typer.Option(
@@ -62,6 +54,7 @@ def schedule(
         False, "--allow-overlap", help="Book even when this patient has an active plan over these days."
     ),
     ledger: Path | None = options.LEDGER,
+    exports: dict[str, Any] | None = None,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)
@@ -91,20 +84,10 @@ def schedule(
             common.notice(f"{flag} {text!r} is read as {day:%a %b %d, %Y} (next year); give the year to mean another")
 
     files = None
-    if any(x is not None for x in (ics, pdf, html, out)):
+    if exports and any(exports[k] is not None for k in ("ics", "pdf", "html", "out")):
         from ketaplan.cli.exports import writer  # a dataclass and the renderers: only when asked
 
-        files = writer(
-            the_clinic,
-            ics=ics,
-            pdf=pdf,
-            html=html,
-            out=out,
-            copy=copy,
-            force=force,
-            ics_details=ics_details,
-            paper=paper,
-        )  # checked before booking: a bad path books nothing
+        files = writer(the_clinic, **exports)  # checked before booking: a bad path books nothing
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
     plan, results = plan_and_book(
