@@ -145,14 +145,16 @@ def _move_infusions(
         last_mask = mask_of(days, _before(clinic, nxt))
         open_mask, by_clock = day_masks(days, opts)
         n = len(segment)
-        found = (
-            SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask).best(by_clock.get(usual, 0))
-            if usual
-            else None
-        )
+        # The neighbours that stay, as positions in `days`: their gaps count for even spacing.
+        before = (prev - days[0]).days if prev else None
+        after = (nxt - days[0]).days if nxt else None
+        search = SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, before, after)
+        found = search.best(by_clock.get(usual, 0)) if usual else None
         clock = usual
         if found is None:
-            best = search_days(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, by_clock, open_mask)
+            best = search_days(
+                n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, by_clock, open_mask, before, after
+            )
             if best is None:
                 continue
             clock, found = best[1], best[2]

@@ -35,10 +35,18 @@ def day_masks(days: Sequence[date], opts: Mapping[date, Sequence[_Clocked]]) -> 
 
 
 def search_days(
-    n: int, lo: int, hi: int, first_mask: int, last_mask: int, by_clock: dict[time, int], open_mask: int
+    n: int,
+    lo: int,
+    hi: int,
+    first_mask: int,
+    last_mask: int,
+    by_clock: dict[time, int],
+    open_mask: int,
+    before: int | None = None,
+    after: int | None = None,
 ) -> tuple[tuple[object, ...], time | None, list[int]] | None:
     """The best day sequence: one clock time for all if any works, else any open days."""
-    search = SequenceSearch(n, lo, hi, first_mask, last_mask)
+    search = SequenceSearch(n, lo, hi, first_mask, last_mask, before, after)
     best: tuple[tuple[object, ...], time | None, list[int]] | None = None
     memo: dict[int, list[int] | None] = {}  # many clock times share the same days
     for clock in sorted(by_clock):
@@ -47,7 +55,8 @@ def search_days(
             memo[mask] = search.best(mask)
         found = memo[mask]
         if found is not None:
-            key = (_max_gap_i(found), found[-1], found)
+            around = [x for x in (before, *found, after) if x is not None]
+            key = (_max_gap_i(around), found[-1], found)
             if best is None or key < best[0]:
                 best = (key, clock, found)
     if best is None:
@@ -73,11 +82,25 @@ def _bits(mask: int) -> list[int]:
 class SequenceSearch:
     """Choose n days from a set (a bit mask over the window), consecutive gaps lo..hi,
     the first day allowed by `first_mask`, the last by `last_mask`: the sequence with the
-    smallest largest gap, then the earliest last day, then the earliest days."""
+    smallest largest gap, then the earliest last day, then the earliest days.
 
-    def __init__(self, n: int, lo: int, hi: int, first_mask: int, last_mask: int) -> None:
+    `before`/`after`: positions of fixed days just outside the set (a reschedule's
+    neighbours, which may lie before position 0); their gaps count toward the largest gap
+    too, so a moved stretch is spaced evenly with what stays."""
+
+    def __init__(
+        self, n: int, lo: int, hi: int, first_mask: int, last_mask: int, before: int | None = None,
+        after: int | None = None,
+    ) -> None:  # fmt: skip
         self.n, self.lo, self.hi = n, lo, hi
         self.first_mask, self.last_mask = first_mask, last_mask
+        self.before, self.after = before, after
+
+    @staticmethod
+    def _span(first: int, last: int) -> int:
+        """Positions first..last as bits (none below 0)."""
+        first = max(first, 0)
+        return 0 if last < first else ((1 << (last - first + 1)) - 1) << first
 
     def best(self, days: int) -> list[int] | None:
         n, lo = self.n, self.lo
@@ -85,13 +108,18 @@ class SequenceSearch:
             return None
         for cap in range(lo, self.hi + 1):
             # reach[k]: days that can hold infusion k+1 after a valid start
-            reach = [days & self.first_mask]
+            start = days & self.first_mask
+            if self.before is not None:
+                start &= self._span(self.before + lo, self.before + cap)
+            reach = [start]
             for _ in range(n - 1):
                 prev, spread = reach[-1], 0
                 for g in range(lo, cap + 1):
                     spread |= prev << g
                 reach.append(days & spread)
             ends = reach[-1] & self.last_mask
+            if self.after is not None:
+                ends &= self._span(self.after - cap, self.after - lo)
             if not ends:
                 continue
             # back[k]: days for infusion k+1 from which the earliest end is still reachable
