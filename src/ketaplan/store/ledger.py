@@ -170,10 +170,14 @@ class Ledger:
                     field="--ledger",
                 )
             conn = _open(self.path, write=write)
-            identify(conn, self.path)
-            if write:
-                _upgrade(conn, self.path)
-                conn.execute("PRAGMA foreign_keys=ON")
+            try:
+                identify(conn, self.path)
+                if write:
+                    _upgrade(conn, self.path)
+                    conn.execute("PRAGMA foreign_keys=ON")
+            except BaseException:
+                conn.close()  # a refused or broken file: let go of it at once
+                raise
         except sqlite3.DatabaseError as e:
             raise _ledger_error(self.path, e) from None
         except OSError as e:
