@@ -192,10 +192,10 @@ def test_hostile_json_lines_are_row_errors(cli, tmp_path: Path, line: str) -> No
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"patient": "Ann", "start": "2026-12-07"}\n' + line + "\n", encoding="utf-8")
     r = cli("batch", rows)
-    assert "Traceback" not in r.stderr and r.exit_code in (2, 3), r.stderr
-    if r.exit_code == 3:
-        docs = [json.loads(x) for x in r.stdout.splitlines()]
-        assert [d["status"] for d in docs] == ["ok", "error"]
+    assert "Traceback" not in r.stderr and r.exit_code == 3, r.stderr
+    docs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [d["status"] for d in docs] == ["ok", "error"]  # only that row fails
+    assert docs[1]["errors"][0]["field"] == "line 2" and "not JSON" in docs[1]["errors"][0]["message"]
 
 
 @pytest.mark.parametrize("key", ["name", "email", "address", "phone"])
@@ -268,7 +268,8 @@ def test_an_absurd_closure_range_is_refused_with_its_key(tmp_path: Path) -> None
         ["schedule", "--patient", "Ann", "--start", "2026-12-07", "--clinic", clinic],
     ):
         r, took = timed(*args, "--json") if args[0] == "schedule" else timed(*args)
-        assert took < 10 and r.returncode == 2, (took, r.stderr)
+        # Refused before any day of it is expanded: the old code spent 4 s (here) to 37 s on it.
+        assert took < 3 and r.returncode == 2, (took, r.stderr)
         assert "closures.dates" in r.stderr + r.stdout
 
 

@@ -53,7 +53,7 @@ def reschedule_in_ledger(
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
-        _same_clinic(plan, clinic)
+        same_clinic(plan, clinic)
         start, end = series_span(clinic, plan.first_day, from_day)
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
         avail = Availability(clinic, others, span=(start, end))
@@ -65,7 +65,7 @@ def reschedule_in_ledger(
     return result._replace(plan=updated)
 
 
-def _same_clinic(plan: Plan, clinic: Clinic) -> None:
+def same_clinic(plan: Plan, clinic: Clinic) -> None:
     """Plans are changed with their own clinic's rules, never another's."""
     if plan.clinic != clinic.name:
         raise InputError(
@@ -145,7 +145,7 @@ def boosters_in_ledger(
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
-        _same_clinic(plan, clinic)
+        same_clinic(plan, clinic)
         last_day = local(anchor(plan, now, clinic.zone).start, clinic.zone).date()
         start, end = planning_span(clinic, last_day, last_day, count)
         others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]

@@ -25,7 +25,7 @@ def cancel(
     ),
     kind: str = options.KIND,
     revision: int | None = options.REVISION,
-    dry_run: bool = options.PREVIEW,
+    dry_run: bool = options.PREVIEW,  # the options a change of a booked plan takes: cli.options
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,

@@ -31,7 +31,7 @@ def reschedule(
         None, "--from", help="Earliest day for the new slot (default: today, from now on)."
     ),
     revision: int | None = options.REVISION,
-    dry_run: bool = options.PREVIEW,
+    dry_run: bool = options.PREVIEW,  # the options a change of a booked plan takes: cli.options
     clinic: Path | None = options.CLINIC,
     ledger: Path | None = options.LEDGER,
     json_out: bool = options.JSON,
