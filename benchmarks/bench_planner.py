@@ -23,6 +23,7 @@ from ketaplan.core.model import Patient, Request
 from ketaplan.store.booking import availability_from, plan_one
 from ketaplan.store.holiday_cache import holidays_from_package
 from ketaplan.store.ledger import Ledger, utc_text
+from ketaplan.store.sqlite_ledger import SqliteLedger
 
 use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
 
@@ -34,7 +35,7 @@ def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
         for i in range(plans):
             pid = f"KP-H{i:07d}"
             first = before - timedelta(days=rng.randint(30, 3650))
-            tx.conn.execute(
+            tx.db.execute(
                 "INSERT INTO plans VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     pid,
@@ -66,9 +67,10 @@ def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
                         utc_text(start + timedelta(minutes=90)),
                         f"Chair {rng.randint(1, 4)}",
                         "booked",
+                        utc_text(start + timedelta(minutes=105)),
                     )
                 )
-            tx.conn.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            tx.db.executemany("INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
 
 def main() -> None:
@@ -86,10 +88,10 @@ def main() -> None:
         plan_one(clinic, req, avail, "KP-BENCH", datetime.now(UTC))[0]
 
     with tempfile.TemporaryDirectory() as tmp:
-        empty = Ledger(Path(tmp) / "empty.sqlite3")
+        empty = SqliteLedger(Path(tmp) / "empty.sqlite3")
         with empty.write():
             pass
-        full = Ledger(Path(tmp) / "full.sqlite3")
+        full = SqliteLedger(Path(tmp) / "full.sqlite3")
         fill(full, clinic.name, args.plans, first)
         # In turns, so that drift in the machine's speed hits both alike.
         empties, fulls = [], []

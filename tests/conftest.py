@@ -29,9 +29,51 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "120")
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the whole run (tests/pg_server.py)."""
+    import pg_server as pg
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = "psycopg is not installed (pip install -e '.[test]')"
+        pytest.fail(reason) if pg.REQUIRED else pytest.skip(reason)
+    if pg.bindir() is None:
+        reason = "no PostgreSQL server binaries (apt-get install postgresql)"
+        pytest.fail(reason) if pg.REQUIRED else pytest.skip(reason)
+    server = pg.Server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def ledger_path(tmp_path: Path) -> Path:
-    return Path(os.environ["KETAPLAN_LEDGER"])
+def pg_url(pg_server) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return pg_server.new_database()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Modules that use the `backend` fixture (pytestmark = usefixtures("backend")) run
+    # every test on both ledger back ends.
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite"] if sqlite_only else ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ledger back end of this test: KETAPLAN_LEDGER is a file, or a fresh database."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("KETAPLAN_LEDGER", request.getfixturevalue("pg_url"))
+    return str(request.param)
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path) -> str | Path:
+    """Where this test's ledger is: a file path, or a postgresql:// URL (see `backend`)."""
+    value = os.environ["KETAPLAN_LEDGER"]
+    return value if value.startswith("postgresql://") else Path(value)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Request
 from ketaplan.core.span import planning_span
 from ketaplan.formats.clinic_file import parse_clinic
-from ketaplan.store.ledger import Ledger
+from ketaplan.store.location import ledger_at
 
 TODAY = date(2026, 11, 25)
 
@@ -91,14 +91,37 @@ def availability(clinic: Clinic, bookings: list[Booking] | None = None) -> Avail
     return Availability(clinic, bookings or [])
 
 
-def booked_rows(ledger: Path) -> int:
-    """Sessions booked in a ledger file (0 when there is no file)."""
+def query(ledger: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
+    """Rows read straight from a ledger (sqlite3 or psycopg, not through ketaplan); none
+    when there is no ledger there yet. `?` placeholders, as SQLite writes them."""
+    if isinstance(ledger, str) and ledger.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(ledger, autocommit=True) as conn:
+            tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            if "sessions" not in tables:
+                return []
+            return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), args).fetchall()]
     import sqlite3
 
-    if not ledger.exists():
-        return 0
+    if not Path(ledger).exists():
+        return []
     with sqlite3.connect(ledger) as db:
-        return db.execute("SELECT COUNT(*) FROM sessions WHERE status = 'booked'").fetchone()[0]
+        return db.execute(sql, args).fetchall()
+
+
+def booked_rows(ledger: Path | str) -> int:
+    """Sessions booked in a ledger (0 when there is none)."""
+    rows = query(ledger, "SELECT COUNT(*) FROM sessions WHERE status = 'booked'")
+    return rows[0][0] if rows else 0
+
+
+def snapshot(ledger: Path | str) -> list[list[tuple]]:
+    """Every row of every table: equal before and after means nothing changed."""
+    return [
+        sorted(query(ledger, f"SELECT * FROM {table}"), key=repr)  # noqa: S608 - our own table names
+        for table in ("plans", "sessions", "history")
+    ]
 
 
 def run_json(cli, *args: str) -> dict:
@@ -120,7 +143,7 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
     from ketaplan.formats.clinic_file import load_clinic
 
     clinic = load_clinic(clinic_file)
-    led = Ledger(ledger)
+    led = ledger_at(ledger)
     with led.read() as tx:
         plan, req = tx.load_plan(plan_id)
         span = planning_span(clinic, req.first_day, req.last_day, req.boosters)
@@ -132,18 +155,16 @@ def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None
 
 
 def capacity_violations(
-    ledger: Path, chairs: int, starts_per_slot: int, rooms: int, turnover_minutes: int
+    ledger: Path | str, chairs: int, starts_per_slot: int, rooms: int, turnover_minutes: int
 ) -> list[str]:
     """Read every booked session straight from the ledger file (not through ketaplan) and
     list each chair, start slot or consult room held beyond what the clinic has."""
-    import sqlite3
     from collections import Counter, defaultdict
     from datetime import timedelta
 
-    with sqlite3.connect(ledger) as db:
-        rows = db.execute(
-            "SELECT kind, start_utc, end_utc, resource FROM sessions WHERE status IN ('booked', 'attended')"
-        ).fetchall()
+    rows = query(
+        ledger, "SELECT kind, start_utc, end_utc, resource FROM sessions WHERE status IN ('booked', 'attended')"
+    )
     gap = timedelta(minutes=turnover_minutes)
     held: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     starts: Counter[str] = Counter()

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from helpers import assert_all_rules_hold, book, run_json, sessions
+from helpers import assert_all_rules_hold, book, query, run_json, sessions
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 NOW = "2027-02-03T12:00:00"  # infusion 1 (Feb 1) and 2 (Feb 3, morning) have begun
 
@@ -53,12 +56,9 @@ def test_a_no_show_frees_its_chair_and_is_cancelled_in_the_calendar(
     events = {str(e["UID"]): e for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")}
     assert str(events[f"{pid}-infusion-2@ketaplan"]["STATUS"]) == "CANCELLED"
     assert str(events[f"{pid}-infusion-1@ketaplan"]["STATUS"]) == "CONFIRMED"
-    import sqlite3
-
-    with sqlite3.connect(ledger_path) as db:
-        held = db.execute(
-            "SELECT COUNT(*) FROM sessions WHERE plan_id = ? AND status IN ('booked', 'attended')", (pid,)
-        ).fetchone()[0]
+    ((held,),) = query(
+        ledger_path, "SELECT COUNT(*) FROM sessions WHERE plan_id = ? AND status IN ('booked', 'attended')", (pid,)
+    )
     assert held == 6  # the consultation and five infusions: the missed one holds no chair
 
 

@@ -14,6 +14,9 @@ import pytest
 
 from helpers import booked_rows, write_clinic
 
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
+
 CSV = """request_id,patient,patient_id,start,weeks,days
 r1,Jane Roe,M1,2027-02-01,3,
 r2,"O'Brien, Siobhán",M2,2027-02-01,3,"mon,wed,fri"

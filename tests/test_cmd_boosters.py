@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_all_rules_hold, book, run_json, sessions
+from helpers import assert_all_rules_hold, book, run_json, sessions, snapshot
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def finish(cli, plan: dict, monkeypatch: pytest.MonkeyPatch, now: str) -> date:
@@ -60,6 +63,6 @@ def test_when_the_time_for_a_booster_has_passed_it_says_so(
 def test_dry_run_books_nothing(cli, clinic_file: Path, ledger_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = book(cli, clinic_file, "Jane")
     finish(cli, plan, monkeypatch, "2027-02-22T12:00:00")
-    before = ledger_path.read_bytes()
+    before = snapshot(ledger_path)
     doc = run_json(cli, "boosters", plan["plan_id"], "2", "--clinic", clinic_file, "--dry-run")
-    assert doc["data"]["dry_run"] and len(doc["data"]["added"]) == 2 and ledger_path.read_bytes() == before
+    assert doc["data"]["dry_run"] and len(doc["data"]["added"]) == 2 and snapshot(ledger_path) == before

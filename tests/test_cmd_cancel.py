@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import book, run_json, sessions, write_clinic
+from helpers import book, run_json, sessions, snapshot, write_clinic
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_cancel_frees_the_chair_for_the_next_patient(cli, tmp_path: Path) -> None:
@@ -40,11 +43,11 @@ def test_cancelling_the_rest_leaves_past_sessions(cli, clinic_file: Path, monkey
 def test_cancel_dry_run_and_files(cli, clinic_file: Path, tmp_path: Path, ledger_path: Path) -> None:
     plan = book(cli, clinic_file, "Jane")
     pid = plan["plan_id"]
-    before = ledger_path.read_bytes()
+    before = snapshot(ledger_path)
     doc = run_json(cli, "cancel", pid, "--session", "6", "--dry-run")
     assert doc["data"]["dry_run"] and [c["number"] for c in doc["data"]["cancelled"]] == [6]
-    assert ledger_path.read_bytes() == before
+    assert snapshot(ledger_path) == before
     r = cli("cancel", pid, "--session", "6", "--ics", tmp_path / "p.ics")  # the demo clinic is not the plan's
-    assert r.exit_code == 2 and "--clinic" in r.stderr and ledger_path.read_bytes() == before
+    assert r.exit_code == 2 and "--clinic" in r.stderr and snapshot(ledger_path) == before
     doc = run_json(cli, "cancel", pid, "--session", "6", "--ics", tmp_path / "p.ics", "--clinic", clinic_file)
     assert doc["data"]["revision"] == 2 and "STATUS:CANCELLED" in (tmp_path / "p.ics").read_text()

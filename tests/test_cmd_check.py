@@ -11,6 +11,9 @@ import pytest
 
 from corpus_cases import BROKEN, CORPUS
 
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_check_command_refuses_broken_files(cli, name: str) -> None:

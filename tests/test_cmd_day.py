@@ -8,6 +8,9 @@ import pytest
 
 from helpers import book, pdf_text, run_json
 
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.fixture
 def two_plans(cli, clinic_file: Path) -> tuple[dict, dict]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 
 from helpers import book, run_json
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_revision_and_sequence_rise_with_each_change(cli, clinic_file: Path, tmp_path: Path) -> None:

@@ -9,6 +9,9 @@ import pytest
 
 from helpers import book, run_json, write_clinic
 
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def plans(cli, clinic: Path, *args: str) -> list[dict]:
     return run_json(cli, "plans", "--clinic", clinic, *args)["data"]["plans"]

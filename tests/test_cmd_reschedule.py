@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_all_rules_hold, book, run_json, sessions, write_clinic
+from helpers import assert_all_rules_hold, book, run_json, sessions, snapshot, write_clinic
 from ketaplan.core import checks
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_reschedule_alone_when_the_neighbours_allow(cli, clinic_file: Path, ledger_path: Path) -> None:
@@ -157,10 +160,10 @@ def test_two_processes_rescheduling_the_same_plan(cli, clinic_file: Path, ledger
 def test_dry_run_shows_the_move_and_changes_nothing(cli, clinic_file: Path, ledger_path: Path) -> None:
     plan = book(cli, clinic_file, "Jane")
     pid = plan["plan_id"]
-    before = ledger_path.read_bytes()
+    before = snapshot(ledger_path)
     doc = run_json(cli, "reschedule", pid, "--session", "3", "--clinic", clinic_file, "--dry-run")
     assert doc["status"] == "ok" and doc["data"]["dry_run"] and doc["data"]["moved"][0]["number"] == 3
-    assert doc["data"]["revision"] == 1 and ledger_path.read_bytes() == before
+    assert doc["data"]["revision"] == 1 and snapshot(ledger_path) == before
     shown = run_json(cli, "show", pid, "--clinic", clinic_file)["data"]
     assert shown["revision"] == 1 and shown["sessions"] == plan["sessions"]
 

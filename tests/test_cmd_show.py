@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers import book, run_json
+
+# Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_show_prints_sessions_calendar_and_history(cli, clinic_file: Path) -> None:

@@ -40,7 +40,8 @@ THIRD_PARTY = {
     # python-dateutil's parser reads "1 Dec 2026": pure text-to-date, no I/O.
     "core": {"dateutil"},
     "formats": {"dateutil", "icalendar", "recurring_ical_events", "x_wr_timezone", "reportlab"},
-    "store": {"dateutil", "platformdirs", "holidays"},
+    # psycopg: only store.pg_ledger, only when the ledger is a postgresql:// URL
+    "store": {"dateutil", "platformdirs", "holidays", "psycopg"},
 }
 #: Which of our folders each layer may import.
 MAY_IMPORT = {

@@ -51,17 +51,18 @@ def now(zone: ZoneInfo) -> datetime:
     return datetime.now(zone)
 
 
-def open_ledger(option: Path | None) -> Ledger:
+def open_ledger(option: str | None) -> Ledger:
     from ketaplan.store import ledger
+    from ketaplan.store.location import ledger_at
 
     ledger.on_notice(notice)  # e.g. a ledger other users can read
-    return Ledger(config.ledger_path(option))
+    return ledger_at(config.ledger_location(option))
 
 
 def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:
     """Say so when the ledger holds bookings, but none under this clinic's name: after a
     rename in the clinic file, the old bookings would silently look like free chairs."""
-    if not ledger.path.exists():
+    if not ledger.exists():
         return
     with ledger.read() as tx:
         others = tx.other_clinics(clinic.name)
@@ -73,11 +74,11 @@ def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:
         )
 
 
-def existing_ledger(option: Path | None) -> Ledger:
+def existing_ledger(option: str | None) -> Ledger:
     """A ledger that must exist already (commands that read or change booked plans)."""
     ledger = open_ledger(option)
-    if not ledger.path.exists():
-        raise InputError(f"no ledger at {ledger.path}; nothing has been booked there yet", field="--ledger")
+    if not ledger.exists():
+        raise InputError(f"no ledger at {ledger.name}; nothing has been booked there yet", field="--ledger")
     return ledger
 
 

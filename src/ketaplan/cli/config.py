@@ -45,8 +45,11 @@ def resolve_clinic(path: Path | None) -> Clinic:
     return load_clinic(path)
 
 
-def ledger_path(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    env = os.environ.get("KETAPLAN_LEDGER")
-    return Path(env) if env else user_data_dir() / "ledger.sqlite3"
+def ledger_location(option: str | None) -> str | Path:
+    """A postgresql:// URL (kept as text: a path would fold its //), else a file path."""
+    from ketaplan.store.location import is_url
+
+    value = option if option is not None else os.environ.get("KETAPLAN_LEDGER") or None
+    if value is None:
+        return user_data_dir() / "ledger.sqlite3"
+    return value if is_url(value) else Path(value)

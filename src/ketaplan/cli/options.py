@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 
-def path_value(value: Path | None) -> Path | None:
+def path_value(value: Path | str | None) -> Path | str | None:
     """A path option's value may not look like an option: `--ics --dry-run` would otherwise
     write a file named "--dry-run" and book (the flag swallowed). Write ./-name for such a file."""
     if value is not None and str(value).startswith("-"):
@@ -29,7 +29,8 @@ LEDGER = typer.Option(
     None,
     "--ledger",
     callback=path_value,
-    help="Ledger file. Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir.",
+    help="Ledger: an SQLite file, or a postgresql:// URL (shared by several desks). "
+    "Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir.",
 )
 JSON = typer.Option(False, "--json", help="Print only the JSON envelope on stdout.")
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")

@@ -24,7 +24,7 @@ from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
 from ketaplan.store.booking import refuse_overlap
-from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
+from ketaplan.store.ledger import CONFLICT_RETRIES, BatchTx, Ledger, LedgerConflict, new_plan_id
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
 
@@ -94,51 +94,80 @@ def run(
 ) -> dict[str, int]:
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     with ledger.batch() as tx:
-        avail: Availability | None = None
-        seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}  # booked (or planned, dry run) in this run
-        pending: list[Outcome] = []
-        in_tx = False
+        run = _Run(clinic, tx, span, today=today, dry_run=dry_run, suggest=suggest, allow_overlap=allow_overlap)
+        group: list[Row] = []
         for row in rows:
-            if not in_tx:
-                # The view is built (or rebuilt, when another writer committed since our
-                # last group) only once the write lock is held: whatever it shows stays
-                # true until this group commits, so no row is planned on stale chairs.
-                if tx.begin() or avail is None:
-                    avail = _load(tx, clinic, span)
-                    if dry_run:  # a dry run's plans are in memory only: keep them taken
-                        for plan, _ in seen.values():
-                            avail.book(plan.sessions)
-                in_tx = True
-            assert avail is not None  # built at the first begin()
-            outcome = _one(
-                clinic,
-                tx,
-                avail,
-                row,
-                today=today,
-                dry_run=dry_run,
-                seen=seen,
-                suggest=suggest,
-                allow_overlap=allow_overlap,
-            )
-            counts["existing" if outcome.existing else outcome.status] += 1
-            pending.append(outcome)
-            if len(pending) >= GROUP:
-                _flush(tx, dry_run, pending, emit)
-                in_tx = False
-        if in_tx:
-            _flush(tx, dry_run, pending, emit)
+            group.append(row)
+            if len(group) >= GROUP:
+                run.book_group(group, counts, emit)
+                group = []
+        if group:
+            run.book_group(group, counts, emit)
     return counts
 
 
-def _flush(tx: BatchTx, dry_run: bool, pending: list[Outcome], emit: Callable[[Outcome], None]) -> None:
-    if dry_run:
-        tx.conn.execute("ROLLBACK")
-    else:
-        tx.commit()
-    for outcome in pending:
-        emit(outcome)
-    pending.clear()
+class _Run:
+    """One batch's state across its groups: the in-memory view of the chairs and the
+    requests booked (or, in a dry run, planned) so far."""
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        tx: BatchTx,
+        span: tuple[datetime, datetime],
+        *,
+        today: date,
+        dry_run: bool,
+        suggest: bool,
+        allow_overlap: bool,
+    ) -> None:
+        self.clinic, self.tx, self.span, self.today = clinic, tx, span, today
+        self.dry_run, self.suggest, self.allow_overlap = dry_run, suggest, allow_overlap
+        self.avail: Availability | None = None
+        self.seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}
+
+    def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
+        """Plan and book a group in one transaction. Its outcomes are told only after it
+        commits; when the database refuses it (another writer took a chair it chose), it
+        is planned again on the new state, a few times."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            # The view is built (or rebuilt, when another writer committed since our last
+            # group) only once the write lock is held: whatever it shows stays true until
+            # this group commits, so no row is planned on stale chairs.
+            if self.tx.begin() or self.avail is None or attempt:
+                self.avail = _load(self.tx, self.clinic, self.span)
+                if self.dry_run:  # a dry run's plans are in memory only: keep them taken
+                    for plan, _ in self.seen.values():
+                        self.avail.book(plan.sessions)
+            before = dict(self.seen)
+            outcomes = [self._one(row) for row in group]
+            if self.dry_run:
+                self.tx.rollback()
+                break
+            try:
+                self.tx.commit()
+                break
+            except LedgerConflict:
+                self.seen = before  # nothing of the group was booked
+                if attempt == CONFLICT_RETRIES:
+                    raise
+        for outcome in outcomes:
+            counts["existing" if outcome.existing else outcome.status] += 1
+            emit(outcome)
+
+    def _one(self, row: Row) -> Outcome:
+        assert self.avail is not None
+        return _one(
+            self.clinic,
+            self.tx,
+            self.avail,
+            row,
+            today=self.today,
+            dry_run=self.dry_run,
+            seen=self.seen,
+            suggest=self.suggest,
+            allow_overlap=self.allow_overlap,
+        )
 
 
 def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Availability:
@@ -206,7 +235,7 @@ def _one(
     plan, results = found
     if not dry_run:
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-        tx.add_plan(plan, request, asked=asked)
+        tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
     avail.book(plan.sessions)
     seen[key] = (plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
@@ -12,7 +12,7 @@ from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
-from ketaplan.store.ledger import Ledger, LedgerTx, new_plan_id
+from ketaplan.store.ledger import CONFLICT_RETRIES, Ledger, LedgerConflict, LedgerTx, new_plan_id
 
 
 def refuse_overlap(tx: LedgerTx, request: Request) -> None:
@@ -62,7 +62,7 @@ def plan_and_book(
     unless `allow_overlap`."""
     stamp = datetime.now(UTC).replace(microsecond=0)
     if dry_run:
-        if ledger.path.exists():
+        if ledger.exists():
             with ledger.read() as tx:
                 if not allow_overlap:
                     refuse_overlap(tx, request)
@@ -73,13 +73,30 @@ def plan_and_book(
         if before_commit:
             before_commit(plan)
         return plan, results
-    with ledger.write() as tx:
+
+    def book(tx: LedgerTx) -> tuple[Plan, list[CheckResult]]:
         if not allow_overlap:
             refuse_overlap(tx, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-        tx.add_plan(plan, request)
+        tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes))
         if before_commit:
             before_commit(plan)
-    return plan, results
+        return plan, results
+
+    try:  # planned again on what the other writer left when the database refused a clash
+        return ledger.retrying(book)
+    except LedgerConflict:
+        from ketaplan.core.diagnosis import no_plan_error
+
+        error = no_plan_error(clinic, request, _after_conflict(ledger, clinic, request))
+        error.explanation.insert(
+            0, f"other desks took the chairs this plan chose, {CONFLICT_RETRIES + 1} times in a row; try again"
+        )
+        raise error from None
+
+
+def _after_conflict(ledger: Ledger, clinic: Clinic, request: Request) -> Availability:
+    with ledger.read() as tx:
+        return availability_from(tx, clinic, request)

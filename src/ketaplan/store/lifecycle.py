@@ -4,7 +4,7 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core.attendance import mark
 from ketaplan.core.availability import Availability
@@ -59,10 +59,16 @@ def reschedule_in_ledger(
         avail = Availability(clinic, others, span=(start, end))
         result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
-        updated = result.plan if dry_run else tx.update_plan(result.plan, expected, f"rescheduled: {what}")
+        updated = (
+            result.plan if dry_run else tx.update_plan(result.plan, expected, f"rescheduled: {what}", _turnover(clinic))
+        )
         if before_commit:
             before_commit(updated)
     return result._replace(plan=updated)
+
+
+def _turnover(clinic: Clinic) -> timedelta:
+    return timedelta(minutes=clinic.turnover_minutes)
 
 
 def same_clinic(plan: Plan, clinic: Clinic) -> None:
@@ -152,7 +158,9 @@ def boosters_in_ledger(
         avail = Availability(clinic, others, span=(start, end))
         changed, added = add_boosters(clinic, plan, request, avail, count, now)
         what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
-        updated = changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}")
+        updated = (
+            changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", _turnover(clinic))
+        )
         if before_commit:
             before_commit(updated)
     return updated, added

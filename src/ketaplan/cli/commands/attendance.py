@@ -4,7 +4,6 @@ the status they record."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
@@ -29,7 +28,7 @@ def attend(
     session: int = SESSION,
     kind: str = options.KIND,
     revision: int | None = options.REVISION,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Marked:
     """Record that the patient came to a session (once it has begun)."""
@@ -42,7 +41,7 @@ def no_show(
     session: int = SESSION,
     kind: str = options.KIND,
     revision: int | None = options.REVISION,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Marked:
     """Record that the patient missed a session: its chair is free, the calendar shows it
@@ -51,7 +50,7 @@ def no_show(
 
 
 def _mark(
-    command: str, plan_id: str, session: int, kind: str, status: Status, revision: int | None, ledger: Path | None
+    command: str, plan_id: str, session: int, kind: str, status: Status, revision: int | None, ledger: str | None
 ) -> Marked:
     from zoneinfo import ZoneInfo
 

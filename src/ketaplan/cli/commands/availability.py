@@ -24,7 +24,7 @@ def availability(
     from_: str | None = typer.Option(None, "--from", help="First day to show (default: today)."),
     days: int = typer.Option(14, "--days", help="How many days to show (1-92)."),
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Capacity:
     """Show free chairs per day and hour, closures marked, and how many infusions could start."""
@@ -42,7 +42,7 @@ def availability(
     span = (start - timedelta(days=1), start + timedelta(days=days + 1))
     the_ledger = common.open_ledger(ledger)
     bookings = []
-    if the_ledger.path.exists():
+    if the_ledger.exists():
         with the_ledger.read() as tx:
             bookings = tx.bookings(the_clinic.name, *span, the_clinic.zone)
     report = capacity(the_clinic, bookings, first, days, span)

@@ -43,7 +43,7 @@ def batch(
         help="Book a patient with an active plan over the same days (else: that row's error).",
     ),
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
 ) -> Batched:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
     from ketaplan.formats import batch_file as batch_input

@@ -25,7 +25,7 @@ def boosters(
     revision: int | None = options.REVISION,
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the boosters that would be booked; book nothing."),
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
     exports: dict[str, Any] | None = None,
 ) -> Added:

@@ -22,7 +22,7 @@ app = typer.Typer()
 def check(
     file: Path = typer.Argument(..., help="The series as an .ics file (ours or another tool's)."),
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Checked:
     """Check a series from an .ics file against every rule; exit 3 when any is broken."""

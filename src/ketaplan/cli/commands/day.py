@@ -29,7 +29,7 @@ def day(
     paper: str | None = options.PAPER,
     force: bool = options.FORCE,
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> DayShown:
     """Show one day's sessions by chair and room, with patients and status; print it."""

@@ -23,7 +23,7 @@ app = typer.Typer()
 def export(
     plan_id: str = options.PLAN_ID,
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
     exports: dict[str, Any] | None = None,
 ) -> Exported:

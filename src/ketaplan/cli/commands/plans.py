@@ -33,7 +33,7 @@ def plans(
     limit: int = typer.Option(50, "--limit", help="Show at most N plans (0: all)."),
     every_clinic: bool = typer.Option(False, "--all", help="Plans of every clinic in the ledger, not just this one."),
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Listed:
     """List plans: upcoming first, with the next session, what is done, left and to mark."""

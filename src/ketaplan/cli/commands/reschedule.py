@@ -33,7 +33,7 @@ def reschedule(
     revision: int | None = options.REVISION,
     dry_run: bool = options.PREVIEW,  # the options a change of a booked plan takes: cli.options
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
     exports: dict[str, Any] | None = None,
 ) -> Moved:

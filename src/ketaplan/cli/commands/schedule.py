@@ -53,7 +53,7 @@ def schedule(
     allow_overlap: bool = typer.Option(
         False, "--allow-overlap", help="Book even when this patient has an active plan over these days."
     ),
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     exports: dict[str, Any] | None = None,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""

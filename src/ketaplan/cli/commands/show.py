@@ -21,7 +21,7 @@ app = typer.Typer()
 def show(
     plan_id: str = options.PLAN_ID,
     clinic: Path | None = options.CLINIC,
-    ledger: Path | None = options.LEDGER,
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> Shown:
     """Show a booked plan: sessions with their status, a calendar, the revision history."""

@@ -1,0 +1,61 @@
+"""How a plan's values are written in a ledger row, the same on every back end: times as
+UTC text (ISO, "Z"), dates as ISO text, the request as JSON. Text sorts as the times do,
+so one query reads the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from ketaplan.core.model import Patient, Request
+
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+def utc_text(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
+
+
+def new_plan_id() -> str:
+    # 32 symbols: each random byte maps without bias (256 = 8 x 32); 40 bits per id.
+    return "KP-" + "".join(_ID_ALPHABET[b % 32] for b in os.urandom(8))
+
+
+def request_to_json(r: Request, asked: dict[str, str | None] | None = None) -> str:
+    """The request as planned; `asked`: a batch row's own fields (see batch.asked_fields)."""
+    return json.dumps(
+        {
+            **({"asked": asked} if asked is not None else {}),
+            "first_day": r.first_day.isoformat(),
+            "last_day": r.last_day.isoformat(),
+            "days": sorted(r.days) if r.days is not None else None,
+            "earliest": r.earliest.isoformat("minutes") if r.earliest else None,
+            "latest": r.latest.isoformat("minutes") if r.latest else None,
+            "unavailable": sorted(d.isoformat() for d in r.unavailable),
+            "consultation": r.consultation,
+            "maintenance": r.boosters,
+        },
+        sort_keys=True,
+    )
+
+
+def request_from_json(text: str, patient: Patient, request_id: str | None) -> Request:
+    d = json.loads(text)
+    return Request(
+        patient=patient,
+        first_day=date.fromisoformat(d["first_day"]),
+        last_day=date.fromisoformat(d["last_day"]),
+        days=frozenset(d["days"]) if d["days"] is not None else None,
+        earliest=time.fromisoformat(d["earliest"]) if d["earliest"] else None,
+        latest=time.fromisoformat(d["latest"]) if d["latest"] else None,
+        unavailable=frozenset(date.fromisoformat(x) for x in d["unavailable"]),
+        consultation=d["consultation"],
+        boosters=d["maintenance"],
+        request_id=request_id,
+    )

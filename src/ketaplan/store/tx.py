@@ -1,0 +1,339 @@
+"""The ledger's queries, written once for every back end (store.sql.Db runs them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from ketaplan.core.errors import LedgerError
+from ketaplan.core.model import CONSULTATION, Booking, Patient, Plan, Request, Session
+from ketaplan.store.records import from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
+from ketaplan.store.sql import Db
+
+
+class LedgerTx:
+    """What ketaplan asks of a ledger, in SQL both back ends run (see store.sql.Db)."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    def bookings(self, clinic: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[Booking]:
+        """Booked sessions of this clinic that overlap [start, end) (a day of slack each side)."""
+        rows = self.db.execute(
+            "SELECT start_utc, end_utc, resource, kind, plan_id FROM sessions "
+            "WHERE clinic = ? AND status IN ('booked', 'attended') AND start_utc >= ? AND start_utc < ?",
+            (clinic, utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))),
+        )
+        return [
+            Booking(from_utc_text(s, zone), from_utc_text(e, zone), res, kind, pid) for s, e, res, kind, pid in rows
+        ]
+
+    def other_clinics(self, clinic: str, most: int = 3) -> list[str]:
+        """Clinics with booked sessions here, when `clinic` has none (else []). Bookings
+        belong to a clinic by name: a renamed clinic would not see its own. Index seeks only."""
+        held = "SELECT 1 FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') LIMIT 1"
+        if self.db.execute(held, (clinic,)).fetchone():
+            return []
+        names: list[str] = []
+        after = ""
+        while len(names) < most:
+            row = self.db.execute(
+                "SELECT MIN(clinic) FROM sessions WHERE status IN ('booked', 'attended') AND clinic > ?", (after,)
+            ).fetchone()
+            if row[0] is None:
+                break
+            names.append(after := row[0])
+        return names
+
+    def unique_plan_id(self) -> str:
+        while True:
+            pid = new_plan_id()
+            if not self.db.execute("SELECT 1 FROM plans WHERE plan_id = ?", (pid,)).fetchone():
+                return pid
+
+    def plan_for_request(self, request_id: str) -> tuple[str, dict[str, str | None] | None] | None:
+        """The plan booked for a batch request id, and the row fields it was booked from."""
+        row = self.db.execute("SELECT plan_id, request FROM plans WHERE request_id = ?", (request_id,)).fetchone()
+        return (row[0], json.loads(row[1]).get("asked")) if row else None
+
+    def add_plan(
+        self,
+        plan: Plan,
+        request: Request,
+        turnover: timedelta,
+        action: str = "booked",
+        asked: dict[str, str | None] | None = None,
+    ) -> None:
+        stamp = plan.stamp or datetime.now(UTC)
+        self.db.execute(
+            "INSERT INTO plans (plan_id, request_id, clinic, timezone, patient_name, patient_id, first_day, "
+            "last_day, revision, stamp_utc, request) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                plan.plan_id,
+                plan.request_id,
+                plan.clinic,
+                plan.timezone,
+                plan.patient.name,
+                plan.patient.id,
+                plan.first_day.isoformat(),
+                plan.last_day.isoformat(),
+                plan.revision,
+                utc_text(stamp),
+                request_to_json(request, asked),
+            ),
+        )
+        self._write_sessions(plan, turnover)
+        self.db.execute(
+            "INSERT INTO history (plan_id, revision, at_utc, action) VALUES (?,?,?,?)",
+            (plan.plan_id, plan.revision, utc_text(stamp), action),
+        )
+
+    def _write_sessions(self, plan: Plan, turnover: timedelta | None) -> None:
+        """Insert or update every session of the plan. `held_until_utc` is the end plus the
+        clinic's turnover: the chair is not free before it (PostgreSQL's exclusion
+        constraint reads it); a consult room needs none. With no turnover given (marking
+        attendance moves nothing), a session keeps the value it has."""
+        self.db.executemany(
+            "INSERT INTO sessions (plan_id, kind, number, of_n, clinic, start_utc, end_utc, resource, status, "
+            "held_until_utc) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (plan_id, kind, number) DO UPDATE SET "
+            "of_n = excluded.of_n, clinic = excluded.clinic, start_utc = excluded.start_utc, "
+            "end_utc = excluded.end_utc, resource = excluded.resource, status = excluded.status, "
+            "held_until_utc = COALESCE(excluded.held_until_utc, sessions.held_until_utc)",
+            [
+                (
+                    plan.plan_id,
+                    s.kind,
+                    s.number,
+                    s.of,
+                    plan.clinic,
+                    utc_text(s.start),
+                    utc_text(s.end),
+                    s.resource,
+                    "booked" if s.status == "planned" else s.status,
+                    None if turnover is None else utc_text(s.end if s.kind == CONSULTATION else s.end + turnover),
+                )
+                for s in plan.sessions
+            ],
+        )
+
+    def update_plan(self, plan: Plan, expected_revision: int, action: str, turnover: timedelta | None = None) -> Plan:
+        """Write a changed plan as the next revision, refusing if someone changed it first."""
+        stamp = datetime.now(UTC)
+        new_revision = expected_revision + 1
+        cur = self.db.execute(
+            "UPDATE plans SET revision = ?, stamp_utc = ?, first_day = ?, last_day = ? "
+            "WHERE plan_id = ? AND revision = ?",
+            (
+                new_revision,
+                utc_text(stamp),
+                plan.first_day.isoformat(),
+                plan.last_day.isoformat(),
+                plan.plan_id,
+                expected_revision,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise LedgerError(
+                f"plan {plan.plan_id} was changed by someone else (now beyond revision {expected_revision}); "
+                "show it again and redo your change",
+                field="PLAN_ID",
+            )
+        updated = plan._replace(revision=new_revision, stamp=stamp)
+        self._write_sessions(updated, turnover)
+        self.db.execute(
+            "INSERT INTO history (plan_id, revision, at_utc, action) VALUES (?,?,?,?)",
+            (plan.plan_id, new_revision, utc_text(stamp), action),
+        )
+        return updated
+
+    def load_plan(self, plan_id: str) -> tuple[Plan, Request]:
+        row = self.db.execute(
+            "SELECT plan_id, request_id, clinic, timezone, patient_name, patient_id, first_day, "
+            "last_day, revision, stamp_utc, request FROM plans WHERE plan_id = ?",
+            (plan_id.strip().upper(),),
+        ).fetchone()
+        if row is None:
+            raise LedgerError(f"no plan {plan_id!r} in this ledger (see `ketaplan plans`)", field="PLAN_ID")
+        pid, rid, clinic, tz, name, patient_id, first, last, revision, stamp, req = row
+        zone = ZoneInfo(tz)
+        sessions = tuple(
+            Session(kind, number, of_n, from_utc_text(s, zone), from_utc_text(e, zone), res, status)
+            for kind, number, of_n, s, e, res, status in self.db.execute(
+                "SELECT kind, number, of_n, start_utc, end_utc, resource, status FROM sessions "
+                "WHERE plan_id = ? ORDER BY start_utc, kind",
+                (pid,),
+            )
+        )
+        history = tuple(
+            (r, at, action)
+            for r, at, action in self.db.execute(
+                "SELECT revision, at_utc, action FROM history WHERE plan_id = ? ORDER BY revision", (pid,)
+            )
+        )
+        patient = Patient(name, patient_id)
+        plan = Plan(
+            pid,
+            patient,
+            clinic,
+            tz,
+            date.fromisoformat(first),
+            date.fromisoformat(last),
+            sessions,
+            revision,
+            from_utc_text(stamp, zone),
+            rid,
+            history,
+        )
+        return plan, request_from_json(req, patient, rid)
+
+    def plan_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT plan_id FROM plans ORDER BY first_day, plan_id")]
+
+    def upcoming_plan_ids(self, clinic: str, now: datetime, most: int) -> list[str]:
+        """The plans with sessions still to come, soonest first: a walk along the start-time
+        index that stops after `most` plans (a page of `plans` reads a few hundred rows)."""
+        found: dict[str, None] = {}
+        rows = self.db.execute(
+            "SELECT plan_id FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') "
+            "AND start_utc > ? ORDER BY start_utc, plan_id",
+            (clinic, utc_text(now)),
+        )
+        for (plan_id,) in rows:
+            found.setdefault(plan_id)
+            if len(found) >= most:
+                break
+        return list(found)
+
+    def recent_plan_ids(self, clinic: str, skip: set[str], most: int) -> list[str]:
+        """Plans by their window's last day, latest first, leaving out `skip`."""
+        found: list[str] = []
+        for (plan_id,) in self.db.execute(
+            "SELECT plan_id FROM plans WHERE clinic = ? ORDER BY last_day DESC, plan_id", (clinic,)
+        ):
+            if plan_id not in skip:
+                found.append(plan_id)
+                if len(found) >= most:
+                    break
+        return found
+
+    def overlapping_plan(self, name: str, patient_id: str | None, first: date, last: date) -> str | None:
+        """A plan of this patient with a session still held whose window overlaps [first, last]."""
+        who, value = ("patient_id", patient_id) if patient_id else ("patient_name", name)  # a column name, never input
+        row = self.db.execute(
+            f"SELECT p.plan_id FROM plans p WHERE p.{who} = ? AND p.first_day <= ? AND p.last_day >= ? "
+            "AND EXISTS (SELECT 1 FROM sessions s WHERE s.plan_id = p.plan_id AND s.status IN ('booked', 'attended')) "
+            "ORDER BY p.first_day LIMIT 1",
+            (value, last.isoformat(), first.isoformat()),
+        ).fetchone()
+        return row[0] if row else None
+
+    def day_sessions(self, clinic: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        """Every session of this clinic starting in [start, end), with its patient, for the
+        day sheet: (plan_id, name, patient id, kind, number, of, start_utc, end_utc, resource, status)."""
+        return self.db.execute(
+            "SELECT s.plan_id, p.patient_name, p.patient_id, s.kind, s.number, s.of_n, s.start_utc, s.end_utc, "
+            "s.resource, s.status FROM sessions s JOIN plans p USING (plan_id) "
+            "WHERE s.clinic = ? AND s.start_utc >= ? AND s.start_utc < ? ORDER BY s.start_utc, s.resource",
+            (clinic, utc_text(start), utc_text(end)),
+        ).fetchall()
+
+    def revision_of(self, plan_id: str) -> int | None:
+        row = self.db.execute("SELECT revision FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def count_plans(self, clinic: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])
+
+    def plan_summaries(
+        self,
+        now: datetime,
+        *,
+        clinic: str | None = None,
+        patient: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        ids: list[str] | None = None,
+    ) -> list[PlanSummary]:
+        """One row per plan, counted in SQL (a ledger of thousands of plans answers at once):
+        `since`/`until` keep plans whose window overlaps them; `patient` matches name or id."""
+        sql = (
+            "SELECT p.plan_id, p.patient_name, p.patient_id, p.clinic, p.timezone, p.first_day, p.last_day, "
+            "p.revision, "
+            "MIN(CASE WHEN s.kind = 'infusion' AND s.status != 'cancelled' THEN s.start_utc END), "
+            "MAX(CASE WHEN s.kind = 'infusion' AND s.status != 'cancelled' THEN s.start_utc END), "
+            "MIN(CASE WHEN s.status = 'booked' AND s.start_utc > :now THEN s.start_utc END), "
+            # CASE, not SUM(condition): PostgreSQL sums no booleans
+            "SUM(CASE WHEN s.status = 'attended' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN s.status = 'no_show' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN s.status = 'cancelled' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN s.status = 'booked' AND s.start_utc > :now THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN s.status = 'booked' AND s.start_utc <= :now THEN 1 ELSE 0 END), "
+            "MAX(s.start_utc) "
+            "FROM plans p JOIN sessions s USING (plan_id) WHERE 1 = 1"
+        )
+        args: dict[str, Any] = {"now": utc_text(now)}
+        if clinic is not None:
+            sql += " AND p.clinic = :clinic"
+            args["clinic"] = clinic
+        if ids is not None:  # named placeholders only: the ids are bound, never spliced in
+            sql += f" AND p.plan_id IN ({', '.join(f':id{i}' for i in range(len(ids)))})"
+            args.update({f"id{i}": pid for i, pid in enumerate(ids)})
+        if patient:
+            sql += " AND (LOWER(p.patient_name) LIKE :patient OR LOWER(p.patient_id) LIKE :patient)"
+            args["patient"] = f"%{patient.lower()}%"  # both back ends: case-insensitive
+        if since:
+            sql += " AND p.last_day >= :since"
+            args["since"] = since.isoformat()
+        if until:
+            sql += " AND p.first_day <= :until"
+            args["until"] = until.isoformat()
+        sql += " GROUP BY p.plan_id"
+        return [PlanSummary(*row) for row in self.db.execute(sql, args)]
+
+
+class PlanSummary(NamedTuple):
+    plan_id: str
+    patient: str
+    patient_id: str | None
+    clinic: str
+    timezone: str
+    first_day: str
+    last_day: str
+    revision: int
+    first_infusion_utc: str | None
+    last_infusion_utc: str | None
+    next_session_utc: str | None
+    attended: int
+    missed: int
+    cancelled: int
+    left: int  # booked, still to come
+    to_mark: int  # booked, begun, neither attended nor a no-show yet
+    last_session_utc: str
+
+    @property
+    def status(self) -> str:
+        """active (sessions to come), to_mark, completed, cancelled, or ended (missed or
+        cancelled sessions, nothing left)."""
+        if self.left:
+            return "active"
+        if self.to_mark:
+            return "to_mark"
+        if not self.attended:
+            return "cancelled"
+        return "ended" if self.missed or self.cancelled else "completed"
+
+
+class BatchTx(LedgerTx):
+    """Group commits: `begin()` takes the write lock and says whether anyone else wrote to
+    the ledger since our last commit (then our in-memory availability must be reloaded)."""
+
+    def begin(self) -> bool:
+        return self.db.begin_write()
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def rollback(self) -> None:
+        self.db.rollback()
