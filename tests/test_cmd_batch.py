@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import booked_rows, write_clinic
+from helpers import booked_rows, query, write_clinic
 
 # Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -247,7 +246,7 @@ KILLABLE = 2000
 
 
 @pytest.mark.slow
-def test_killed_halfway_then_rerun_completes(tmp_path: Path) -> None:
+def test_killed_halfway_then_rerun_completes(tmp_path: Path, ledger_path: Path | str) -> None:
     clinic_file = write_clinic(
         tmp_path / "c.toml",
         chairs=40,
@@ -259,24 +258,22 @@ def test_killed_halfway_then_rerun_completes(tmp_path: Path) -> None:
         "request_id,patient,start\n" + "".join(f"q{i},P{i},2027-0{2 + i % 6}-0{1 + i % 9}\n" for i in range(KILLABLE)),
         encoding="utf-8",
     )
-    ledger = tmp_path / "l.sqlite3"
+    ledger = ledger_path
     args = [sys.executable, "-m", "ketaplan", "batch", str(f), "--clinic", str(clinic_file), "--ledger", str(ledger)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     first = proc.stdout.readline()  # the first group is committed
     assert first
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    with sqlite3.connect(ledger) as db:
-        done = db.execute("SELECT COUNT(*) FROM plans").fetchone()[0]
-        counts = {n for (n,) in db.execute("SELECT COUNT(*) FROM sessions GROUP BY plan_id")}
+    ((done,),) = query(ledger, "SELECT COUNT(*) FROM plans")
+    counts = {n for (n,) in query(ledger, "SELECT COUNT(*) FROM sessions GROUP BY plan_id")}
     assert 0 < done < KILLABLE and counts == {7}  # whole plans only
     rerun = subprocess.run(args, capture_output=True, text=True)
     docs = [json.loads(line) for line in rerun.stdout.splitlines()]
     assert rerun.returncode == 0 and len(docs) == KILLABLE
     assert sum(d["data"]["existing"] for d in docs) == done
-    with sqlite3.connect(ledger) as db:
-        assert db.execute("SELECT COUNT(*) FROM plans").fetchone()[0] == KILLABLE
-        assert {n for (n,) in db.execute("SELECT COUNT(*) FROM sessions GROUP BY plan_id")} == {7}
+    assert query(ledger, "SELECT COUNT(*) FROM plans") == [(KILLABLE,)]
+    assert {n for (n,) in query(ledger, "SELECT COUNT(*) FROM sessions GROUP BY plan_id")} == {7}
 
 
 def test_the_same_patient_twice_in_a_batch_is_that_rows_error(cli, tmp_path: Path, clinic_file: Path) -> None:

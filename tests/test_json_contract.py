@@ -5,6 +5,7 @@ envelope version or add keys, never rename or drop one silently."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "day": (["2026-12-01"], {"date", "clinic", "timezone", "sessions", "files"}),
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),
     "clinic check": ([], {"file", "name", "chairs", "timezone"}),
+    "ledger info": ([], {"backend", "location", "schema", "plans", "sessions_by_status", "history", "clinics"}),
+    "ledger copy": (["{ledger}", "{tmp}/copy.sqlite3"], {"source", "target", "rows"}),
 }
 #: A session on the day sheet (`day`).
 DAY_ROW = {"start", "end", "resource", "patient", "kind", "number", "of", "plan_id", "status"}
@@ -73,7 +76,7 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
             assert cli("attend", booked, "--session", str(n)).exit_code == 0
     if command == "check":  # a series file to check: the booked plan, exported
         assert cli("export", booked, "--ics", tmp_path / "p.ics").exit_code == 0
-    words = [a.format(plan=booked, tmp=tmp_path) for a in args]
+    words = [a.format(plan=booked, tmp=tmp_path, ledger=os.environ["KETAPLAN_LEDGER"]) for a in args]
     r = cli(*command.split(), *words, "--json")
     assert r.exit_code == 0, r.stdout + r.stderr
     doc: dict[str, Any] = json.loads(r.stdout)  # stdout holds the envelope and nothing else
@@ -82,7 +85,7 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
     assert set(doc["data"]) == keys
     for s in doc["data"].get("sessions", []):
         assert set(s) == (DAY_ROW if command == "day" else SESSION)
-    for row in doc["data"].get("plans", []):
+    for row in doc["data"]["plans"] if command == "plans" else []:  # `ledger info` counts them
         assert set(row) == PLANS_ROW
 
 

@@ -125,6 +125,8 @@ class _Run:
         self.dry_run, self.suggest, self.allow_overlap = dry_run, suggest, allow_overlap
         self.avail: Availability | None = None
         self.seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}
+        self.booked: dict[str, tuple[str, dict[str, str | None] | None]] = {}  # request id -> plan, its fields
+        self.ids: list[str] = []  # unused plan ids for this group
 
     def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
         """Plan and book a group in one transaction. Its outcomes are told only after it
@@ -140,6 +142,11 @@ class _Run:
                     for plan, _ in self.seen.values():
                         self.avail.book(plan.sessions)
             before = dict(self.seen)
+            # What the ledger knows of the group's rows, asked once for all of them (on a
+            # server, each question is a round trip)
+            keys = [k for k in map(request_key, group) if k is not None]
+            self.booked = self.tx.plans_for_requests(keys)
+            self.ids = [] if self.dry_run else self.tx.unique_plan_ids(len(group))
             outcomes = [self._one(row) for row in group]
             if self.dry_run:
                 self.tx.rollback()
@@ -165,6 +172,8 @@ class _Run:
             today=self.today,
             dry_run=self.dry_run,
             seen=self.seen,
+            booked=self.booked,
+            ids=self.ids,
             suggest=self.suggest,
             allow_overlap=self.allow_overlap,
         )
@@ -183,6 +192,8 @@ def _one(
     today: date,
     dry_run: bool,
     seen: dict[str, tuple[Plan, dict[str, str | None]]],
+    booked: dict[str, tuple[str, dict[str, str | None] | None]],
+    ids: list[str],
     suggest: bool,
     allow_overlap: bool,
 ) -> Outcome:
@@ -197,9 +208,9 @@ def _one(
         if asked_then != asked:
             return _reused(row, plan.plan_id, asked_then, asked)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
-    booked = tx.plan_for_request(key)
-    if booked is not None:
-        plan_id, stored = booked
+    before = booked.get(key)
+    if before is not None:
+        plan_id, stored = before
         if stored is not None and stored != asked:  # None: booked by a ketaplan that kept no fields
             return _reused(row, plan_id, stored, asked)
         plan, _ = tx.load_plan(plan_id)
@@ -224,9 +235,7 @@ def _one(
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     stamp = datetime.now(UTC).replace(microsecond=0)
-    found = plan_with_checks(
-        clinic, request, avail, plan_id=new_plan_id() if dry_run else tx.unique_plan_id(), stamp=stamp
-    )
+    found = plan_with_checks(clinic, request, avail, plan_id=new_plan_id() if dry_run else ids.pop(), stamp=stamp)
     if found is None:
         from ketaplan.core.diagnosis import no_plan_error
 

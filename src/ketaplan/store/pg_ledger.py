@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
@@ -104,6 +104,7 @@ class PgDb(Db):
     def __init__(self, conn: Any) -> None:
         self.conn = conn  # autocommit: transactions are begun and ended here, as on SQLite
         self._seen: int | None = None  # the writes counter after our last transaction
+        self._pipeline: Any = None
 
     def execute(self, sql: str, args: Args = ()) -> Any:
         return self.conn.execute(_pg(sql), args)  # args always: psycopg then reads %% as %
@@ -113,6 +114,10 @@ class PgDb(Db):
             cur.executemany(_pg(sql), list(rows))
 
     def begin_write(self) -> bool:
+        # Pipeline mode: writes are sent without waiting for each answer (a booking is a
+        # dozen statements; a batch group thousands); a read waits only for itself.
+        self._pipeline = self.conn.pipeline()
+        self._pipeline.__enter__()
         self.conn.execute("BEGIN")
         # The lock: every writer updates this row first and holds it to commit.
         row = self.conn.execute(
@@ -123,17 +128,35 @@ class PgDb(Db):
         self._seen = before  # ours is counted at commit
         return changed
 
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+
     def begin_read(self) -> None:
         # one snapshot for the whole read: a plan, its sessions and history agree
         self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def commit(self) -> None:
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+            self._end_pipeline()
+        except BaseException:
+            self._end_pipeline(failed=True)
+            raise
         if self._seen is not None:
             self._seen += 1
 
     def rollback(self) -> None:
+        self._end_pipeline(failed=True)
         self.conn.execute("ROLLBACK")
+
+    def _end_pipeline(self, failed: bool = False) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            if failed:
+                with suppress(Exception):  # the error that got us here is the one to report
+                    pipeline.__exit__(None, None, None)
+            else:
+                pipeline.__exit__(None, None, None)
 
     @property
     def in_transaction(self) -> bool:

@@ -20,7 +20,8 @@ class Db(ABC):
 
     @abstractmethod
     def execute(self, sql: str, args: Args = ()) -> Any:
-        """A cursor over the rows (iterable; fetchone, fetchall, rowcount)."""
+        """A cursor over the rows (iterable; fetchone, fetchall). No rowcount: inside a
+        pipeline (PostgreSQL writers) it is not known until the transaction syncs."""
 
     @abstractmethod
     def executemany(self, sql: str, rows: Iterable[Args]) -> None: ...
@@ -34,6 +35,9 @@ class Db(ABC):
     @abstractmethod
     def begin_read(self) -> None:
         """Begin a read (a consistent snapshot where the back end gives one)."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
 
     @abstractmethod
     def commit(self) -> None: ...

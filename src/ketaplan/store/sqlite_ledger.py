@@ -105,6 +105,9 @@ class SqliteDb(Db):
         self._seen = version
         return changed
 
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
     def begin_read(self) -> None:
         pass  # each statement reads what is committed (the read-only file case needs no lock)
 

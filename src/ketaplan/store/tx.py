@@ -53,10 +53,28 @@ class LedgerTx:
             if not self.db.execute("SELECT 1 FROM plans WHERE plan_id = ?", (pid,)).fetchone():
                 return pid
 
-    def plan_for_request(self, request_id: str) -> tuple[str, dict[str, str | None] | None] | None:
-        """The plan booked for a batch request id, and the row fields it was booked from."""
-        row = self.db.execute("SELECT plan_id, request FROM plans WHERE request_id = ?", (request_id,)).fetchone()
-        return (row[0], json.loads(row[1]).get("asked")) if row else None
+    def unique_plan_ids(self, n: int) -> list[str]:
+        """`n` new plan ids, checked against the ledger in one query (a batch group)."""
+        ids: list[str] = []
+        while len(ids) < n:
+            fresh = list({new_plan_id() for _ in range(n - len(ids))} - set(ids))
+            marks = ", ".join("?" for _ in fresh)
+            taken = {r[0] for r in self.db.execute(f"SELECT plan_id FROM plans WHERE plan_id IN ({marks})", fresh)}
+            ids += [pid for pid in fresh if pid not in taken]
+        return ids
+
+    def plans_for_requests(self, request_ids: list[str]) -> dict[str, tuple[str, dict[str, str | None] | None]]:
+        """The plans booked for these batch request ids, with the row fields each was booked
+        from; in a query per 500 ids (a batch group asks once, not once a row)."""
+        found: dict[str, tuple[str, dict[str, str | None] | None]] = {}
+        for i in range(0, len(request_ids), 500):
+            chunk = request_ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)  # placeholders only: the ids are bound
+            for rid, plan_id, text in self.db.execute(
+                f"SELECT request_id, plan_id, request FROM plans WHERE request_id IN ({marks})", chunk
+            ):
+                found[rid] = (plan_id, json.loads(text).get("asked"))
+        return found
 
     def add_plan(
         self,
@@ -95,34 +113,44 @@ class LedgerTx:
         clinic's turnover: the chair is not free before it (PostgreSQL's exclusion
         constraint reads it); a consult room needs none. With no turnover given (marking
         attendance moves nothing), a session keeps the value it has."""
-        self.db.executemany(
+        rows = [
+            (
+                plan.plan_id,
+                s.kind,
+                s.number,
+                s.of,
+                plan.clinic,
+                utc_text(s.start),
+                utc_text(s.end),
+                s.resource,
+                "booked" if s.status == "planned" else s.status,
+                None if turnover is None else utc_text(s.end if s.kind == CONSULTATION else s.end + turnover),
+            )
+            for s in plan.sessions
+        ]
+        # One statement for the whole plan: on a server that is one message, not one a session.
+        values = ", ".join("(?,?,?,?,?,?,?,?,?,?)" for _ in rows)
+        self.db.execute(
             "INSERT INTO sessions (plan_id, kind, number, of_n, clinic, start_utc, end_utc, resource, status, "
-            "held_until_utc) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (plan_id, kind, number) DO UPDATE SET "
+            f"held_until_utc) VALUES {values} ON CONFLICT (plan_id, kind, number) DO UPDATE SET "
             "of_n = excluded.of_n, clinic = excluded.clinic, start_utc = excluded.start_utc, "
             "end_utc = excluded.end_utc, resource = excluded.resource, status = excluded.status, "
             "held_until_utc = COALESCE(excluded.held_until_utc, sessions.held_until_utc)",
-            [
-                (
-                    plan.plan_id,
-                    s.kind,
-                    s.number,
-                    s.of,
-                    plan.clinic,
-                    utc_text(s.start),
-                    utc_text(s.end),
-                    s.resource,
-                    "booked" if s.status == "planned" else s.status,
-                    None if turnover is None else utc_text(s.end if s.kind == CONSULTATION else s.end + turnover),
-                )
-                for s in plan.sessions
-            ],
+            [value for row in rows for value in row],
         )
 
     def update_plan(self, plan: Plan, expected_revision: int, action: str, turnover: timedelta | None = None) -> Plan:
-        """Write a changed plan as the next revision, refusing if someone changed it first."""
+        """Write a changed plan as the next revision, refusing if someone changed it first.
+        Read, then written, in one write transaction: no other writer can come between."""
         stamp = datetime.now(UTC)
         new_revision = expected_revision + 1
-        cur = self.db.execute(
+        if self.db.one("SELECT revision FROM plans WHERE plan_id = ?", (plan.plan_id,)) != expected_revision:
+            raise LedgerError(
+                f"plan {plan.plan_id} was changed by someone else (now beyond revision {expected_revision}); "
+                "show it again and redo your change",
+                field="PLAN_ID",
+            )
+        self.db.execute(
             "UPDATE plans SET revision = ?, stamp_utc = ?, first_day = ?, last_day = ? "
             "WHERE plan_id = ? AND revision = ?",
             (
@@ -134,12 +162,6 @@ class LedgerTx:
                 expected_revision,
             ),
         )
-        if cur.rowcount != 1:
-            raise LedgerError(
-                f"plan {plan.plan_id} was changed by someone else (now beyond revision {expected_revision}); "
-                "show it again and redo your change",
-                field="PLAN_ID",
-            )
         updated = plan._replace(revision=new_revision, stamp=stamp)
         self._write_sessions(updated, turnover)
         self.db.execute(

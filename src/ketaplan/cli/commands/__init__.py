@@ -22,4 +22,5 @@ COMMANDS: dict[str, str] = {
     "availability": "ketaplan.cli.commands.availability",
     "day": "ketaplan.cli.commands.day",
     "clinic": "ketaplan.cli.commands.clinic",
+    "ledger": "ketaplan.cli.commands.ledger",
 }

@@ -1,0 +1,154 @@
+"""The shared ledger on a real PostgreSQL server: the database itself refuses a double
+booking, a refused booking is planned again, and desks racing on one ledger never put two
+patients in one chair or slot. (Everything else runs on both back ends: see `backend`.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from helpers import capacity_violations, make_clinic, query, request, write_clinic
+from ketaplan.store.booking import plan_and_book
+from ketaplan.store.pg_ledger import PostgresLedger, masked
+
+FIRST = date(2027, 2, 1)
+
+
+def _session_row(plan_id: str, number: int, start: str, end: str, held_until: str, chair: str) -> tuple:
+    return (plan_id, "infusion", number, 6, "Test Clinic", start, end, chair, "booked", held_until)
+
+
+def _intruder(conn, sessions: list[tuple]) -> None:
+    """Another program's booking, written without ketaplan (no lock, no planning)."""
+    conn.execute(
+        "INSERT INTO plans VALUES ('KP-INTRUDER', NULL, 'Test Clinic', 'America/Chicago', 'X', NULL, "
+        "'2027-02-01', '2027-02-21', 1, '2027-01-01T00:00:00Z', '{}')"
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO sessions (plan_id, kind, number, of_n, clinic, start_utc, end_utc, resource, status, "
+            "held_until_utc) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            sessions,
+        )
+
+
+def test_the_database_refuses_a_double_booked_chair_turnover_included(pg_url: str) -> None:
+    import psycopg
+
+    from ketaplan.store.records import utc_text
+
+    clinic = make_clinic()  # 15 min turnover
+    plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), PostgresLedger(pg_url), dry_run=False)
+    first = next(s for s in plan.sessions if s.kind == "infusion")
+
+    def try_at(minutes_after_end: int) -> None:
+        start = first.end + timedelta(minutes=minutes_after_end)
+        end = start + timedelta(minutes=90)
+        row = _session_row(
+            "KP-INTRUDER", 1, utc_text(start), utc_text(end), utc_text(end + timedelta(minutes=15)), first.resource
+        )
+        with psycopg.connect(pg_url) as conn:  # one transaction, committed on leaving
+            _intruder(conn, [row])
+
+    with pytest.raises(psycopg.errors.ExclusionViolation):
+        try_at(-30)  # overlaps the session itself
+    with pytest.raises(psycopg.errors.ExclusionViolation):
+        try_at(10)  # after its end, inside its 15 minutes of turnover
+    try_at(15)  # at the end of turnover: free
+    assert query(pg_url, "SELECT COUNT(*) FROM sessions WHERE plan_id = 'KP-INTRUDER'") == [(1,)]
+
+
+def test_a_booking_the_database_refuses_is_planned_again(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program holds (uncommitted) the very chairs ketaplan is about to book. The
+    database makes ketaplan's commit wait, then refuses it (23P01); ketaplan plans again
+    on what is there now and books other chairs."""
+    import psycopg
+
+    from ketaplan.store.records import utc_text
+
+    clinic = make_clinic(chairs=2, max_starts_per_slot=2)
+    ledger = PostgresLedger(pg_url)
+    req = request(FIRST, FIRST + timedelta(days=20))
+    with ledger.write():
+        pass  # the tables
+    planned, _ = plan_and_book(clinic, req, ledger, dry_run=True)
+    rows = [
+        _session_row(
+            "KP-INTRUDER",
+            s.number,
+            utc_text(s.start),
+            utc_text(s.end),
+            utc_text(s.end + timedelta(minutes=15)),
+            s.resource,
+        )
+        for s in planned.sessions
+        if s.kind == "infusion"
+    ]
+    attempts = []
+    real_write = PostgresLedger.write
+
+    def counting_write(self):
+        attempts.append(1)
+        return real_write(self)
+
+    monkeypatch.setattr(PostgresLedger, "write", counting_write)
+    intruder = psycopg.connect(pg_url)  # a transaction left open
+    _intruder(intruder, rows)
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(plan=plan_and_book(clinic, req, ledger, dry_run=False)[0]))
+    worker.start()
+    deadline = time.monotonic() + 20
+    with psycopg.connect(pg_url, autocommit=True) as watcher:
+        while time.monotonic() < deadline:  # ketaplan's commit waits on the intruder's rows
+            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("ketaplan's booking never waited on the other transaction")
+    intruder.commit()
+    intruder.close()
+    worker.join(timeout=60)
+    plan = result["plan"]
+    assert len(attempts) == 2  # refused once, then planned again and booked
+    mine = {(s.resource, s.start) for s in plan.sessions if s.kind == "infusion"}
+    assert mine.isdisjoint({(s.resource, s.start) for s in planned.sessions if s.kind == "infusion"})
+    assert capacity_violations(pg_url, chairs=2, starts_per_slot=2, rooms=1, turnover_minutes=15) == []
+
+
+@pytest.mark.slow
+def test_desks_racing_on_one_ledger_never_overbook(tmp_path: Path, pg_url: str) -> None:
+    """Several processes, as if on several desks: `schedule` and `batch` at once on a
+    small clinic (2 chairs, 1 start per slot); then every session is read back with SQL."""
+    clinic = write_clinic(tmp_path / "c.toml", chairs=2, max_starts_per_slot=1)
+    base = [sys.executable, "-m", "ketaplan"]
+    common = ["--clinic", str(clinic), "--ledger", pg_url]
+    procs = []
+    for desk in range(2):
+        rows = tmp_path / f"desk{desk}.csv"
+        rows.write_text(
+            "patient,start\n" + "".join(f"B{desk}-{i},2027-02-0{1 + i % 5}\n" for i in range(25)), encoding="utf-8"
+        )
+        procs.append(subprocess.Popen([*base, "batch", str(rows), *common], stdout=subprocess.PIPE, text=True))
+    for i in range(4):
+        args = ["schedule", "--patient", f"S{i}", "--start", "2027-02-01", "--weeks", "3", "--json", *common]
+        procs.append(subprocess.Popen([*base, *args], stdout=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert capacity_violations(pg_url, chairs=2, starts_per_slot=1, rooms=1, turnover_minutes=15) == []
+    assert all(p.returncode in (0, 3) for p in procs), [p.returncode for p in procs]
+    booked = sum(json.loads(line)["status"] == "ok" for out in outs for line in out.splitlines())
+    assert booked >= 10  # enough plans that a race had something to race for
+    sizes = {n for (n,) in query(pg_url, "SELECT COUNT(*) FROM sessions GROUP BY plan_id")}
+    assert sizes == {7} and query(pg_url, "SELECT COUNT(*) FROM plans") == [(booked,)]
+
+
+def test_masked_urls() -> None:
+    assert masked("postgresql://desk:pw@db.example:5432/clinic") == "postgresql://desk:***@db.example:5432/clinic"
+    assert masked("postgresql://desk@db.example/clinic") == "postgresql://desk@db.example/clinic"
+    assert masked("postgresql:///clinic?host=/run/pg") == "postgresql:///clinic?host=/run/pg"
