@@ -43,8 +43,12 @@ class Info(NamedTuple):
 
 @app.command("copy")
 def copy(
-    source: str = typer.Argument(..., help="The ledger to copy: a file or a postgresql:// URL."),
-    target: str = typer.Argument(..., help="A new, empty ledger: a file or a postgresql:// URL."),
+    source: str = typer.Argument(
+        ..., callback=options.path_value, help="The ledger to copy: a file or a postgresql:// URL."
+    ),
+    target: str = typer.Argument(
+        ..., callback=options.path_value, help="A new, empty ledger: a file or a postgresql:// URL."
+    ),
     json_out: bool = options.JSON,
 ) -> Copied:
     """Copy a whole ledger (plans, sessions, history, revisions) to another back end.
@@ -53,7 +57,7 @@ def copy(
     the source before it commits; the source is only read."""
     from ketaplan.store import transfer
 
-    src, dst = common.open_ledger(options.path_value(source)), common.open_ledger(options.path_value(target))
+    src, dst = common.open_ledger(source), common.open_ledger(target)
     return Copied(src.name, dst.name, transfer.copy(src, dst))
 
 
