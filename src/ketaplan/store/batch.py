@@ -23,7 +23,7 @@ from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.booking import refuse_overlap
+from ketaplan.store.booking import overlap_error, refuse_overlap
 from ketaplan.store.ledger import CONFLICT_RETRIES, BatchTx, Ledger, LedgerConflict, new_plan_id
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
@@ -127,6 +127,7 @@ class _Run:
         self.seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}
         self.booked: dict[str, tuple[str, dict[str, str | None] | None]] = {}  # request id -> plan, its fields
         self.ids: list[str] = []  # unused plan ids for this group
+        self.held: _Held | None = None  # the group's patients' plans in the ledger
 
     def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
         """Plan and book a group in one transaction. Its outcomes are told only after it
@@ -147,6 +148,7 @@ class _Run:
             keys = [k for k in map(request_key, group) if k is not None]
             self.booked = self.tx.plans_for_requests(keys)
             self.ids = [] if self.dry_run else self.tx.unique_plan_ids(len(group))
+            self.held = _Held(self.tx, group) if not self.allow_overlap else None
             outcomes = [self._one(row) for row in group]
             if self.dry_run:
                 self.tx.rollback()
@@ -174,6 +176,7 @@ class _Run:
             seen=self.seen,
             booked=self.booked,
             ids=self.ids,
+            held=self.held,
             suggest=self.suggest,
             allow_overlap=self.allow_overlap,
         )
@@ -194,6 +197,7 @@ def _one(
     seen: dict[str, tuple[Plan, dict[str, str | None]]],
     booked: dict[str, tuple[str, dict[str, str | None] | None]],
     ids: list[str],
+    held: _Held | None,
     suggest: bool,
     allow_overlap: bool,
 ) -> Outcome:
@@ -229,9 +233,11 @@ def _one(
         )
     if not allow_overlap:
         try:
-            refuse_overlap(tx, request)  # sees this run's bookings too: they are in its transaction
-            if dry_run:  # ... except a dry run's, which are rolled back after each group
-                _refuse_planned_overlap(seen, request)
+            if held is not None and held.knows(request):
+                held.refuse_overlap(request)  # the ledger as the group began ...
+            else:
+                refuse_overlap(tx, request)
+            _refuse_planned_overlap(seen, request)  # ... and what this run booked or planned
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     stamp = datetime.now(UTC).replace(microsecond=0)
@@ -248,6 +254,33 @@ def _one(
     avail.book(plan.sessions)
     seen[key] = (plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
+
+
+class _Held:
+    """The plans still held of a group's patients, read in one query as the group begins
+    (a query a row would be a round trip a row on a server). A row whose patient the
+    query did not ask about (its name reads differently once cleaned) asks on its own."""
+
+    def __init__(self, tx: BatchTx, group: list[Row]) -> None:
+        fields = [r.fields for r in group if r.fields is not None]
+        self.ids = sorted({f.patient_id.strip() for f in fields if f.patient_id and f.patient_id.strip()})
+        self.names = sorted({f.patient.strip() for f in fields if f.patient and f.patient.strip()})
+        self.plans = tx.held_plans_of(self.names, self.ids)
+
+    def knows(self, request: Request) -> bool:
+        who = request.patient
+        return who.id in self.ids if who.id else who.name in self.names
+
+    def refuse_overlap(self, request: Request) -> None:
+        """As booking.refuse_overlap: by patient id, else by exact name."""
+        who, first, last = request.patient, request.first_day.isoformat(), request.last_day.isoformat()
+        found = sorted(
+            (p_first, plan_id)
+            for plan_id, name, patient_id, p_first, p_last in self.plans
+            if (patient_id == who.id if who.id else name == who.name) and p_first <= last and p_last >= first
+        )
+        if found:
+            raise overlap_error(found[0][1], request)
 
 
 def _refuse_planned_overlap(seen: dict[str, tuple[Plan, dict[str, str | None]]], request: Request) -> None:

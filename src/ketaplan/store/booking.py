@@ -20,11 +20,15 @@ def refuse_overlap(tx: LedgerTx, request: Request) -> None:
     over the same days by mistake: a coordinator re-entering a request, two desks at once."""
     existing = tx.overlapping_plan(request.patient.name, request.patient.id, request.first_day, request.last_day)
     if existing is not None:
-        raise InputError(
-            f"this patient has an active plan, {existing}, over these days; change that one "
-            "(`ketaplan reschedule`, `ketaplan cancel`) or allow a second one (--allow-overlap)",
-            field="patient_id" if request.patient.id else "patient",
-        )
+        raise overlap_error(existing, request)
+
+
+def overlap_error(existing: str, request: Request) -> InputError:
+    return InputError(
+        f"this patient has an active plan, {existing}, over these days; change that one "
+        "(`ketaplan reschedule`, `ketaplan cancel`) or allow a second one (--allow-overlap)",
+        field="patient_id" if request.patient.id else "patient",
+    )
 
 
 def plan_one(

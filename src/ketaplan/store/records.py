@@ -11,6 +11,35 @@ from zoneinfo import ZoneInfo
 
 from ketaplan.core.model import Patient, Request
 
+#: Every table and column a ledger holds (schema 4), in a fixed order: the copy and its check.
+TABLES: dict[str, tuple[str, ...]] = {
+    "plans": (
+        "plan_id",
+        "request_id",
+        "clinic",
+        "timezone",
+        "patient_name",
+        "patient_id",
+        "first_day",
+        "last_day",
+        "revision",
+        "stamp_utc",
+        "request",
+    ),
+    "sessions": (
+        "plan_id",
+        "kind",
+        "number",
+        "of_n",
+        "clinic",
+        "start_utc",
+        "end_utc",
+        "resource",
+        "status",
+        "held_until_utc",
+    ),
+    "history": ("plan_id", "revision", "at_utc", "action"),
+}
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, warn
-from ketaplan.store.records import new_plan_id
+from ketaplan.store.records import TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
 
 #: PRAGMA application_id of a ketaplan ledger ("KTPL"): how a file is known to be ours.
@@ -215,23 +215,8 @@ def _not_ours(path: Path) -> LedgerError:
     )
 
 
-_OUR_TABLES = {
-    "plans": [
-        "plan_id",
-        "request_id",
-        "clinic",
-        "timezone",
-        "patient_name",
-        "patient_id",
-        "first_day",
-        "last_day",
-        "revision",
-        "stamp_utc",
-        "request",
-    ],
-    "sessions": ["plan_id", "kind", "number", "of_n", "clinic", "start_utc", "end_utc", "resource", "status"],
-    "history": ["plan_id", "revision", "at_utc", "action"],
-}
+#: The tables of a schema 1-2 ledger, exactly: those of today without held_until_utc (schema 4).
+_OUR_TABLES = {table: [c for c in columns if c != "held_until_utc"] for table, columns in TABLES.items()}
 
 
 def _has_our_tables(conn: sqlite3.Connection) -> bool:

@@ -8,37 +8,9 @@ from typing import NamedTuple
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import Ledger
+from ketaplan.store.records import TABLES
 from ketaplan.store.sql import Db
 
-#: Every table and column a ledger holds (schema 4), in a fixed order: the copy and its check.
-TABLES: dict[str, tuple[str, ...]] = {
-    "plans": (
-        "plan_id",
-        "request_id",
-        "clinic",
-        "timezone",
-        "patient_name",
-        "patient_id",
-        "first_day",
-        "last_day",
-        "revision",
-        "stamp_utc",
-        "request",
-    ),
-    "sessions": (
-        "plan_id",
-        "kind",
-        "number",
-        "of_n",
-        "clinic",
-        "start_utc",
-        "end_utc",
-        "resource",
-        "status",
-        "held_until_utc",
-    ),
-    "history": ("plan_id", "revision", "at_utc", "action"),
-}
 _ORDER = {"plans": "plan_id", "sessions": "plan_id, kind, number", "history": "plan_id, revision, at_utc, action"}
 
 

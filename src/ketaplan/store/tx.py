@@ -251,6 +251,27 @@ class LedgerTx:
         ).fetchone()
         return row[0] if row else None
 
+    def held_plans_of(self, names: list[str], ids: list[str]) -> list[tuple[str, str, str | None, str, str]]:
+        """(plan id, name, patient id, first day, last day) of every plan with a session still
+        held whose patient has one of these names or ids: `overlapping_plan` for a batch
+        group in one query (rows are then matched in memory)."""
+        if not names and not ids:
+            return []
+        where = []
+        if ids:
+            where.append(f"p.patient_id IN ({', '.join('?' for _ in ids)})")
+        if names:
+            where.append(f"p.patient_name IN ({', '.join('?' for _ in names)})")
+        return [
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in self.db.execute(
+                "SELECT p.plan_id, p.patient_name, p.patient_id, p.first_day, p.last_day FROM plans p "
+                f"WHERE ({' OR '.join(where)}) AND EXISTS (SELECT 1 FROM sessions s "
+                "WHERE s.plan_id = p.plan_id AND s.status IN ('booked', 'attended'))",
+                [*ids, *names],
+            )
+        ]
+
     def day_sessions(self, clinic: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
         """Every session of this clinic starting in [start, end), with its patient, for the
         day sheet: (plan_id, name, patient id, kind, number, of, start_utc, end_utc, resource, status)."""
