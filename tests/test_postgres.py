@@ -152,3 +152,62 @@ def test_masked_urls() -> None:
     assert masked("postgresql://desk:pw@db.example:5432/clinic") == "postgresql://desk:***@db.example:5432/clinic"
     assert masked("postgresql://desk@db.example/clinic") == "postgresql://desk@db.example/clinic"
     assert masked("postgresql:///clinic?host=/run/pg") == "postgresql:///clinic?host=/run/pg"
+
+
+def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_url: str) -> None:
+    """As above, for `batch`: the whole group is refused at commit, planned again on what
+    is there now, and booked; every row is answered once, after its group committed."""
+    import psycopg
+
+    from ketaplan.core.model import Patient
+    from ketaplan.formats.batch_file import rows as read_rows
+    from ketaplan.store import batch
+    from ketaplan.store.records import utc_text
+
+    clinic = make_clinic(chairs=2, max_starts_per_slot=2)
+    ledger = PostgresLedger(pg_url)
+    req = request(FIRST, FIRST + timedelta(days=20), patient=Patient("P0"))
+    with ledger.write():
+        pass
+    planned, _ = plan_and_book(clinic, req, ledger, dry_run=True)  # what the batch's first row will choose
+    rows = [
+        _session_row(
+            "KP-INTRUDER",
+            s.number,
+            utc_text(s.start),
+            utc_text(s.end),
+            utc_text(s.end + timedelta(minutes=15)),
+            s.resource,
+        )
+        for s in planned.sessions
+        if s.kind == "infusion"
+    ]
+    file = tmp_path / "rows.csv"
+    file.write_text("patient,start,weeks\nP0,2027-02-01,3\nP1,2027-02-01,3\n", encoding="utf-8")
+    intruder = psycopg.connect(pg_url)
+    _intruder(intruder, rows)
+    told: list = []
+    span = batch.batch_span(clinic, ["2027-02-01"], FIRST - timedelta(days=30))
+    stream = file.open("rb")
+    lines = read_rows(stream, str(file), "csv", allow_past=False)
+    worker = threading.Thread(
+        target=lambda: batch.run(
+            clinic, ledger, lines, today=FIRST - timedelta(days=30), span=span, dry_run=False, emit=told.append
+        )
+    )
+    worker.start()
+    deadline = time.monotonic() + 20
+    with psycopg.connect(pg_url, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the batch's commit never waited on the other transaction")
+    intruder.commit()
+    intruder.close()
+    worker.join(timeout=60)
+    stream.close()
+    assert [o.status for o in told] == ["ok", "ok"], told
+    assert capacity_violations(pg_url, chairs=2, starts_per_slot=2, rooms=1, turnover_minutes=15) == []
+    assert query(pg_url, "SELECT COUNT(*) FROM plans") == [(3,)]  # the intruder and both rows

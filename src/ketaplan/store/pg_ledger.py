@@ -139,8 +139,10 @@ class PgDb(Db):
         try:
             self.conn.execute("COMMIT")
             self._end_pipeline()
-        except BaseException:
+        except BaseException as e:
             self._end_pipeline(failed=True)
+            if getattr(e, "sqlstate", None) in CONFLICT_STATES:  # the caller plans again (a batch group too)
+                raise _conflict() from None
             raise
         if self._seen is not None:
             self._seen += 1
@@ -271,6 +273,16 @@ def _make_or_upgrade(conn: Any, name: str) -> None:
         conn.execute("UPDATE meta SET value = %s WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
 
+#: exclusion violation (a chair taken at commit), serialization failure, deadlock
+CONFLICT_STATES = ("23P01", "40001", "40P01")
+
+
+def _conflict() -> LedgerConflict:
+    return LedgerConflict(
+        "another desk booked the same chair or time at the same moment; nothing was booked", field="--ledger"
+    )
+
+
 def _not_ours(name: str) -> LedgerError:
     return LedgerError(
         f"the database at {name} holds tables that are not a ketaplan ledger; they were left unchanged. "
@@ -287,10 +299,8 @@ def _ledger_error(ledger: PostgresLedger, e: Exception) -> LedgerError | None:
         return None
     sqlstate = getattr(e, "sqlstate", None)
     text = _scrub(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, ledger.url)
-    if sqlstate in ("23P01", "40001", "40P01"):
-        return LedgerConflict(
-            "another desk booked the same chair or time at the same moment; nothing was booked", field="--ledger"
-        )
+    if sqlstate in CONFLICT_STATES:
+        return _conflict()
     if sqlstate == "25006":
         return LedgerError(f"the ledger at {ledger.name} is read-only here; nothing was changed", field="--ledger")
     if isinstance(e, psycopg.OperationalError):
