@@ -39,6 +39,37 @@ def _intruder(conn, sessions: list[tuple]) -> None:
         )
 
 
+def _same_chairs(planned) -> list[tuple]:
+    """Another program's rows holding the very chairs and times of `planned`'s infusions."""
+    from ketaplan.store.records import utc_text
+
+    return [
+        _session_row(
+            "KP-INTRUDER",
+            s.number,
+            utc_text(s.start),
+            utc_text(s.end),
+            utc_text(s.end + timedelta(minutes=15)),
+            s.resource,
+        )
+        for s in planned.sessions
+        if s.kind == "infusion"
+    ]
+
+
+def _wait_for_a_blocked_commit(pg_url: str) -> None:
+    """Until ketaplan's commit waits on the intruder's uncommitted rows (a lock not granted)."""
+    import psycopg
+
+    deadline = time.monotonic() + 20
+    with psycopg.connect(pg_url, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                return
+            time.sleep(0.01)
+    pytest.fail("ketaplan's commit never waited on the other transaction")
+
+
 def test_the_database_refuses_a_double_booked_chair_turnover_included(pg_url: str) -> None:
     import psycopg
 
@@ -71,26 +102,13 @@ def test_a_booking_the_database_refuses_is_planned_again(pg_url: str, monkeypatc
     on what is there now and books other chairs."""
     import psycopg
 
-    from ketaplan.store.records import utc_text
-
     clinic = make_clinic(chairs=2, max_starts_per_slot=2)
     ledger = PostgresLedger(pg_url)
     req = request(FIRST, FIRST + timedelta(days=20))
     with ledger.write():
         pass  # the tables
     planned, _ = plan_and_book(clinic, req, ledger, dry_run=True)
-    rows = [
-        _session_row(
-            "KP-INTRUDER",
-            s.number,
-            utc_text(s.start),
-            utc_text(s.end),
-            utc_text(s.end + timedelta(minutes=15)),
-            s.resource,
-        )
-        for s in planned.sessions
-        if s.kind == "infusion"
-    ]
+    rows = _same_chairs(planned)
     attempts = []
     real_write = PostgresLedger.write
 
@@ -104,14 +122,7 @@ def test_a_booking_the_database_refuses_is_planned_again(pg_url: str, monkeypatc
     result: dict = {}
     worker = threading.Thread(target=lambda: result.update(plan=plan_and_book(clinic, req, ledger, dry_run=False)[0]))
     worker.start()
-    deadline = time.monotonic() + 20
-    with psycopg.connect(pg_url, autocommit=True) as watcher:
-        while time.monotonic() < deadline:  # ketaplan's commit waits on the intruder's rows
-            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("ketaplan's booking never waited on the other transaction")
+    _wait_for_a_blocked_commit(pg_url)
     intruder.commit()
     intruder.close()
     worker.join(timeout=60)
@@ -162,7 +173,6 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
     from ketaplan.core.model import Patient
     from ketaplan.formats.batch_file import rows as read_rows
     from ketaplan.store import batch
-    from ketaplan.store.records import utc_text
 
     clinic = make_clinic(chairs=2, max_starts_per_slot=2)
     ledger = PostgresLedger(pg_url)
@@ -170,18 +180,7 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
     with ledger.write():
         pass
     planned, _ = plan_and_book(clinic, req, ledger, dry_run=True)  # what the batch's first row will choose
-    rows = [
-        _session_row(
-            "KP-INTRUDER",
-            s.number,
-            utc_text(s.start),
-            utc_text(s.end),
-            utc_text(s.end + timedelta(minutes=15)),
-            s.resource,
-        )
-        for s in planned.sessions
-        if s.kind == "infusion"
-    ]
+    rows = _same_chairs(planned)
     file = tmp_path / "rows.csv"
     file.write_text("patient,start,weeks\nP0,2027-02-01,3\nP1,2027-02-01,3\n", encoding="utf-8")
     intruder = psycopg.connect(pg_url)
@@ -196,14 +195,7 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
         )
     )
     worker.start()
-    deadline = time.monotonic() + 20
-    with psycopg.connect(pg_url, autocommit=True) as watcher:
-        while time.monotonic() < deadline:
-            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the batch's commit never waited on the other transaction")
+    _wait_for_a_blocked_commit(pg_url)
     intruder.commit()
     intruder.close()
     worker.join(timeout=60)
