@@ -41,7 +41,8 @@ THIRD_PARTY = {
     "core": {"dateutil"},
     "formats": {"dateutil", "icalendar", "recurring_ical_events", "x_wr_timezone", "reportlab"},
     # psycopg: only store.pg_ledger, only when the ledger is a postgresql:// URL
-    "store": {"dateutil", "platformdirs", "holidays", "psycopg"},
+    # highspy, numpy: only store.highs, only for batch --optimize
+    "store": {"dateutil", "platformdirs", "holidays", "psycopg", "highspy", "numpy"},
 }
 #: Which of our folders each layer may import.
 MAY_IMPORT = {

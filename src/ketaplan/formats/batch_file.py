@@ -28,6 +28,7 @@ FIELDS = (
     "unavailable",
     "consultation",
     "maintenance",
+    "priority",  # batch --optimize: higher first among answers that plan as many requests
 )
 REQUIRED = ("patient", "start")
 TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
@@ -38,6 +39,7 @@ class Row(NamedTuple):
     request_id: str | None
     fields: RequestFields | None  # None when the row itself is bad
     error: InputError | None
+    priority: int = 0
 
 
 def _lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
@@ -222,9 +224,22 @@ def _row(number: int, values: dict[str, Any], allow_past: bool) -> Row:
             allow_past=allow_past,
             request_id=rid,
         )
+        priority = _priority(values.get("priority"))
     except InputError as e:
         return Row(number, rid, None, e)
-    return Row(number, rid, fields, None)
+    return Row(number, rid, fields, None, priority)
+
+
+def _priority(value: Any) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{str(value)[:20]!r} is not a whole number", field="priority") from None
+    if not -1000 <= n <= 1000:
+        raise InputError("must be from -1000 to 1000", field="priority")
+    return n
 
 
 def _text(values: dict[str, Any], key: str) -> str | None:

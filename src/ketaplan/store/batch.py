@@ -127,7 +127,7 @@ class _Run:
         self.seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}
         self.booked: dict[str, tuple[str, dict[str, str | None] | None]] = {}  # request id -> plan, its fields
         self.ids: list[str] = []  # unused plan ids for this group
-        self.held: _Held | None = None  # the group's patients' plans in the ledger
+        self.held: Held | None = None  # the group's patients' plans in the ledger
 
     def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
         """Plan and book a group in one transaction. Its outcomes are told only after it
@@ -148,7 +148,7 @@ class _Run:
             keys = [k for k in map(request_key, group) if k is not None]
             self.booked = self.tx.plans_for_requests(keys)
             self.ids = [] if self.dry_run else self.tx.unique_plan_ids(len(group))
-            self.held = _Held(self.tx, group) if not self.allow_overlap else None
+            self.held = Held(self.tx, group) if not self.allow_overlap else None
             outcomes = [self._one(row) for row in group]
             if self.dry_run:
                 self.tx.rollback()
@@ -186,21 +186,29 @@ def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Avail
     return Availability(clinic, tx.bookings(clinic.name, *span, clinic.zone), span=span)
 
 
-def _one(
+class Admitted(NamedTuple):
+    """A row that passed everything but planning: its idempotency key, its fields as
+    asked, and the request."""
+
+    key: str
+    asked: dict[str, str | None]
+    request: Request
+
+
+def admit(
     clinic: Clinic,
     tx: BatchTx,
     avail: Availability,
     row: Row,
     *,
     today: date,
-    dry_run: bool,
     seen: dict[str, tuple[Plan, dict[str, str | None]]],
     booked: dict[str, tuple[str, dict[str, str | None] | None]],
-    ids: list[str],
-    held: _Held | None,
-    suggest: bool,
+    held: Held | None,
     allow_overlap: bool,
-) -> Outcome:
+) -> Outcome | Admitted:
+    """A row's answer when it needs no planning (a bad row, a request booked before, a
+    patient with a plan over these days), else the request to plan."""
     if row.error is not None or row.fields is None:
         err = row.error or InputError("unreadable row")
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=err)
@@ -240,6 +248,30 @@ def _one(
             _refuse_planned_overlap(seen, request)  # ... and what this run booked or planned
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
+    return Admitted(key, asked, request)
+
+
+def _one(
+    clinic: Clinic,
+    tx: BatchTx,
+    avail: Availability,
+    row: Row,
+    *,
+    today: date,
+    dry_run: bool,
+    seen: dict[str, tuple[Plan, dict[str, str | None]]],
+    booked: dict[str, tuple[str, dict[str, str | None] | None]],
+    ids: list[str],
+    held: Held | None,
+    suggest: bool,
+    allow_overlap: bool,
+) -> Outcome:
+    admitted = admit(
+        clinic, tx, avail, row, today=today, seen=seen, booked=booked, held=held, allow_overlap=allow_overlap
+    )
+    if isinstance(admitted, Outcome):
+        return admitted
+    key, asked, request = admitted
     stamp = datetime.now(UTC).replace(microsecond=0)
     found = plan_with_checks(clinic, request, avail, plan_id=new_plan_id() if dry_run else ids.pop(), stamp=stamp)
     if found is None:
@@ -249,14 +281,20 @@ def _one(
         return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
     plan, results = found
     if not dry_run:
-        plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-        tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
+        plan = book(tx, clinic, plan, request, asked)
     avail.book(plan.sessions)
     seen[key] = (plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
 
 
-class _Held:
+def book(tx: BatchTx, clinic: Clinic, plan: Plan, request: Request, asked: dict[str, str | None]) -> Plan:
+    """Write a planned plan into the batch's transaction, its sessions booked."""
+    plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
+    tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
+    return plan
+
+
+class Held:
     """The plans still held of a group's patients, read in one query as the group begins
     (a query a row would be a round trip a row on a server). A row whose patient the
     query did not ask about (its name reads differently once cleaned) asks on its own."""

@@ -42,6 +42,21 @@ def batch(
         "--allow-overlap",
         help="Book a patient with an active plan over the same days (else: that row's error).",
     ),
+    optimize: bool = typer.Option(
+        False,
+        "--optimize",
+        help="Plan all rows together: book the most requests that fit at once (needs ketaplan[optimize]).",
+    ),
+    time_limit: float = typer.Option(
+        60.0, "--time-limit", min=1.0, help="With --optimize: stop the solver after this many seconds."
+    ),
+    gap: float = typer.Option(
+        0.0,
+        "--gap",
+        min=0.0,
+        max=1.0,
+        help="With --optimize: stop once the answer is within this fraction of the best possible.",
+    ),
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
 ) -> Batched:
@@ -80,6 +95,26 @@ def batch(
         rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
+        if optimize:
+            from ketaplan.store import optimize as joint_engine
+
+            counts, summary = joint_engine.run(
+                the_clinic,
+                the_ledger,
+                rows,
+                today=today,
+                span=span,
+                dry_run=dry_run,
+                emit=emit,
+                time_limit=time_limit,
+                gap=gap,
+                log=sys.stderr.isatty(),
+                say=output.notice,
+                suggest=suggest,
+                allow_overlap=allow_overlap,
+            )
+            output.notice(_solver_line(summary))
+            return Batched(counts, dry_run)
         with progress:
             counts = engine.run(
                 the_clinic,
@@ -93,6 +128,17 @@ def batch(
                 allow_overlap=allow_overlap,
             )
     return Batched(counts, dry_run)
+
+
+def _solver_line(s: Any) -> str:
+    """The --optimize summary: how many were planned and how far that may be from the best."""
+    text = f"--optimize: {s.planned} of {s.candidates} requests that have a plan alone were planned together"
+    if s.proven or s.planned >= s.bound:
+        return f"{text}; no answer plans more (proven, {s.seconds:.1f} s)"
+    return (
+        f"{text}; the solver stopped after {s.seconds:.1f} s before proving it: at most {s.bound} could be, "
+        f"{s.bound - s.planned} more (raise --time-limit to search longer)"
+    )
 
 
 class Batched(NamedTuple):

@@ -1,0 +1,98 @@
+"""The joint model (core.joint) solved by HiGHS, a mixed-integer solver (`ketaplan[optimize]`,
+imported only by `batch --optimize`). HiGHS writes to the process's stdout, which carries
+batch's JSON Lines: while it runs, file descriptor 1 points at stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from ketaplan.core.errors import InputError
+from ketaplan.core.joint import Model
+
+INSTALL = "pip install 'ketaplan[optimize]'"
+
+
+class Solved(NamedTuple):
+    values: list[float]
+    proven: bool  # optimal within the gap asked for
+    objective: float
+    bound: float  # no answer can score above this
+    seconds: float
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class Solver:
+    """One model in HiGHS; `forbid` adds a row and `solve` runs again from where it was."""
+
+    def __init__(self, model: Model, *, time_limit: float, gap: float, log: bool) -> None:
+        try:
+            import highspy
+            import numpy as np
+        except ImportError:
+            raise InputError(f"--optimize needs the solver: {INSTALL}", field="--optimize") from None
+        self.np, self.highspy, self.model = np, highspy, model
+        self.deadline = time.monotonic() + time_limit
+        with _stdout_to_stderr():
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", log)
+            h.setOptionValue("mip_rel_gap", gap)
+            h.setOptionValue("mip_abs_gap", 0.5)  # objective values are whole numbers
+            h.setOptionValue("threads", 1)
+            n_cols = model.n_requests + len(model.vars) + model.n_days
+            n_int = model.n_requests + len(model.vars)
+            h.addVars(n_cols, np.zeros(n_cols), np.ones(n_cols))
+            ints = np.arange(n_int, dtype=np.int32)
+            h.changeColsIntegrality(n_int, ints, np.full(n_int, highspy.HighsVarType.kInteger))
+            firsts = np.arange(model.n_requests, dtype=np.int32)
+            h.changeColsCost(model.n_requests, firsts, np.array(model.weights, dtype=float))
+            h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+            self._add_rows(h, model.rows)
+        self.h = h
+
+    def _add_rows(self, h: Any, rows: Sequence[tuple[list[int], list[float], float, float]]) -> None:
+        np = self.np
+        lower = np.array([r[2] for r in rows], dtype=float)
+        upper = np.array([r[3] for r in rows], dtype=float)
+        starts = np.cumsum([0] + [len(r[0]) for r in rows[:-1]]).astype(np.int32)
+        index = np.array([c for r in rows for c in r[0]], dtype=np.int32)
+        value = np.array([v for r in rows for v in r[1]], dtype=float)
+        h.addRows(len(rows), lower, upper, len(index), starts, index, value)
+
+    def forbid(self, cols: list[int]) -> None:
+        """Never all of these together (a combination with no chair assignment)."""
+        with _stdout_to_stderr():
+            self._add_rows(self.h, [(cols, [1.0] * len(cols), 0.0, float(len(cols) - 1))])
+
+    def solve(self) -> Solved:
+        start = time.monotonic()
+        left = max(self.deadline - start, 0.1)
+        with _stdout_to_stderr():
+            self.h.setOptionValue("time_limit", left)
+            self.h.run()
+            status = self.h.getModelStatus()
+            info = self.h.getInfo()
+            values = list(self.h.getSolution().col_value)
+        ok = self.highspy.HighsModelStatus
+        if not values:  # stopped before any answer: choosing nothing is always one
+            values = [0.0] * (self.model.n_requests + len(self.model.vars) + self.model.n_days)
+        proven = status in (ok.kOptimal, ok.kModelEmpty)
+        objective = float(info.objective_function_value) if values else 0.0
+        bound = float(info.mip_dual_bound) if not proven else objective
+        return Solved(values, proven, objective, bound, time.monotonic() - start)

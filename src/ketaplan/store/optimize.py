@@ -1,0 +1,284 @@
+"""`batch --optimize`: every row of the file planned together, booking as many requests as
+can all be planned at once (README, "Batch planning: --optimize").
+
+1. Each row is admitted as in first-come batch (bad rows, requests booked before, a
+   patient already planned over those days are answered without planning).
+2. A request with no plan even alone is answered as first-come batch answers it.
+3. The others go into one model (core.joint) that HiGHS solves: the most requests, ties
+   to higher `priority`, then to earlier lines.
+4. Named chairs are given to the chosen sessions; a combination that cannot have them is
+   forbidden and the model solved again.
+5. In that order of preference, each chosen request gets the plan the planner would give
+   it with every other chosen plan held, so plans keep the planner's preferences (same
+   clock time, even spacing, earliest end) and pass every named check; the planner is
+   complete, and the solver's own sessions for it are free then, so it always finds one.
+6. A request left out that still fits (the solver stopped before proving its answer) is
+   planned as first-come would; the others are answered "no plan", naming the rows they
+   compete with, with suggestions checked against all the plans made.
+
+The whole file is one transaction, holding the ledger's write lock while it solves
+(`--time-limit`): what was planned against is what is booked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import NamedTuple
+
+from ketaplan.core import joint
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.errors import ExitCode, InputError
+from ketaplan.core.model import Booking, Plan, Request, Session
+from ketaplan.core.planner import plan_with_checks, verify
+from ketaplan.formats.batch_file import Row
+from ketaplan.store.batch import Admitted, Held, Outcome, admit, book, request_key
+from ketaplan.store.ledger import Ledger, new_plan_id
+
+MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
+
+
+class Summary(NamedTuple):
+    """What the solver says of its answer: requests planned, the most any answer could
+    plan (`bound`), whether that is proven, and how long it took."""
+
+    candidates: int  # requests that have a plan alone
+    planned: int
+    bound: int
+    proven: bool
+    seconds: float
+
+
+def run(
+    clinic: Clinic,
+    ledger: Ledger,
+    rows: Iterator[Row],
+    *,
+    today: date,
+    span: tuple[datetime, datetime],
+    dry_run: bool,
+    emit: Callable[[Outcome], None],
+    time_limit: float,
+    gap: float,
+    log: bool = False,
+    say: Callable[[str], None] = lambda text: None,
+    suggest: bool = False,
+    allow_overlap: bool = False,
+) -> tuple[dict[str, int], Summary]:
+    all_rows = list(rows)
+    with ledger.batch() as tx:
+        tx.begin()
+        base = tx.bookings(clinic.name, *span, clinic.zone)
+        avail = Availability(clinic, base, span=span)
+        booked = tx.plans_for_requests([k for k in map(request_key, all_rows) if k is not None])
+        held = None if allow_overlap else Held(tx, all_rows)
+        answers: dict[int, Outcome] = {}
+        followers: dict[int, int] = {}  # a row repeating an earlier row's request
+        admitted: dict[int, Admitted] = {}
+        for i, row in enumerate(all_rows):
+            a = admit(
+                clinic, tx, avail, row, today=today, seen={}, booked=booked, held=held, allow_overlap=allow_overlap
+            )
+            if isinstance(a, Outcome):
+                answers[i] = a
+                continue
+            same = next((j for j, b in admitted.items() if b.key == a.key), None)
+            if same is not None:
+                if admitted[same].asked != a.asked:
+                    answers[i] = _error(
+                        row, f"{row.request_id!r} was asked on line {all_rows[same].line} with other values"
+                    )
+                else:
+                    followers[i] = same
+                continue
+            clash = None if allow_overlap else _same_patient(a.request, admitted, all_rows)
+            if clash is not None:
+                answers[i] = Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=clash)
+                continue
+            admitted[i] = a
+        chains: dict[int, list[joint.Element]] = {}
+        for i, a in admitted.items():
+            found = joint.chain(clinic, a.request, avail)
+            if found is None:
+                answers[i] = _no_plan(clinic, all_rows[i], a.request, avail, suggest, None)
+            else:
+                chains[i] = found
+        order = sorted(chains, key=lambda i: (-all_rows[i].priority, i))  # preference: priority, then line
+        say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
+        witness, summary = _solve(clinic, avail, [chains[i] for i in order], time_limit, gap, log, say)
+        finals = _final_plans(clinic, base, span, {order[r]: w for r, w in witness.items()}, admitted)
+        late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted)
+        finals.update(late)
+        ids = iter(tx.unique_plan_ids(len(finals)) if not dry_run else [new_plan_id() for _ in finals])
+        stamp = datetime.now(UTC).replace(microsecond=0)
+        finals = {i: p._replace(plan_id=next(ids), stamp=stamp) for i, p in finals.items()}
+        everything = Availability(clinic, base + _bookings(finals.values()), span=span)
+        for i in order:
+            row, request = all_rows[i], admitted[i].request
+            if i in finals:
+                others = Availability(clinic, base + _bookings(p for q, p in finals.items() if q != i), span=span)
+                plan, results = finals[i], verify(finals[i], clinic, request, others)
+                if not dry_run:
+                    plan = book(tx, clinic, plan, request, admitted[i].asked)
+                answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan, results)
+            else:
+                answers[i] = _no_plan(clinic, row, request, everything, suggest, _rivals(request, finals, all_rows))
+        if dry_run:
+            tx.rollback()
+        else:
+            tx.commit()
+    counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
+    for i, row in enumerate(all_rows):
+        outcome = answers.get(i)
+        if outcome is None:  # a repeated request: the first row's answer
+            first = answers[followers[i]]
+            outcome = first._replace(line=row.line, request_id=row.request_id, existing=first.plan is not None)
+        counts["existing" if outcome.existing else outcome.status] += 1
+        emit(outcome)
+    planned = summary.planned + len(late)
+    return counts, summary._replace(planned=planned, bound=max(summary.bound, planned))
+
+
+def _solve(
+    clinic: Clinic,
+    avail: Availability,
+    chains: list[list[joint.Element]],
+    time_limit: float,
+    gap: float,
+    log: bool,
+    say: Callable[[str], None],
+) -> tuple[dict[int, list[Session]], Summary]:
+    """Which requests (positions in `chains`) to plan, with sessions that show they all fit."""
+    from ketaplan.store.highs import Solver
+
+    n = len(chains)
+    if n == 0:  # nothing to choose among: no solver needed (nor its import)
+        return {}, Summary(0, 0, 0, True, 0.0)
+    model = joint.build(clinic, chains, [n - r for r in range(n)], avail)
+    say(f"model: {len(model.vars)} possible sessions, {len(model.rows)} rows")
+    solver = Solver(model, time_limit=time_limit, gap=gap, log=log)
+    column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
+    seconds = 0.0
+    for _ in range(MAX_ROUNDS):
+        solved = solver.solve()
+        seconds += solved.seconds
+        sessions, unassignable = joint.assign_resources(clinic, joint.witness(model, solved.values), avail)
+        if not unassignable:
+            break
+        say(f"no chairs for one combination of {len(unassignable)} sessions: forbidden, solving again")
+        solver.forbid([column[id(v)] for v in unassignable])
+    else:  # chairs never fitted: plan nothing jointly (the left-out pass still plans what fits)
+        sessions, solved = {}, solved._replace(proven=False)
+    bound = min(int(solved.bound + 1e-6) // model.unit, n)
+    proof = "proven" if solved.proven else "not proven"
+    say(f"solver: {len(sessions)} requests planned, at most {bound} possible ({proof})")
+    return sessions, Summary(n, len(sessions), bound, solved.proven, seconds)
+
+
+def _bookings(plans: Iterable[Plan]) -> list[Booking]:
+    return [Booking(s.start, s.end, s.resource, s.kind, p.plan_id) for p in plans for s in p.sessions if s.active]
+
+
+def _final_plans(
+    clinic: Clinic,
+    base: list[Booking],
+    span: tuple[datetime, datetime],
+    witness: dict[int, list[Session]],
+    admitted: dict[int, Admitted],
+) -> dict[int, Plan]:
+    """Step 5: in order of preference (the dict's order), each request's planner plan with
+    every other chosen request held (planned already, or the solver's sessions)."""
+    finals: dict[int, Plan] = {}
+    for i, own in witness.items():
+        request = admitted[i].request
+        waiting = [
+            Booking(s.start, s.end, s.resource, s.kind, f"KP-WAIT{q}")
+            for q, sessions in witness.items()
+            if q != i and q not in finals
+            for s in sessions
+        ]
+        avail = Availability(clinic, base + _bookings(finals.values()) + waiting, span=span)
+        found = plan_with_checks(clinic, request, avail, plan_id=f"KP-JOINT{i}")
+        if found is None:  # cannot be (see the module's step 5); the solver's sessions, checked
+            plan = Plan(
+                f"KP-JOINT{i}",
+                request.patient,
+                clinic.name,
+                clinic.timezone,
+                request.first_day,
+                request.last_day,
+                tuple(sorted(own, key=lambda s: s.start)),
+                request_id=request.request_id,
+            )
+            verify(plan, clinic, request, avail)
+        else:
+            plan = found[0]
+        finals[i] = plan
+    return finals
+
+
+def _fill_left_out(
+    clinic: Clinic,
+    base: list[Booking],
+    span: tuple[datetime, datetime],
+    finals: dict[int, Plan],
+    left: list[int],
+    admitted: dict[int, Admitted],
+) -> dict[int, Plan]:
+    """Step 6: a request left out that still fits, planned first-come (only when the
+    solver stopped before proving its answer)."""
+    late: dict[int, Plan] = {}
+    for i in left:
+        avail = Availability(clinic, base + _bookings([*finals.values(), *late.values()]), span=span)
+        found = plan_with_checks(clinic, admitted[i].request, avail, plan_id=f"KP-LATE{i}")
+        if found is not None:
+            late[i] = found[0]
+    return late
+
+
+def _rivals(request: Request, finals: dict[int, Plan], rows: list[Row]) -> list[int]:
+    """Lines of the planned rows with infusions on this request's days."""
+    out = []
+    for i, plan in finals.items():
+        for s in plan.infusions:  # sessions are in the clinic's zone
+            if request.first_day <= s.start.date() <= request.last_day:
+                out.append(rows[i].line)
+                break
+    return sorted(out)
+
+
+def _no_plan(
+    clinic: Clinic, row: Row, request: Request, avail: Availability, suggest: bool, rivals: list[int] | None
+) -> Outcome:
+    from ketaplan.core.diagnosis import no_plan_error
+
+    error = no_plan_error(clinic, request, avail, suggestions=suggest)
+    if rivals is not None:
+        lines = ", ".join(str(n) for n in rivals[:8]) + (" ..." if len(rivals) > 8 else "")
+        error.explanation.insert(
+            0,
+            "left out to plan the most requests of the file together: it competes for the same chairs "
+            f"and days with the rows on lines {lines}"
+            if rivals
+            else "left out to plan the most requests of the file together",
+        )
+    return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
+
+
+def _error(row: Row, text: str) -> Outcome:
+    return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=InputError(text, field="request_id"))
+
+
+def _same_patient(request: Request, admitted: dict[int, Admitted], rows: list[Row]) -> InputError | None:
+    """A second request of one patient over the same days, earlier in the file."""
+    who = request.patient
+    for j, a in admitted.items():
+        other = a.request.patient
+        same = other.id == who.id if who.id else other.name == who.name
+        if same and a.request.first_day <= request.last_day and a.request.last_day >= request.first_day:
+            return InputError(
+                f"this patient has a request over these days on line {rows[j].line}; "
+                "allow a second one with --allow-overlap",
+                field="patient_id" if who.id else "patient",
+            )
+    return None
