@@ -69,6 +69,23 @@ class Model(NamedTuple):
     rows: list[tuple[list[int], list[float], float, float]]
     weights: list[int]
     unit: int  # the weight of one request: count = objective // unit
+    day_cols: dict[tuple[int, int, date], int]  # (request, link, day) -> its column
+
+    def start_from(self, plans: dict[int, list[Session]]) -> list[float] | None:
+        """Column values for these plans (per request position), as a first answer for the
+        solver to improve; None if a session is not one of the model's (then no start)."""
+        at = {(v.request, v.element, v.start): i for i, v in enumerate(self.vars)}
+        values = [0.0] * (self.n_requests + len(self.vars) + self.n_days)
+        for r, sessions in plans.items():
+            links = sorted(sessions, key=lambda s: s.start)  # the chain's order is the calendar's
+            for j, s in enumerate(links):
+                i = at.get((r, j, s.start.astimezone(UTC)))
+                if i is None:
+                    return None
+                values[self.n_requests + i] = 1.0
+                values[self.day_cols[(r, j, self.vars[i].day)]] = 1.0
+            values[r] = 1.0
+        return values
 
 
 def chain(clinic: Clinic, request: Request, avail: Availability) -> list[Element] | None:
@@ -170,7 +187,7 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
                     before = [day_cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
                     rows.append(([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
     rows += _capacity_rows(clinic, vars_, n, avail)
-    return Model(n, vars_, next_col - n - len(vars_), rows, [unit + rank for rank in ranks], unit)
+    return Model(n, vars_, next_col - n - len(vars_), rows, [unit + rank for rank in ranks], unit, day_cols)
 
 
 def _capacity_rows(

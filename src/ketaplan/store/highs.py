@@ -75,6 +75,13 @@ class Solver:
         value = np.array([v for r in rows for v in r[1]], dtype=float)
         h.addRows(len(rows), lower, upper, len(index), starts, index, value)
 
+    def start(self, values: list[float]) -> None:
+        """A first answer (e.g. first come's) that the solver improves on: it never ends
+        with fewer requests than that."""
+        np = self.np
+        with _stdout_to_stderr():
+            self.h.setSolution(len(values), np.arange(len(values), dtype=np.int32), np.array(values, dtype=float))
+
     def forbid(self, cols: list[int]) -> None:
         """Never all of these together (a combination with no chair assignment)."""
         with _stdout_to_stderr():

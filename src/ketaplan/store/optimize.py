@@ -105,7 +105,8 @@ def run(
                 chains[i] = found
         order = sorted(chains, key=lambda i: (-all_rows[i].priority, i))  # preference: priority, then line
         say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
-        witness, summary = _solve(clinic, avail, [chains[i] for i in order], time_limit, gap, log, say)
+        first_come = _first_come(clinic, base, span, [admitted[i].request for i in order])
+        witness, summary = _solve(clinic, avail, [chains[i] for i in order], first_come, time_limit, gap, log, say)
         finals = _final_plans(clinic, base, span, {order[r]: w for r, w in witness.items()}, admitted)
         late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted)
         finals.update(late)
@@ -143,6 +144,7 @@ def _solve(
     clinic: Clinic,
     avail: Availability,
     chains: list[list[joint.Element]],
+    first_come: dict[int, list[Session]],
     time_limit: float,
     gap: float,
     log: bool,
@@ -157,6 +159,10 @@ def _solve(
     model = joint.build(clinic, chains, [n - r for r in range(n)], avail)
     say(f"model: {len(model.vars)} possible sessions, {len(model.rows)} rows")
     solver = Solver(model, time_limit=time_limit, gap=gap, log=log)
+    start = model.start_from(first_come)
+    if start is not None:
+        solver.start(start)
+        say(f"first come plans {len(first_come)} of them: the solver starts from there")
     column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
     seconds = 0.0
     for _ in range(MAX_ROUNDS):
@@ -173,6 +179,20 @@ def _solve(
     proof = "proven" if solved.proven else "not proven"
     say(f"solver: {len(sessions)} requests planned, at most {bound} possible ({proof})")
     return sessions, Summary(n, len(sessions), bound, solved.proven, seconds)
+
+
+def _first_come(
+    clinic: Clinic, base: list[Booking], span: tuple[datetime, datetime], requests: list[Request]
+) -> dict[int, list[Session]]:
+    """What first-come planning books, in the same order: a first answer for the solver."""
+    avail = Availability(clinic, base, span=span)
+    out: dict[int, list[Session]] = {}
+    for r, request in enumerate(requests):
+        found = plan_with_checks(clinic, request, avail)
+        if found is not None:
+            avail.book(found[0].sessions)
+            out[r] = list(found[0].sessions)
+    return out
 
 
 def _bookings(plans: Iterable[Plan]) -> list[Booking]:
