@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import make_clinic, write_clinic
@@ -186,6 +186,12 @@ instances = st.fixed_dictionaries(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(instance=instances)
+# Found by this test: HiGHS, given first come's answer as a start, handed that start back
+# when presolve ended the search (1 planned where 2 fit).
+@example(
+    instance={"zone": "America/New_York", "chairs": 1, "starts": 1, "turnover": 0, "split": True, "consult": True,
+              "requests": [(1, 3), (0, 2)], "booked": [0]}
+)  # fmt: skip
 def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPathFactory, instance: dict) -> None:
     clinic = tiny_clinic(
         instance["zone"], instance["chairs"], instance["starts"], instance["turnover"], instance["split"],

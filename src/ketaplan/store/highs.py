@@ -89,17 +89,26 @@ class Solver:
 
     def solve(self) -> Solved:
         start = time.monotonic()
-        left = max(self.deadline - start, 0.1)
+        status, info, values = self._run()
+        weights = self.model.weights
+        if values and abs(sum(w * values[r] for r, w in enumerate(weights)) - info.objective_function_value) > 0.5:
+            # HiGHS 1.16, given a start, hands that start back when presolve finishes the
+            # search (its objective is right, the values are not): solve again without presolve.
+            self.h.setOptionValue("presolve", "off")
+            status, info, values = self._run()
+        return self._solved(status, info, values, time.monotonic() - start)
+
+    def _run(self) -> tuple[Any, Any, list[float]]:
         with _stdout_to_stderr():
-            self.h.setOptionValue("time_limit", left)
+            self.h.setOptionValue("time_limit", max(self.deadline - time.monotonic(), 0.1))
             self.h.run()
-            status = self.h.getModelStatus()
-            info = self.h.getInfo()
-            values = list(self.h.getSolution().col_value)
+            return self.h.getModelStatus(), self.h.getInfo(), list(self.h.getSolution().col_value)
+
+    def _solved(self, status: Any, info: Any, values: list[float], seconds: float) -> Solved:
         ok = self.highspy.HighsModelStatus
         if not values:  # stopped before any answer: choosing nothing is always one
             values = [0.0] * (self.model.n_requests + len(self.model.vars) + self.model.n_days)
         proven = status in (ok.kOptimal, ok.kModelEmpty)
         objective = float(info.objective_function_value) if values else 0.0
         bound = float(info.mip_dual_bound) if not proven else objective
-        return Solved(values, proven, objective, bound, time.monotonic() - start)
+        return Solved(values, proven, objective, bound, seconds)
