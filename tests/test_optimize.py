@@ -251,6 +251,19 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
         assert not failed, failed
 
 
+def one_session_a_day(tmp_path: Path, window: list[int], gap: int) -> Path:
+    """One chair open 08:00-09:00 on weekdays; two 60-minute infusions, 1..gap days apart."""
+    return write_clinic(
+        tmp_path / "c.toml",
+        chairs=1,
+        max_starts_per_slot=1,
+        slot_minutes=60,
+        hours={d: ["08:00-09:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        protocol={"infusions": 2, "window_days": window, "min_days_apart": 1, "max_days_apart": gap,
+                  "session_minutes": 60, "consultation": False},
+    )  # fmt: skip
+
+
 CONGESTED = """patient,start,end,days,priority
 A,2027-02-01,2027-02-03,,
 B,2027-02-01,2027-02-03,"mon,wed",
@@ -262,15 +275,7 @@ def test_the_cli_plans_more_than_first_come_and_says_why_a_row_is_left_out(cli, 
     """One chair, one session a day (08:00). First come gives A (any of Mon-Wed) Mon+Tue,
     which leaves B (Mon/Wed only) and C (Tue/Thu only) nothing: 1 planned. Together, two
     fit: A or B on Mon+Wed, and C on Tue+Thu; the earlier line, A, gets the tie."""
-    clinic = write_clinic(
-        tmp_path / "c.toml",
-        chairs=1,
-        max_starts_per_slot=1,
-        slot_minutes=60,
-        hours={d: ["08:00-09:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-        protocol={"infusions": 2, "window_days": [2, 3], "min_days_apart": 1, "max_days_apart": 2,
-                  "session_minutes": 60, "consultation": False},
-    )  # fmt: skip
+    clinic = one_session_a_day(tmp_path, window=[2, 3], gap=2)
     rows = tmp_path / "rows.csv"
     rows.write_text(CONGESTED, encoding="utf-8")
     first = cli("batch", rows, "--clinic", clinic, "--dry-run")
@@ -287,15 +292,7 @@ def test_the_cli_plans_more_than_first_come_and_says_why_a_row_is_left_out(cli, 
 
 
 def test_priority_breaks_a_tie(cli, tmp_path: Path) -> None:
-    clinic = write_clinic(
-        tmp_path / "c.toml",
-        chairs=1,
-        max_starts_per_slot=1,
-        slot_minutes=60,
-        hours={d: ["08:00-09:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-        protocol={"infusions": 2, "window_days": [2, 2], "min_days_apart": 1, "max_days_apart": 1,
-                  "session_minutes": 60, "consultation": False},
-    )  # fmt: skip
+    clinic = one_session_a_day(tmp_path, window=[2, 2], gap=1)
     rows = tmp_path / "rows.csv"
     rows.write_text("patient,start,priority\nA,2027-02-01,\nB,2027-02-01,5\n", encoding="utf-8")
     docs = [json.loads(x) for x in cli("batch", rows, "--clinic", clinic, "--optimize").stdout.splitlines()]
