@@ -4,6 +4,7 @@ Built from the rules in `checks`, so what is offered here is exactly what the ch
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -53,7 +54,10 @@ class Availability:
             busy = clinic.busy.between(*span)
         self.occupancy.add_all(busy + list(bookings))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
-        self._free: dict[tuple[date, str], list[Option]] = {}
+        # Free starts per (day, pool), and the same filtered by a patient's times per
+        # (earliest, latest): kept up to date as a batch books (see `book`).
+        self._free: dict[tuple[date, str], _Free] = {}
+        self._fits_times: dict[tuple[date, int, time | None, time | None], bool] = {}
         self._steady: dict[tuple[int, int], tuple[timedelta, ...]] = {}
         self._rooms = clinic.rooms
 
@@ -61,16 +65,46 @@ class Availability:
         """Take these sessions' time, so the next plan of a batch sees them."""
         for s in sessions:
             if s.active:
-                self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
-                # Forget the cached starts this booking can change: its pool (chairs or
-                # rooms), on each local day its time plus turnover touches.
-                kinds = ("consultation",) if s.kind == "consultation" else tuple(INFUSION_KINDS)
-                gap = self.occupancy.turnover
-                first = (s.start - gap).astimezone(self.zone).date()
-                last = (s.end + gap).astimezone(self.zone).date()
-                for i in range((last - first).days + 1):
-                    for kind in kinds:
-                        self._free.pop((first + timedelta(days=i), kind), None)
+                resource = self.occupancy.add(Booking(s.start, s.end, s.resource, s.kind))
+                self._update(s, resource)
+
+    def _update(self, s: Session, resource: str) -> None:
+        """Bring the cached free starts up to date with one new booking, without working the
+        day out again (a batch books thousands of sessions into days it keeps reading).
+        A booking only takes time away, so each cached start either stays as it is, moves
+        to its next free place (it was on the chair or room now taken, close enough to
+        clash), or goes (no place is left, or its slot now has the most infusions that may
+        start in it). What remains is exactly what `free_options` would work out afresh (a
+        test compares the two)."""
+        room = s.kind == "consultation"
+        gap = timedelta(0) if room else self.occupancy.turnover
+        # In UTC: two times of the clinic's zone compare by wall clock, wrong in a fold.
+        start_utc = s.start.astimezone(UTC)
+        lo, hi = start_utc - gap, s.end.astimezone(UTC) + gap
+        full = s.kind in INFUSION_KINDS and checks.starts_full(self.clinic, self.occupancy.starts_at(start_utc))
+        first, last = lo.astimezone(self.zone).date(), hi.astimezone(self.zone).date()
+        for i in range((last - first).days + 1):
+            free = self._free.get((first + timedelta(days=i), "room" if room else "chair"))
+            if free is None:
+                continue
+            # Starts are sorted and all of one length: the clashing ones are a run.
+            clash = range(bisect_right(free.ends, lo), bisect_left(free.starts, hi))
+            hit = [k for k in clash if free.options[k].resource == resource]
+            places: list[str | None]
+            if room:
+                places = [self.free_resource("consultation", free.starts[k], free.ends[k]) for k in hit]
+            else:
+                places = lowest_free_chairs(self.clinic, self.occupancy, [(free.starts[k], free.ends[k]) for k in hit])
+            moved = {
+                k: (None if p is None else free.options[k]._replace(resource=p))
+                for k, p in zip(hit, places, strict=True)
+            }
+            if full:
+                k = bisect_left(free.starts, start_utc)
+                if k < len(free.starts) and free.starts[k] == start_utc:
+                    moved[k] = None
+            if moved:
+                free.move(moved)
 
     def clinic_slots(self, day: date, minutes: int) -> list[Slot]:
         """Slots on `day` that keep hours, grid and closures (bookings aside); cached."""
@@ -146,33 +180,45 @@ class Availability:
         """Every start on `day` where a session of `kind` fits, each on its lowest free resource."""
         if request is not None and checks.patient_day_problem(request, day):
             return []
-        free = self.free_options(day, kind)
         if request is None or (request.earliest is None and request.latest is None):
-            return free
-        return [o for o in free if not checks.patient_time_problem(request, o.start, o.end)]
+            return self.free_options(day, kind)
+        return self._free_of(day, kind).for_patient(request)
+
+    def fits_times(self, day: date, minutes: int, request: Request) -> bool:
+        """Whether any slot of `day` (bookings aside) keeps the patient's earliest/latest times."""
+        key = (day, minutes, request.earliest, request.latest)
+        found = self._fits_times.get(key)
+        if found is None:
+            found = self._fits_times[key] = any(
+                not checks.patient_time_problem(request, s.start, s.end) for s in self.clinic_slots(day, minutes)
+            )
+        return found
 
     def free_options(self, day: date, kind: str) -> list[Option]:
-        """Starts on `day` that any patient could have; cached until a booking touches the day."""
-        key = (day, kind)
+        """Starts on `day` that any patient could have; kept up to date as a batch books."""
+        return self._free_of(day, kind).options
+
+    def _free_of(self, day: date, kind: str) -> _Free:
+        key = (day, "room" if kind == "consultation" else "chair")
         cached = self._free.get(key)
         if cached is None:
             p = self.clinic.protocol
             minutes = p.consultation_minutes if kind == "consultation" else p.session_minutes
             slots = self.clinic_slots(day, minutes)
-            cached = []
+            kept: list[tuple[Slot, str]] = []
             if kind == "consultation":
                 for slot in slots:
                     resource = self.free_resource(kind, slot.start_utc, slot.end_utc)
                     if resource is not None:
-                        cached.append(Option(slot.start, slot.end, resource, slot.start.time()))
+                        kept.append((slot, resource))
             else:
                 chairs = lowest_free_chairs(self.clinic, self.occupancy, [(s.start_utc, s.end_utc) for s in slots])
                 for slot, chair in zip(slots, chairs, strict=False):
                     if chair is not None and not checks.starts_full(
                         self.clinic, self.occupancy.starts_at(slot.start_utc)
                     ):
-                        cached.append(Option(slot.start, slot.end, chair, slot.start.time()))
-            self._free[key] = cached
+                        kept.append((slot, chair))
+            cached = self._free[key] = _Free(kept)
         return cached
 
     def free_resource(self, kind: str, start: datetime, end: datetime) -> str | None:
@@ -188,6 +234,45 @@ class Availability:
             if checks.chair_clash(clinic, occ, chair, start, end) is None:
                 return chair
         return None
+
+
+class _Free:
+    """A day's free starts for one pool (chairs or rooms), with their UTC times (sorted,
+    for bisecting), and which of them keep a patient's (earliest, latest) times."""
+
+    __slots__ = ("options", "starts", "ends", "keeps", "fitting")
+
+    def __init__(self, kept: list[tuple[Slot, str]]) -> None:
+        self.options = [Option(s.start, s.end, resource, s.start.time()) for s, resource in kept]
+        self.starts = [s.start_utc for s, _ in kept]
+        self.ends = [s.end_utc for s, _ in kept]
+        self.keeps: dict[tuple[time | None, time | None], list[bool]] = {}  # per option
+        self.fitting: dict[tuple[time | None, time | None], list[Option]] = {}  # built from keeps
+
+    def for_patient(self, request: Request) -> list[Option]:
+        times = (request.earliest, request.latest)
+        found = self.fitting.get(times)
+        if found is None:
+            keeps = self.keeps.get(times)
+            if keeps is None:
+                keeps = self.keeps[times] = [
+                    not checks.patient_time_problem(request, o.start, o.end) for o in self.options
+                ]
+            found = self.fitting[times] = [o for o, keep in zip(self.options, keeps, strict=True) if keep]
+        return found
+
+    def move(self, moved: dict[int, Option | None]) -> None:
+        """Put the starts at these positions on their new place, or drop them (None)."""
+        self.options = list(self.options)  # a new list: callers may still hold the old one
+        for k in sorted(moved, reverse=True):  # from the end, so positions stay right
+            new = moved[k]
+            if new is not None:
+                self.options[k] = new
+                continue
+            del self.options[k], self.starts[k], self.ends[k]
+            for keeps in self.keeps.values():
+                del keeps[k]
+        self.fitting.clear()
 
 
 def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetime, datetime]]) -> list[str | None]:

@@ -6,6 +6,7 @@ plan-level check (`check_<rule>`) that runs it over a whole plan."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -314,22 +315,33 @@ def check_closures(plan: Plan, ctx: CheckContext) -> CheckResult:
     )
 
 
-def _own_clash(plan: Plan, s: Session, pool: frozenset[str], gap: timedelta) -> str | None:
-    for other in plan.active:
-        if other is not s and other.resource == s.resource and other.kind in pool and s.kind in pool:
-            # In UTC: datetimes sharing a zone compare by wall clock, wrong across DST.
-            o_start, o_end = other.start.astimezone(UTC), other.end.astimezone(UTC)
-            if o_start < s.end.astimezone(UTC) + gap and s.start.astimezone(UTC) < o_end + gap:
-                return f"overlaps this plan's {other.label}"
+def _utc_spans(plan: Plan, pool: Collection[str]) -> list[tuple[Session, datetime, datetime]]:
+    """The plan's active sessions of `pool` with their times in UTC: datetimes sharing a
+    zone compare by wall clock, wrong across DST."""
+    return [(o, o.start.astimezone(UTC), o.end.astimezone(UTC)) for o in plan.active if o.kind in pool]
+
+
+def _own_clash(
+    spans: list[tuple[Session, datetime, datetime]], s: Session, pool: frozenset[str], gap: timedelta
+) -> str | None:
+    """Another session of this plan on the same chair, closer than turnover (`spans`:
+    the plan's sessions of `pool`, from `_utc_spans`)."""
+    if s.kind not in pool:
+        return None
+    start, end = s.start.astimezone(UTC), s.end.astimezone(UTC)
+    for other, o_start, o_end in spans:
+        if other is not s and other.resource == s.resource and o_start < end + gap and start < o_end + gap:
+            return f"overlaps this plan's {other.label}"
     return None
 
 
 def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
     clinic, chair_kinds = ctx.clinic, frozenset({"infusion", "maintenance"})
     gap = timedelta(minutes=clinic.turnover_minutes)
+    spans = _utc_spans(plan, chair_kinds)
 
     def test(s: Session) -> str | None:
-        return chair_problem(clinic, ctx.others, s.resource, s.start, s.end) or _own_clash(plan, s, chair_kinds, gap)
+        return chair_problem(clinic, ctx.others, s.resource, s.start, s.end) or _own_clash(spans, s, chair_kinds, gap)
 
     return _result(
         "chairs",
@@ -339,10 +351,12 @@ def check_chairs(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 
 def check_starts(plan: Plan, ctx: CheckContext) -> CheckResult:
+    # In UTC, not wall clock: 01:30 EDT and 01:30 EST differ.
+    own = Counter(start for _, start, _ in _utc_spans(plan, INFUSION_KINDS))
+
     def test(s: Session) -> str | None:
-        at = s.start.astimezone(UTC)  # not wall clock: 01:30 EDT and 01:30 EST differ
-        own = sum(1 for o in plan.active if o is not s and o.kind in INFUSION_KINDS and o.start.astimezone(UTC) == at)
-        return starts_problem(ctx.clinic, ctx.others.starts_at(s.start) + own)
+        at = s.start.astimezone(UTC)
+        return starts_problem(ctx.clinic, ctx.others.starts_at(at) + own[at] - 1)  # - 1: not itself
 
     return _result(
         "starts",

@@ -60,11 +60,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
             patient_off.append(day)
         elif not avail.clinic_slots(day, p.session_minutes):
             no_fit.append(day)
-        elif not [
-            s
-            for s in avail.clinic_slots(day, p.session_minutes)
-            if not checks.patient_time_problem(request, s.start, s.end)
-        ]:
+        elif not avail.fits_times(day, p.session_minutes, request):
             no_fit.append(day)
         elif not avail.options(day, "infusion", request):
             full.append(day)

@@ -22,7 +22,7 @@ from ketaplan.core import checks
 from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, Plan, Request, Session
-from ketaplan.core.search import day_masks, search_days
+from ketaplan.core.search import SequenceSearch, day_masks, search_days
 from ketaplan.core.times import local
 
 
@@ -56,11 +56,15 @@ def plan_with_checks(
     p = clinic.protocol
     window = [request.first_day + timedelta(days=i) for i in range(request.window_length)]
     opts = {d: avail.options(d, "infusion", request) for d in window}
+    # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
+    # Most requests a full clinic cannot take fail here, on the open days alone: every
+    # search below looks at a subset of them.
+    open_mask = sum(1 << i for i, d in enumerate(window) if opts[d])
+    if SequenceSearch(p.infusions, p.min_days_apart, p.max_days_apart, open_mask, open_mask).best(open_mask) is None:
+        return None
+    _, by_clock = day_masks(window, opts)
     consult_for = consultation_finder(clinic, request, avail)
     boosters_for = booster_finder(clinic, request, avail)
-
-    # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
-    open_mask, by_clock = day_masks(window, opts)
 
     # Whether a day can open the series (a consultation before it) or close it (boosters
     # after it) is costly to learn, so it is learnt lazily: search as if every day could,

@@ -49,16 +49,19 @@ def search_days(
     search = SequenceSearch(n, lo, hi, first_mask, last_mask, before, after)
     best: tuple[tuple[object, ...], time | None, list[int]] | None = None
     memo: dict[int, list[int] | None] = {}  # many clock times share the same days
+    gap: int | None = None  # the best's largest gap
     for clock in sorted(by_clock):
         mask = by_clock[clock]
         if mask not in memo:
-            memo[mask] = search.best(mask)
+            # The largest gap of what best() finds is the smallest cap that works, so a
+            # day set needing a larger cap than the best so far cannot win: not searched.
+            memo[mask] = search.best(mask, gap)
         found = memo[mask]
         if found is not None:
             around = [x for x in (before, *found, after) if x is not None]
             key = (_max_gap_i(around), found[-1], found)
             if best is None or key < best[0]:
-                best = (key, clock, found)
+                best, gap = (key, clock, found), max(key[0], lo)  # no gap at all: one infusion
     if best is None:
         found = search.best(open_mask)
         if found is not None:
@@ -102,11 +105,12 @@ class SequenceSearch:
         first = max(first, 0)
         return 0 if last < first else ((1 << (last - first + 1)) - 1) << first
 
-    def best(self, days: int) -> list[int] | None:
+    def best(self, days: int, cap_limit: int | None = None) -> list[int] | None:
+        """The best sequence, or None; with `cap_limit`, only one whose gaps are at most that."""
         n, lo = self.n, self.lo
         if bin(days).count("1") < n:
             return None
-        for cap in range(lo, self.hi + 1):
+        for cap in range(lo, min(self.hi, self.hi if cap_limit is None else cap_limit) + 1):
             # reach[k]: days that can hold infusion k+1 after a valid start
             start = days & self.first_mask
             if self.before is not None:

@@ -124,7 +124,7 @@ class _Run:
         self.clinic, self.tx, self.span, self.today = clinic, tx, span, today
         self.dry_run, self.suggest, self.allow_overlap = dry_run, suggest, allow_overlap
         self.avail: Availability | None = None
-        self.seen: dict[str, tuple[Plan, dict[str, str | None]]] = {}
+        self.seen = Seen()
         self.booked: dict[str, tuple[str, dict[str, str | None] | None]] = {}  # request id -> plan, its fields
         self.ids: list[str] = []  # unused plan ids for this group
         self.held: Held | None = None  # the group's patients' plans in the ledger
@@ -140,9 +140,9 @@ class _Run:
             if self.tx.begin() or self.avail is None or attempt:
                 self.avail = _load(self.tx, self.clinic, self.span)
                 if self.dry_run:  # a dry run's plans are in memory only: keep them taken
-                    for plan, _ in self.seen.values():
+                    for plan in self.seen.plans():
                         self.avail.book(plan.sessions)
-            before = dict(self.seen)
+            before = self.seen.copy()
             # What the ledger knows of the group's rows, asked once for all of them (on a
             # server, each question is a round trip)
             keys = [k for k in map(request_key, group) if k is not None]
@@ -202,7 +202,7 @@ def admit(
     row: Row,
     *,
     today: date,
-    seen: dict[str, tuple[Plan, dict[str, str | None]]],
+    seen: Seen,
     booked: dict[str, tuple[str, dict[str, str | None] | None]],
     held: Held | None,
     allow_overlap: bool,
@@ -215,8 +215,9 @@ def admit(
     key = request_key(row)
     assert key is not None
     asked = asked_fields(row)
-    if key in seen:
-        plan, asked_then = seen[key]
+    earlier = seen.get(key)
+    if earlier is not None:
+        plan, asked_then = earlier
         if asked_then != asked:
             return _reused(row, plan.plan_id, asked_then, asked)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
@@ -245,7 +246,7 @@ def admit(
                 held.refuse_overlap(request)  # the ledger as the group began ...
             else:
                 refuse_overlap(tx, request)
-            _refuse_planned_overlap(seen, request)  # ... and what this run booked or planned
+            seen.refuse_overlap(request)  # ... and what this run booked or planned
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     return Admitted(key, asked, request)
@@ -259,7 +260,7 @@ def _one(
     *,
     today: date,
     dry_run: bool,
-    seen: dict[str, tuple[Plan, dict[str, str | None]]],
+    seen: Seen,
     booked: dict[str, tuple[str, dict[str, str | None] | None]],
     ids: list[str],
     held: Held | None,
@@ -283,7 +284,7 @@ def _one(
     if not dry_run:
         plan = book(tx, clinic, plan, request, asked)
     avail.book(plan.sessions)
-    seen[key] = (plan, asked)
+    seen.add(key, plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
 
 
@@ -321,16 +322,44 @@ class Held:
             raise overlap_error(found[0][1], request)
 
 
-def _refuse_planned_overlap(seen: dict[str, tuple[Plan, dict[str, str | None]]], request: Request) -> None:
-    who = request.patient
-    for plan, _ in seen.values():
-        same = plan.patient.id == who.id if who.id else plan.patient.name == who.name
-        if same and plan.first_day <= request.last_day and plan.last_day >= request.first_day:
-            raise InputError(
-                f"this patient has a plan, {plan.plan_id}, over these days earlier in this file; "
-                "allow a second one with --allow-overlap",
-                field="patient_id" if who.id else "patient",
-            )
+class Seen:
+    """The requests this run has booked (or, in a dry run, planned): by idempotency key,
+    and by patient, so a row's overlap with an earlier row is one lookup, not a scan."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, tuple[Plan, dict[str, str | None]]] = {}
+        self._by_patient: dict[tuple[str, str], list[Plan]] = {}
+
+    def get(self, key: str) -> tuple[Plan, dict[str, str | None]] | None:
+        return self._by_key.get(key)
+
+    def add(self, key: str, plan: Plan, asked: dict[str, str | None]) -> None:
+        self._by_key[key] = (plan, asked)
+        who = plan.patient
+        # As booking.refuse_overlap: a request with a patient id matches plans with that
+        # id, one without matches plans by exact name (whatever their id).
+        for index in (("name", who.name), ("id", who.id)) if who.id else (("name", who.name),):
+            self._by_patient.setdefault(index, []).append(plan)
+
+    def plans(self) -> Iterator[Plan]:
+        return (plan for plan, _ in self._by_key.values())
+
+    def copy(self) -> Seen:
+        out = Seen()
+        out._by_key = dict(self._by_key)
+        out._by_patient = {k: list(v) for k, v in self._by_patient.items()}
+        return out
+
+    def refuse_overlap(self, request: Request) -> None:
+        """Refuse a request whose patient has a plan over these days earlier in the file."""
+        who = request.patient
+        for plan in self._by_patient.get(("id", who.id) if who.id else ("name", who.name), ()):
+            if plan.first_day <= request.last_day and plan.last_day >= request.first_day:
+                raise InputError(
+                    f"this patient has a plan, {plan.plan_id}, over these days earlier in this file; "
+                    "allow a second one with --allow-overlap",
+                    field="patient_id" if who.id else "patient",
+                )
 
 
 def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:

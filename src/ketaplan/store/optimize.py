@@ -32,7 +32,7 @@ from ketaplan.core.errors import ExitCode, InputError
 from ketaplan.core.model import Booking, Plan, Request, Session
 from ketaplan.core.planner import plan_with_checks, verify
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.batch import Admitted, Held, Outcome, admit, book, request_key
+from ketaplan.store.batch import Admitted, Held, Outcome, Seen, admit, book, request_key
 from ketaplan.store.ledger import Ledger, new_plan_id
 
 MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
@@ -77,7 +77,7 @@ def run(
         admitted: dict[int, Admitted] = {}
         for i, row in enumerate(all_rows):
             a = admit(
-                clinic, tx, avail, row, today=today, seen={}, booked=booked, held=held, allow_overlap=allow_overlap
+                clinic, tx, avail, row, today=today, seen=Seen(), booked=booked, held=held, allow_overlap=allow_overlap
             )
             if isinstance(a, Outcome):
                 answers[i] = a
