@@ -1,5 +1,7 @@
-"""Many requests planned together (`batch --optimize`): the model a solver reads, built
-from the same rules the planner keeps, and what its answer means.
+"""Sessions placed together at times and on chairs (`batch --optimize`): the exact model
+a solver reads, built from the same rules the planner keeps, and what its answer means.
+`core.days` chooses the days; this model places one day's sessions (or a whole file's,
+for a small one).
 
 Each request is a chain of sessions: its consultation, its infusions, its boosters. Each
 link has a day gap the protocol allows (consultation 1-14 days before infusion 1,
@@ -31,6 +33,7 @@ from typing import NamedTuple
 from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, CONSULTATION, INFUSION, Kind, Request, Session
+from ketaplan.core.occupancy import Occupancy
 
 
 class Element(NamedTuple):
@@ -58,6 +61,21 @@ class Var(NamedTuple):
     held_until: datetime  # UTC: end + turnover for a chair, end for a room
 
 
+Row = tuple[list[int], list[float], float, float]  # column indexes, coefficients, lower, upper
+
+
+class Program(NamedTuple):
+    """A mixed-integer program as a solver reads it, maximised: `cost[i]` for column i
+    (columns past the list cost nothing), bounds 0..`upper[i]` (None: all 0..1), the
+    first `n_int` columns integers."""
+
+    n_cols: int
+    n_int: int
+    cost: list[float]
+    upper: list[float] | None
+    rows: list[Row]
+
+
 class Model(NamedTuple):
     """Columns: one `chosen` column per request (0..n-1), then one per Var. Rows as
     (column indexes, coefficients, lower, upper). `weights[r]`: the objective of choosing
@@ -71,21 +89,9 @@ class Model(NamedTuple):
     unit: int  # the weight of one request: count = objective // unit
     day_cols: dict[tuple[int, int, date], int]  # (request, link, day) -> its column
 
-    def start_from(self, plans: dict[int, list[Session]]) -> list[float] | None:
-        """Column values for these plans (per request position), as a first answer for the
-        solver to improve; None if a session is not one of the model's (then no start)."""
-        at = {(v.request, v.element, v.start): i for i, v in enumerate(self.vars)}
-        values = [0.0] * (self.n_requests + len(self.vars) + self.n_days)
-        for r, sessions in plans.items():
-            links = sorted(sessions, key=lambda s: s.start)  # the chain's order is the calendar's
-            for j, s in enumerate(links):
-                i = at.get((r, j, s.start.astimezone(UTC)))
-                if i is None:
-                    return None
-                values[self.n_requests + i] = 1.0
-                values[self.day_cols[(r, j, self.vars[i].day)]] = 1.0
-            values[r] = 1.0
-        return values
+    def program(self) -> Program:
+        n_int = self.n_requests + len(self.vars)
+        return Program(n_int + self.n_days, n_int, [float(w) for w in self.weights], None, self.rows)
 
 
 def chain(clinic: Clinic, request: Request, avail: Availability) -> list[Element] | None:
@@ -212,16 +218,7 @@ def _capacity_rows(
             for k in range(a, b):
                 covering.setdefault(k, []).append(n + i)
         for k, cols in covering.items():
-            t = points[k]
-            taken = len(
-                {
-                    res
-                    for res in pool
-                    for s, e in occ.held_between(res, t, t + timedelta(microseconds=1))
-                    if s <= t < e + wait
-                }
-            )
-            free = len(pool) - taken
+            free = free_at(occ, pool, wait, points[k])
             if len(cols) > free:
                 rows.append((cols, [1.0] * len(cols), 0.0, float(max(free, 0))))
         if gap is not None:  # infusion starts per slot
@@ -233,6 +230,14 @@ def _capacity_rows(
                 if len(cols) > room:
                     rows.append((cols, [1.0] * len(cols), 0.0, float(max(room, 0))))
     return rows
+
+
+def free_at(occ: Occupancy, pool: Sequence[str], wait: timedelta, t: datetime) -> int:
+    """How many of the pool's chairs (or rooms) no booking holds at `t` (UTC), each booking
+    held `wait` (turnover) past its end."""
+    step = timedelta(microseconds=1)
+    taken = {res for res in pool for s, e in occ.held_between(res, t, t + step) if s <= t < e + wait}
+    return len(pool) - len(taken)
 
 
 def witness(model: Model, values: Sequence[float]) -> dict[int, list[Var]]:

@@ -1,5 +1,5 @@
-"""The joint model (core.joint) solved by HiGHS, a mixed-integer solver (`ketaplan[optimize]`,
-imported only by `batch --optimize`). HiGHS writes to the process's stdout, which carries
+"""The models of `batch --optimize` (core.days, core.joint) solved by HiGHS, a mixed-integer
+solver (`ketaplan[optimize]`, imported only by `batch --optimize`). HiGHS writes to the process's stdout, which carries
 batch's JSON Lines: while it runs, file descriptor 1 points at stderr."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from ketaplan.core.errors import InputError
-from ketaplan.core.joint import Model
+from ketaplan.core.joint import Program, Row
 
 INSTALL = "pip install 'ketaplan[optimize]'"
 
@@ -41,13 +41,13 @@ def _stdout_to_stderr() -> Iterator[None]:
 class Solver:
     """One model in HiGHS; `forbid` adds a row and `solve` runs again from where it was."""
 
-    def __init__(self, model: Model, *, time_limit: float, gap: float, log: bool) -> None:
+    def __init__(self, program: Program, *, time_limit: float, gap: float, log: bool) -> None:
         try:
             import highspy
             import numpy as np
         except ImportError:
             raise InputError(f"--optimize needs the solver: {INSTALL}", field="--optimize") from None
-        self.np, self.highspy, self.model = np, highspy, model
+        self.np, self.highspy, self.program = np, highspy, program
         self.deadline = time.monotonic() + time_limit
         with _stdout_to_stderr():
             h = highspy.Highs()
@@ -55,18 +55,28 @@ class Solver:
             h.setOptionValue("mip_rel_gap", gap)
             h.setOptionValue("mip_abs_gap", 0.5)  # objective values are whole numbers
             h.setOptionValue("threads", 1)
-            n_cols = model.n_requests + len(model.vars) + model.n_days
-            n_int = model.n_requests + len(model.vars)
-            h.addVars(n_cols, np.zeros(n_cols), np.ones(n_cols))
-            ints = np.arange(n_int, dtype=np.int32)
-            h.changeColsIntegrality(n_int, ints, np.full(n_int, highspy.HighsVarType.kInteger))
-            firsts = np.arange(model.n_requests, dtype=np.int32)
-            h.changeColsCost(model.n_requests, firsts, np.array(model.weights, dtype=float))
+            n = program.n_cols
+            upper = np.ones(n) if program.upper is None else np.array(program.upper, dtype=float)
+            h.addVars(n, np.zeros(n), upper)
+            ints = np.arange(program.n_int, dtype=np.int32)
+            h.changeColsIntegrality(program.n_int, ints, np.full(program.n_int, highspy.HighsVarType.kInteger))
+            costed = np.arange(len(program.cost), dtype=np.int32)
+            h.changeColsCost(len(program.cost), costed, np.array(program.cost, dtype=float))
             h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-            self._add_rows(h, model.rows)
+            if program.rows:
+                self._add_rows(h, program.rows)
         self.h = h
 
-    def _add_rows(self, h: Any, rows: Sequence[tuple[list[int], list[float], float, float]]) -> None:
+    def stop_within(self, objective: float) -> None:
+        """Stop once no answer can score `objective` more than the one found."""
+        self.h.setOptionValue("mip_abs_gap", objective)
+
+    def add(self, rows: Sequence[Row]) -> None:
+        """More rows (cuts a later check found); later solves keep them."""
+        with _stdout_to_stderr():
+            self._add_rows(self.h, rows)
+
+    def _add_rows(self, h: Any, rows: Sequence[Row]) -> None:
         np = self.np
         lower = np.array([r[2] for r in rows], dtype=float)
         upper = np.array([r[3] for r in rows], dtype=float)
@@ -90,8 +100,8 @@ class Solver:
     def solve(self) -> Solved:
         start = time.monotonic()
         status, info, values = self._run()
-        weights = self.model.weights
-        if values and abs(sum(w * values[r] for r, w in enumerate(weights)) - info.objective_function_value) > 0.5:
+        cost = self.program.cost
+        if values and abs(sum(w * values[r] for r, w in enumerate(cost)) - info.objective_function_value) > 0.5:
             # HiGHS 1.16, given a start, hands that start back when presolve finishes the
             # search (its objective is right, the values are not): solve again without presolve.
             self.h.setOptionValue("presolve", "off")
@@ -107,7 +117,7 @@ class Solver:
     def _solved(self, status: Any, info: Any, values: list[float], seconds: float) -> Solved:
         ok = self.highspy.HighsModelStatus
         if not values:  # stopped before any answer: choosing nothing is always one
-            values = [0.0] * (self.model.n_requests + len(self.model.vars) + self.model.n_days)
+            values = [0.0] * self.program.n_cols
         proven = status in (ok.kOptimal, ok.kModelEmpty)
         objective = float(info.objective_function_value) if values else 0.0
         bound = float(info.mip_dual_bound) if not proven else objective

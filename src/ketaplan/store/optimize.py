@@ -4,10 +4,11 @@ can all be planned at once (README, "Batch planning: --optimize").
 1. Each row is admitted as in first-come batch (bad rows, requests booked before, a
    patient already planned over those days are answered without planning).
 2. A request with no plan even alone is answered as first-come batch answers it.
-3. The others go into one model (core.joint) that HiGHS solves: the most requests, ties
-   to higher `priority`, then to earlier lines.
-4. Named chairs are given to the chosen sessions; a combination that cannot have them is
-   forbidden and the model solved again.
+3. The others go into one model of days (core.days) that HiGHS solves: the most
+   requests first; once no answer can plan more, the time left goes to ties (higher
+   `priority`, then earlier lines).
+4. Each day's sessions are placed exactly (core.joint on that day: times, then named
+   chairs); a day that cannot hold them is cut from the day model, which is solved again.
 5. In that order of preference, each chosen request gets the plan the planner would give
    it with every other chosen plan held, so plans keep the planner's preferences (same
    clock time, even spacing, earliest end) and pass every named check; the planner is
@@ -21,11 +22,13 @@ The whole file is one transaction, holding the ledger's write lock while it solv
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from ketaplan.core import joint
+from ketaplan.core import days, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import ExitCode, InputError
@@ -47,6 +50,7 @@ class Summary(NamedTuple):
     bound: int
     proven: bool
     seconds: float
+    settled: float | None = None  # seconds until the count was proven (the rest went to ties)
 
 
 def run(
@@ -65,6 +69,7 @@ def run(
     suggest: bool = False,
     allow_overlap: bool = False,
 ) -> tuple[dict[str, int], Summary]:
+    deadline = time.monotonic() + time_limit  # the model's building counts too
     all_rows = list(rows)
     with ledger.batch() as tx:
         tx.begin()
@@ -106,7 +111,7 @@ def run(
         order = sorted(chains, key=lambda i: (-all_rows[i].priority, i))  # preference: priority, then line
         say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
         first_come = _first_come(clinic, base, span, [admitted[i].request for i in order])
-        witness, summary = _solve(clinic, avail, [chains[i] for i in order], first_come, time_limit, gap, log, say)
+        witness, summary = _solve(clinic, avail, [chains[i] for i in order], first_come, deadline, gap, log, say)
         finals = _final_plans(clinic, base, span, {order[r]: w for r, w in witness.items()}, admitted)
         late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted)
         finals.update(late)
@@ -145,40 +150,146 @@ def _solve(
     avail: Availability,
     chains: list[list[joint.Element]],
     first_come: dict[int, list[Session]],
-    time_limit: float,
+    deadline: float,
     gap: float,
     log: bool,
     say: Callable[[str], None],
 ) -> tuple[dict[int, list[Session]], Summary]:
-    """Which requests (positions in `chains`) to plan, with sessions that show they all fit."""
+    """Which requests (positions in `chains`) to plan, with sessions that show they all
+    fit: the master (core.days) chooses days, the day checks place each day exactly, and
+    a day that cannot hold its sessions is cut from the master, until every day can."""
     from ketaplan.store.highs import Solver
 
     n = len(chains)
     if n == 0:  # nothing to choose among: no solver needed (nor its import)
-        return {}, Summary(0, 0, 0, True, 0.0)
-    model = joint.build(clinic, chains, [n - r for r in range(n)], avail)
-    say(f"model: {len(model.vars)} possible sessions, {len(model.rows)} rows")
-    solver = Solver(model, time_limit=time_limit, gap=gap, log=log)
-    start = model.start_from(first_come)
+        return {}, Summary(0, 0, 0, True, 0.0, 0.0)
+    started = time.monotonic()
+    turnover = timedelta(minutes=clinic.turnover_minutes)
+    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail))
+    say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
+    solver = Solver(model.program, time_limit=max(deadline - time.monotonic(), 1.0), gap=gap, log=log)
+    # The count first: stop once no answer can plan one request more; ties after.
+    solver.stop_within(model.unit - 0.5)
+    start = model.start_from(first_come, clinic.zone)
     if start is not None:
-        solver.start(start)
         say(f"first come plans {len(first_come)} of them: the solver starts from there")
-    column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
-    seconds = 0.0
+    places = _Places(clinic, avail, chains, turnover, deadline)
+    ranks = {r: n - r for r in range(n)}
+    best, count_proven, ties, bound, settled = dict(first_come), False, False, n, 0.0
     for _ in range(MAX_ROUNDS):
+        if start is not None:
+            solver.start(start)  # a whole valid answer: it keeps every cut
         solved = solver.solve()
-        seconds += solved.seconds
-        sessions, unassignable = joint.assign_resources(clinic, joint.witness(model, solved.values), avail)
-        if not unassignable:
+        if math.isfinite(solved.bound):  # stopped before its first relaxation: none
+            bound = min(bound, int(solved.bound + 1e-6) // model.unit)
+        chosen = model.chosen(solved.values)
+        answer, cuts = places.place(chosen, {key: model.cols[key] for keys in chosen.values() for key in keys})
+        if cuts:
+            say(f"{len(cuts)} days cannot hold the sessions given them: cut, solving again")
+            solver.add(cuts)
+        elif _value(answer, ranks) > _value(best, ranks):
+            best = answer
+        if not cuts and solved.proven:
+            if not ties:
+                count_proven, settled = True, time.monotonic() - started
+            if ties or gap > 0:
+                break
+            say(f"{len(best)} requests planned, no answer plans more ({settled:.1f} s); ties next")
+            # The most requests are planned: the time left goes to the ties (priority, line).
+            ties, start = True, model.start_from(best, clinic.zone)
+            solver.stop_within(0.5)
+        if time.monotonic() >= deadline:
             break
-        say(f"no chairs for one combination of {len(unassignable)} sessions: forbidden, solving again")
-        solver.forbid([column[id(v)] for v in unassignable])
-    else:  # chairs never fitted: plan nothing jointly (the left-out pass still plans what fits)
-        sessions, solved = {}, solved._replace(proven=False)
-    bound = min(int(solved.bound + 1e-6) // model.unit, n)
-    proof = "proven" if solved.proven else "not proven"
-    say(f"solver: {len(sessions)} requests planned, at most {bound} possible ({proof})")
-    return sessions, Summary(n, len(sessions), bound, solved.proven, seconds)
+    proven = count_proven and len(best) >= bound
+    proof = "proven" if proven else "not proven"
+    say(f"solver: {len(best)} requests planned, at most {bound} possible ({proof})")
+    seconds = time.monotonic() - started
+    return best, Summary(n, len(best), max(bound, len(best)), proven, seconds, settled if proven else None)
+
+
+def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int, int]:
+    return len(answer), sum(ranks[r] for r in answer)
+
+
+def _packer(clinic: Clinic, avail: Availability) -> Callable[[str, list[days.Span]], int]:
+    """How many sessions with these places fit at once (`days.master`'s `pack`): a small
+    model solved to the end, once per set of places."""
+    from ketaplan.store.highs import Solver
+
+    occ, known = avail.occupancy, {}
+
+    def pack(pool: str, spans: list[days.Span]) -> int:
+        key = (pool, tuple(spans))
+        if key not in known:
+            resources, wait = (clinic.rooms, timedelta(0)) if pool == "rooms" else (clinic.chairs, occ.turnover)
+            program = days.pack_program(
+                spans,
+                lambda t: joint.free_at(occ, resources, wait, t),
+                None if pool == "rooms" else clinic.starts_per_slot,
+            )
+            solved = Solver(program, time_limit=60.0, gap=0.0, log=False).solve()
+            known[key] = round(solved.bound) if solved.proven else len(spans)
+        return known[key]
+
+    return pack
+
+
+class _Places:
+    """The day checks: the master's sessions of a day (or of days whose sessions could
+    overlap) placed exactly, times and named chairs, with everything booked before."""
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        avail: Availability,
+        chains: list[list[joint.Element]],
+        turnover: timedelta,
+        deadline: float,
+    ) -> None:
+        self.clinic, self.avail, self.chains, self.turnover, self.deadline = clinic, avail, chains, turnover, deadline
+        self.known: dict[frozenset[days.Key], list[Session] | int] = {}  # placed, or how many fit
+
+    def place(
+        self, chosen: dict[int, list[days.Key]], cols: dict[days.Key, int]
+    ) -> tuple[dict[int, list[Session]], list[joint.Row]]:
+        """Sessions for every chosen request, or the cuts for the days that cannot hold theirs."""
+        placed: dict[days.Key, Session] = {}
+        cuts: list[joint.Row] = []
+        for group in days.day_groups(chosen, self.chains, self.turnover):
+            found = self._group(group)
+            if isinstance(found, int):
+                cuts.append(([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
+            else:
+                placed.update(zip(group, found, strict=True))
+        if cuts:
+            return {}, cuts
+        return {r: [placed[k] for k in keys] for r, keys in chosen.items()}, []
+
+    def _group(self, group: list[days.Key]) -> list[Session] | int:
+        from ketaplan.store.highs import Solver
+
+        key = frozenset(group)
+        if key not in self.known:
+            one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
+            model = joint.build(self.clinic, one_day, [1] * len(group), self.avail)
+            limit = max(self.deadline - time.monotonic(), 1.0)
+            solver = Solver(model.program(), time_limit=limit, gap=0.0, log=False)
+            column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
+            result: list[Session] | int = len(group) - 1  # no chairs found in time: leave one out
+            for _ in range(MAX_ROUNDS):
+                solved = solver.solve()
+                chosen = joint.witness(model, solved.values)
+                sessions, unassignable = joint.assign_resources(self.clinic, chosen, self.avail)
+                if unassignable:
+                    solver.forbid([column[id(v)] for v in unassignable])
+                    continue
+                if len(sessions) == len(group):
+                    result = [sessions[k][0] for k in range(len(group))]
+                elif solved.proven:
+                    result = len(sessions)
+                break
+            self.known[key] = result
+        return self.known[key]
 
 
 def _first_come(

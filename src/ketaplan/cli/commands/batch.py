@@ -134,6 +134,11 @@ def _solver_line(s: Any) -> str:
     """The --optimize summary: how many were planned and how far that may be from the best."""
     text = f"--optimize: {s.planned} of {s.candidates} requests that have a plan alone were planned together"
     if s.proven or s.planned >= s.bound:
+        if s.settled is not None and s.seconds - s.settled >= 1:
+            return (
+                f"{text}; no answer plans more (proven after {s.settled:.1f} s; "
+                f"{s.seconds - s.settled:.1f} s more on ties of priority and line)"
+            )
         return f"{text}; no answer plans more (proven, {s.seconds:.1f} s)"
     return (
         f"{text}; the solver stopped after {s.seconds:.1f} s before proving it: at most {s.bound} could be, "
