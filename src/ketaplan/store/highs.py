@@ -26,16 +26,20 @@ class Solved(NamedTuple):
 
 
 @contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
+def _stdout_to_stderr(quiet: bool = False) -> Iterator[None]:
+    """Point file descriptor 1 at stderr (or, `quiet`, nowhere) while HiGHS runs."""
     sys.stdout.flush()
     saved = os.dup(1)
+    target = os.open(os.devnull, os.O_WRONLY) if quiet else 2
     try:
-        os.dup2(2, 1)
+        os.dup2(target, 1)
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+        if quiet:
+            os.close(target)
 
 
 class Solver:
@@ -49,7 +53,7 @@ class Solver:
             raise InputError(f"--optimize needs the solver: {INSTALL}", field="--optimize") from None
         self.np, self.highspy, self.program = np, highspy, program
         self.deadline = time.monotonic() + time_limit
-        with _stdout_to_stderr():
+        with _stdout_to_stderr(quiet=not log):  # its banner too, unless its log is wanted
             h = highspy.Highs()
             h.setOptionValue("output_flag", log)
             h.setOptionValue("mip_rel_gap", gap)
