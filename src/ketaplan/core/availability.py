@@ -5,7 +5,7 @@ Built from the rules in `checks`, so what is offered here is exactly what the ch
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -94,7 +94,10 @@ class Availability:
             if room:
                 places = [self.free_resource("consultation", free.starts[k], free.ends[k]) for k in hit]
             else:
-                places = lowest_free_chairs(self.clinic, self.occupancy, [(free.starts[k], free.ends[k]) for k in hit])
+                # The chairs before the one taken were taken already for these starts.
+                later = self.clinic.chairs[self.clinic.chairs.index(resource) + 1 :]
+                spans = [(free.starts[k], free.ends[k]) for k in hit]
+                places = lowest_free_chairs(self.clinic, self.occupancy, spans, later)
             moved = {
                 k: (None if p is None else free.options[k]._replace(resource=p))
                 for k, p in zip(hit, places, strict=True)
@@ -275,7 +278,9 @@ class _Free:
         self.fitting.clear()
 
 
-def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetime, datetime]]) -> list[str | None]:
+def lowest_free_chairs(
+    clinic: Clinic, occ: Occupancy, slots: list[tuple[datetime, datetime]], chairs: Sequence[str] | None = None
+) -> list[str | None]:
     """`chair_clash` for a whole day at once: for each slot (UTC, sorted by start, ends in
     the same order) the lowest chair with no booking closer than turnover. A sweep keeps
     the latest end among bookings starting before the slot's end + turnover; the slot
@@ -286,7 +291,7 @@ def lowest_free_chairs(clinic: Clinic, occ: Occupancy, slots: list[tuple[datetim
     gap = occ.turnover
     lo, hi = slots[0][0] - gap, slots[-1][1] + gap
     left = len(slots)
-    for chair in clinic.chairs:
+    for chair in clinic.chairs if chairs is None else chairs:
         held = occ.held_between(chair, lo, hi)
         count, j, latest = len(held), 0, None
         for k, (start, end) in enumerate(slots):

@@ -48,15 +48,16 @@ def search_days(
     """The best day sequence: one clock time for all if any works, else any open days."""
     search = SequenceSearch(n, lo, hi, first_mask, last_mask, before, after)
     best: tuple[tuple[object, ...], time | None, list[int]] | None = None
-    memo: dict[int, list[int] | None] = {}  # many clock times share the same days
+    seen: set[int] = set()  # many clock times share the same days
     gap: int | None = None  # the best's largest gap
     for clock in sorted(by_clock):
         mask = by_clock[clock]
-        if mask not in memo:
-            # The largest gap of what best() finds is the smallest cap that works, so a
-            # day set needing a larger cap than the best so far cannot win: not searched.
-            memo[mask] = search.best(mask, gap)
-        found = memo[mask]
+        if mask in seen:  # an earlier clock had these days: it wins any tie
+            continue
+        seen.add(mask)
+        # The largest gap of what best() finds is the smallest cap that works, so a day
+        # set needing a larger cap than the best so far cannot win: not searched.
+        found = search.best(mask, gap)
         if found is not None:
             around = [x for x in (before, *found, after) if x is not None]
             key = (_max_gap_i(around), found[-1], found)

@@ -44,7 +44,8 @@ _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud ove
 
 
 def utc_text(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """2027-03-01T14:30:00Z (isoformat: several times faster than strftime, same text)."""
+    return dt.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
