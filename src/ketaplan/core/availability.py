@@ -99,7 +99,7 @@ class Availability:
                 spans = [(free.starts[k], free.ends[k]) for k in hit]
                 places = lowest_free_chairs(self.clinic, self.occupancy, spans, later)
             moved = {
-                k: (None if p is None else free.options[k]._replace(resource=p))
+                k: (None if p is None else Option(free.options[k].start, free.options[k].end, p, free.options[k].clock))
                 for k, p in zip(hit, places, strict=True)
             }
             if full:
@@ -186,6 +186,19 @@ class Availability:
         if request is None or (request.earliest is None and request.latest is None):
             return self.free_options(day, kind)
         return self._free_of(day, kind).for_patient(request)
+
+    def window(self, days: Iterable[date], kind: str, request: Request) -> dict[date, list[Option]]:
+        """`options` for each of these days (the planner asks for a whole window at once)."""
+        pool = "room" if kind == "consultation" else "chair"
+        any_time = request.earliest is None and request.latest is None
+        out: dict[date, list[Option]] = {}
+        for day in days:
+            if checks.patient_day_problem(request, day):
+                out[day] = []
+                continue
+            free = self._free.get((day, pool)) or self._free_of(day, kind)
+            out[day] = free.options if any_time else free.for_patient(request)
+        return out
 
     def fits_times(self, day: date, minutes: int, request: Request) -> bool:
         """Whether any slot of `day` (bookings aside) keeps the patient's earliest/latest times."""

@@ -55,7 +55,7 @@ def plan_with_checks(
     """The best plan and the results of every named check on it (all passed), or None."""
     p = clinic.protocol
     window = [request.first_day + timedelta(days=i) for i in range(request.window_length)]
-    opts = {d: avail.options(d, "infusion", request) for d in window}
+    opts = avail.window(window, "infusion", request)
     # Days as bits (bit i = window day i): the sequence search is then a few integer ops.
     # Most requests a full clinic cannot take fail here, on the open days alone: every
     # search below looks at a subset of them.
