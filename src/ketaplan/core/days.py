@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ketaplan.core.joint import Element, Program, Row
+from ketaplan.core.joint import Element, Program, Row, chain_rows
 from ketaplan.core.model import CONSULTATION, Session
 
 Span = tuple[datetime, datetime]  # a session's start and the end of its hold (UTC)
@@ -88,14 +88,7 @@ def master(
                 cols[(r, j, d)] = n + len(cols)
     rows: list[Row] = []
     for r, elements in enumerate(chains):
-        for j, e in enumerate(elements):
-            days = [cols[(r, j, d)] for d in sorted(e.days)]
-            rows.append(([*days, r], [1.0] * len(days) + [-1.0], 0.0, 0.0))  # one day per link, if chosen
-            if j and e.gap is not None:
-                prev = elements[j - 1]
-                for d in e.days:  # a day is used only after a day the gap allows
-                    before = [cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
-                    rows.append(([cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
+        rows += chain_rows(r, elements, cols)
     # Per day and pool, the sessions sharing one set of possible starts, or a smaller one.
     classes: dict[tuple[date, str], dict[frozenset[Span], list[int]]] = {}
     for (r, j, d), col in cols.items():

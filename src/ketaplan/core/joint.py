@@ -184,16 +184,25 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
         if elements is None:
             rows.append(([r], [1.0], 0.0, 0.0))  # no plan alone: never chosen
             continue
-        for j, e in enumerate(elements):
-            days = [day_cols[(r, j, d)] for d in sorted(e.days)]
-            rows.append(([*days, r], [1.0] * len(days) + [-1.0], 0.0, 0.0))  # one day per link, if chosen
-            if j and e.gap is not None:
-                prev = elements[j - 1]
-                for d in e.days:  # a day is used only after a day the gap allows
-                    before = [day_cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
-                    rows.append(([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
+        rows += chain_rows(r, elements, day_cols)
     rows += _capacity_rows(clinic, vars_, n, avail)
     return Model(n, vars_, next_col - n - len(vars_), rows, [unit + rank for rank in ranks], unit, day_cols)
+
+
+def chain_rows(r: int, elements: list[Element], day_cols: dict[tuple[int, int, date], int]) -> list[Row]:
+    """Request r's chain as rows over its day columns ((request, link, day) -> column; `r`
+    is also its `chosen` column): one day per link if chosen, each a gap the protocol
+    allows after a day of the link before."""
+    rows: list[Row] = []
+    for j, e in enumerate(elements):
+        days = [day_cols[(r, j, d)] for d in sorted(e.days)]
+        rows.append(([*days, r], [1.0] * len(days) + [-1.0], 0.0, 0.0))
+        if j and e.gap is not None:
+            prev = elements[j - 1]
+            for d in e.days:
+                before = [day_cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
+                rows.append(([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
+    return rows
 
 
 def _capacity_rows(
