@@ -67,3 +67,21 @@ def test_times() -> None:
 def test_short_list_names_the_month_where_it_changes() -> None:
     days = [date(2026, 12, 24), date(2026, 12, 25), date(2026, 12, 31), date(2027, 1, 1)]
     assert short_list(days) == "Dec 24, 25, 31, Jan 1"
+
+
+def test_local_tells_apart_times_that_differ_only_by_fold() -> None:
+    """01:30 on the night New York's clocks go back happens twice; `local` remembers its
+    answers, and must not give the first 01:30's for the second (they compare equal)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from ketaplan.core.times import local
+
+    zone = ZoneInfo("America/New_York")
+    first = datetime(2027, 11, 7, 1, 30, tzinfo=zone)
+    second = first.replace(fold=1)
+    assert first == second  # what would fool a cache keyed on the datetime alone
+    for _ in range(2):  # asked twice: the second time from what was remembered
+        assert local(first, zone).astimezone(UTC) == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+        assert local(second, zone).astimezone(UTC) == datetime(2027, 11, 7, 6, 30, tzinfo=UTC)
+        assert local(datetime(2027, 11, 7, 6, 30, tzinfo=UTC), zone).fold == 1

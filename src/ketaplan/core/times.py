@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
 def local(dt: datetime, zone: ZoneInfo) -> datetime:
     """The wall-clock time an instant really has in `zone` (normalises non-existent times)."""
+    return _local(dt, dt.fold, zone)
+
+
+# Every named check asks this of every session, and a batch checks thousands of plans: the
+# answer is remembered. `fold` is part of the key because two times of one zone that
+# differ only by fold (01:30 before and after the clocks go back) compare and hash equal.
+@lru_cache(maxsize=8192)
+def _local(dt: datetime, fold: int, zone: ZoneInfo) -> datetime:
     return dt.astimezone(UTC).astimezone(zone)
 
 
