@@ -112,27 +112,34 @@ class SequenceSearch:
         if bin(days).count("1") < n:
             return None
         top = min(self.hi, self.hi if cap_limit is None else cap_limit)
-        if top < lo or not self._reach(days, top)[1]:
+        if top < lo:
             return None
-        # A larger cap allows every sequence a smaller one does: the smallest that works
-        # is found by halving.
-        low, high = lo, top
-        while low < high:
-            mid = (low + high) // 2
-            if self._reach(days, mid)[1]:
-                high = mid
-            else:
-                low = mid + 1
-        cap = low
-        reach, ends = self._reach(days, cap)
+        # A larger cap allows every sequence a smaller one does: if the largest fails,
+        # all do (most day sets a full clinic leaves fail here, in one pass).
+        widest = self._reach(days, top)
+        if not widest[1]:
+            return None
+        cap = lo
+        while cap < top:
+            reach, ends = self._reach(days, cap)
+            if ends:
+                break
+            cap += 1
+        else:
+            reach, ends = widest
         # back[k]: days for infusion k+1 from which the earliest end is still reachable
         back = [0] * n
         back[-1] = ends & -ends
         for k in range(n - 2, -1, -1):
-            back[k] = reach[k] & (_spread(back[k + 1], cap - lo + 1) >> cap)
+            spread = 0
+            for g in range(lo, cap + 1):
+                spread |= back[k + 1] >> g
+            back[k] = reach[k] & spread
         seq = [_bits(back[0])[0]]
         for k in range(1, n):
-            window = _spread(1 << (seq[-1] + lo), cap - lo + 1)
+            window = 0
+            for g in range(lo, cap + 1):
+                window |= 1 << (seq[-1] + g)
             seq.append(_bits(back[k] & window)[0])
         return seq
 
@@ -145,21 +152,14 @@ class SequenceSearch:
             start &= self._span(self.before + lo, self.before + cap)
         reach = [start]
         for _ in range(self.n - 1):
-            reach.append(days & _spread(reach[-1] << lo, cap - lo + 1))
+            prev, spread = reach[-1], 0
+            for g in range(lo, cap + 1):
+                spread |= prev << g
+            reach.append(days & spread)
         ends = reach[-1] & self.last_mask
         if self.after is not None:
             ends &= self._span(self.after - cap, self.after - lo)
         return reach, ends
-
-
-def _spread(mask: int, width: int) -> int:
-    """mask | mask << 1 | ... | mask << (width - 1), in a few doublings."""
-    have = 1
-    while have < width:
-        step = min(have, width - have)
-        mask |= mask << step
-        have += step
-    return mask
 
 
 def best_sequence(days: list[date], n: int, lo: int, hi: int, first_ok: DayTest, last_ok: DayTest) -> list[date] | None:
