@@ -191,9 +191,16 @@ class Availability:
         """`options` for each of these days (the planner asks for a whole window at once)."""
         pool = "room" if kind == "consultation" else "chair"
         any_time = request.earliest is None and request.latest is None
+        days = list(days)
+        # No weekdays, days off or past to keep: no day needs the patient's day rule.
+        any_day = (
+            request.days is None
+            and not request.unavailable
+            and (request.not_before is None or not days or request.not_before <= min(days))
+        )
         out: dict[date, list[Option]] = {}
         for day in days:
-            if checks.patient_day_problem(request, day):
+            if not any_day and checks.patient_day_problem(request, day):
                 out[day] = []
                 continue
             free = self._free.get((day, pool)) or self._free_of(day, kind)
