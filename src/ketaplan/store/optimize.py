@@ -200,6 +200,8 @@ def _solve(
             solver.stop_within(0.5)
         if time.monotonic() >= deadline:
             break
+    if places.guessed:  # a cut may have removed answers: the bound no longer holds
+        bound, count_proven = n, False
     proven = count_proven and len(best) >= bound
     proof = "proven" if proven else "not proven"
     say(f"solver: {len(best)} requests planned, at most {bound} possible ({proof})")
@@ -247,7 +249,10 @@ class _Places:
         deadline: float,
     ) -> None:
         self.clinic, self.avail, self.chains, self.turnover, self.deadline = clinic, avail, chains, turnover, deadline
-        self.known: dict[frozenset[days.Key], list[Session] | int] = {}  # placed, or how many fit
+        self.known: dict[tuple[days.Key, ...], list[Session] | int] = {}  # placed, or how many fit
+        # A day given up on (no chairs found in time) was cut as if it held one session
+        # fewer: that may cut off an answer, so the count is no longer proven.
+        self.guessed = False
 
     def place(
         self, chosen: dict[int, list[days.Key]], cols: dict[days.Key, int]
@@ -256,6 +261,7 @@ class _Places:
         placed: dict[days.Key, Session] = {}
         cuts: list[joint.Row] = []
         for group in days.day_groups(chosen, self.chains, self.turnover):
+            group = sorted(group)  # one order for one set: what is remembered is in it
             found = self._group(group)
             if isinstance(found, int):
                 cuts.append(([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
@@ -268,14 +274,14 @@ class _Places:
     def _group(self, group: list[days.Key]) -> list[Session] | int:
         from ketaplan.store.highs import Solver
 
-        key = frozenset(group)
+        key = tuple(group)
         if key not in self.known:
             one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
             model = joint.build(self.clinic, one_day, [1] * len(group), self.avail)
             limit = max(self.deadline - time.monotonic(), 1.0)
             solver = Solver(model.program(), time_limit=limit, gap=0.0, log=False)
             column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
-            result: list[Session] | int = len(group) - 1  # no chairs found in time: leave one out
+            result: list[Session] | int | None = None
             for _ in range(MAX_ROUNDS):
                 solved = solver.solve()
                 chosen = joint.witness(model, solved.values)
@@ -288,6 +294,8 @@ class _Places:
                 elif solved.proven:
                     result = len(sessions)
                 break
+            if result is None:  # no chairs found in time: leave one out
+                result, self.guessed = len(group) - 1, True
             self.known[key] = result
         return self.known[key]
 
