@@ -181,15 +181,12 @@ class Availability:
 
     def options(self, day: date, kind: str, request: Request | None) -> list[Option]:
         """Every start on `day` where a session of `kind` fits, each on its lowest free resource."""
-        if request is not None and checks.patient_day_problem(request, day):
-            return []
-        if request is None or (request.earliest is None and request.latest is None):
+        if request is None:
             return self.free_options(day, kind)
-        return self._free_of(day, kind).for_patient(request)
+        return self.window((day,), kind, request)[day]
 
     def window(self, days: Iterable[date], kind: str, request: Request) -> dict[date, list[Option]]:
         """`options` for each of these days (the planner asks for a whole window at once)."""
-        pool = "room" if kind == "consultation" else "chair"
         any_time = request.earliest is None and request.latest is None
         days = list(days)
         # No weekdays, days off or past to keep: no day needs the patient's day rule.
@@ -203,7 +200,7 @@ class Availability:
             if not any_day and checks.patient_day_problem(request, day):
                 out[day] = []
                 continue
-            free = self._free.get((day, pool)) or self._free_of(day, kind)
+            free = self._free_of(day, kind)
             out[day] = free.options if any_time else free.for_patient(request)
         return out
 
