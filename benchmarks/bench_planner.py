@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import per_call  # noqa: E402
 
+from ketaplan.app.booking import availability_from, plan_one
 from ketaplan.core.clinic import demo_clinic, use_holiday_provider
 from ketaplan.core.model import Patient, Request
-from ketaplan.store.booking import availability_from, plan_one
 from ketaplan.store.holiday_cache import holidays_from_package
 from ketaplan.store.ledger import Ledger, utc_text
 from ketaplan.store.sqlite_ledger import SqliteLedger

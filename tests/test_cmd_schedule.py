@@ -174,12 +174,12 @@ def test_allow_past_reenters_a_series(cli) -> None:
 
 
 def test_internal_errors_are_exit_1_without_patient_data(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ketaplan.store.booking
+    import ketaplan.app.booking
 
     def boom(*a, **k):
         raise ValueError("secret patient Jane Roe")
 
-    monkeypatch.setattr(ketaplan.store.booking, "plan_with_checks", boom)
+    monkeypatch.setattr(ketaplan.app.booking, "plan_with_checks", boom)
     r = cli("schedule", "--patient", "Jane Roe", *START)
     assert r.exit_code == 1
     assert "internal error (ValueError at" in r.stderr and "report" in r.stderr

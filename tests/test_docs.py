@@ -70,7 +70,7 @@ def test_start_up_skips_cycle_collection_only_until_the_command_is_loaded() -> N
     it back on before the command runs, or a long batch would never collect."""
     code = (
         "import gc, sys\n"
-        "import ketaplan.store.booking as booking\n"
+        "import ketaplan.app.booking as booking\n"
         "real = booking.plan_and_book\n"
         "seen = []\n"
         "def spy(*a, **k):\n    seen.append(gc.isenabled())\n    return real(*a, **k)\n"

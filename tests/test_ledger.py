@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from helpers import make_clinic, query, request, write_clinic
+from ketaplan.app.booking import plan_and_book
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.span import planning_span
-from ketaplan.store.booking import plan_and_book
 from ketaplan.store.ledger import Ledger
 from ketaplan.store.location import ledger_at
 from ketaplan.store.sqlite_ledger import SqliteLedger
@@ -178,7 +178,7 @@ WORKER = textwrap.dedent(
     import sys, time
     from datetime import date, timedelta
     from pathlib import Path
-    from ketaplan.store.booking import plan_and_book
+    from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.location import ledger_at
     from ketaplan.core.model import Patient, Request
@@ -247,7 +247,7 @@ CRASHER = textwrap.dedent(
     import sys
     from datetime import date, timedelta
     from pathlib import Path
-    from ketaplan.store.booking import plan_and_book
+    from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.location import ledger_at
     from ketaplan.core.model import Patient, Request

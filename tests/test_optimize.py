@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import make_clinic, write_clinic
+from ketaplan.app import optimize
+from ketaplan.app.booking import plan_and_book
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Patient, Plan, Request, Session
 from ketaplan.core.requests import RequestFields
 from ketaplan.formats.batch_file import Row
-from ketaplan.store import optimize
-from ketaplan.store.booking import plan_and_book
 from ketaplan.store.sqlite_ledger import SqliteLedger
 
 pytest.importorskip("highspy", reason="the optimize extra (pip install -e '.[test]')")

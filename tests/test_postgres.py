@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import capacity_violations, make_clinic, query, request, write_clinic
-from ketaplan.store.booking import plan_and_book
+from ketaplan.app.booking import plan_and_book
 from ketaplan.store.pg_ledger import PostgresLedger, masked
 
 FIRST = date(2027, 2, 1)
@@ -170,9 +170,9 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
     is there now, and booked; every row is answered once, after its group committed."""
     import psycopg
 
+    from ketaplan.app import batch
     from ketaplan.core.model import Patient
     from ketaplan.formats.batch_file import rows as read_rows
-    from ketaplan.store import batch
 
     clinic = make_clinic(chairs=2, max_starts_per_slot=2)
     ledger = PostgresLedger(pg_url)

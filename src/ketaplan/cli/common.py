@@ -90,7 +90,7 @@ def load_plan(ledger: Ledger, plan_id: str) -> tuple[Plan, Request]:
 def plan_clinic(plan: Plan, option: Path | None) -> Clinic:
     """The clinic a plan belongs to: the given (or default) clinic file when it is that
     clinic, else refused naming the plan's clinic (its hours and closures are not here)."""
-    from ketaplan.store.lifecycle import same_clinic
+    from ketaplan.app.changes import same_clinic
 
     clinic = load_clinic(option)
     same_clinic(plan, clinic)

@@ -54,7 +54,7 @@ def _mark(
 ) -> Marked:
     from zoneinfo import ZoneInfo
 
-    from ketaplan.store.lifecycle import mark_in_ledger
+    from ketaplan.app.changes import mark_in_ledger
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)

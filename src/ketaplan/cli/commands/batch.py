@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
+from ketaplan.app import batch as engine
 from ketaplan.cli import common, options, output
 from ketaplan.core.errors import InputError, NoPlanError
-from ketaplan.store import batch as engine
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -96,7 +96,7 @@ def batch(
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
         if optimize:
-            from ketaplan.store import optimize as joint_engine
+            from ketaplan.app import optimize as joint_engine
 
             counts, summary = joint_engine.run(
                 the_clinic,

@@ -31,10 +31,10 @@ def boosters(
 ) -> Added:
     """Add boosters to a finished series, spaced from the last attended session by the
     protocol's maintenance rule."""
+    from ketaplan.app.changes import boosters_in_ledger
     from ketaplan.cli.exports import writer
     from ketaplan.core.errors import InputError
     from ketaplan.core.span import MAX_BOOSTERS
-    from ketaplan.store.lifecycle import boosters_in_ledger
 
     if not 1 <= count <= MAX_BOOSTERS:
         raise InputError(f"must be from 1 to {MAX_BOOSTERS}", field="N")

@@ -34,8 +34,8 @@ def cancel(
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo
 
+    from ketaplan.app.changes import cancel_in_ledger
     from ketaplan.cli.exports import writer
-    from ketaplan.store.lifecycle import cancel_in_ledger
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)

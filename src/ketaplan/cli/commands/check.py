@@ -26,8 +26,8 @@ def check(
     json_out: bool = options.JSON,
 ) -> Checked:
     """Check a series from an .ics file against every rule; exit 3 when any is broken."""
+    from ketaplan.app.audit import audit_series
     from ketaplan.formats.ics_import import read_series
-    from ketaplan.store.audit import audit_series
 
     the_clinic = common.load_clinic(clinic)
     plan = read_series(file, the_clinic)

@@ -38,7 +38,7 @@ def reschedule(
     exports: dict[str, Any] | None = None,
 ) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
-    from ketaplan.store.lifecycle import reschedule_in_ledger
+    from ketaplan.app.changes import reschedule_in_ledger
 
     the_clinic = common.load_clinic(clinic)
     today = common.today(the_clinic.zone)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
+from ketaplan.app.booking import plan_and_book
 from ketaplan.cli import common, options
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
 from ketaplan.core.requests import RequestFields, build_request
-from ketaplan.store.booking import plan_and_book
 
 if TYPE_CHECKING:
     from rich.console import Console

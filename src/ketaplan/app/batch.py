@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
+from ketaplan.app.booking import overlap_error, refuse_overlap
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
@@ -23,7 +24,6 @@ from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.booking import overlap_error, refuse_overlap
 from ketaplan.store.ledger import CONFLICT_RETRIES, BatchTx, Ledger, LedgerConflict, new_plan_id
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds

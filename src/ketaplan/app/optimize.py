@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
+from ketaplan.app.batch import Admitted, Held, Outcome, Seen, admit, book, request_key
 from ketaplan.core import days, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
@@ -35,7 +36,6 @@ from ketaplan.core.errors import ExitCode, InputError
 from ketaplan.core.model import Booking, Plan, Request, Session
 from ketaplan.core.planner import plan_with_checks, verify
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.batch import Admitted, Held, Outcome, Seen, admit, book, request_key
 from ketaplan.store.ledger import Ledger, new_plan_id
 
 MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
@@ -158,7 +158,7 @@ def _solve(
     """Which requests (positions in `chains`) to plan, with sessions that show they all
     fit: the master (core.days) chooses days, the day checks place each day exactly, and
     a day that cannot hold its sessions is cut from the master, until every day can."""
-    from ketaplan.store.highs import Solver
+    from ketaplan.solver.highs import Solver
 
     n = len(chains)
     if n == 0:  # nothing to choose among: no solver needed (nor its import)
@@ -216,7 +216,7 @@ def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int
 def _packer(clinic: Clinic, avail: Availability) -> Callable[[str, list[days.Span]], int]:
     """How many sessions with these places fit at once (`days.master`'s `pack`): a small
     model solved to the end, once per set of places."""
-    from ketaplan.store.highs import Solver
+    from ketaplan.solver.highs import Solver
 
     occ, known = avail.occupancy, {}
 
@@ -272,7 +272,7 @@ class _Places:
         return {r: [placed[k] for k in keys] for r, keys in chosen.items()}, []
 
     def _group(self, group: list[days.Key]) -> list[Session] | int:
-        from ketaplan.store.highs import Solver
+        from ketaplan.solver.highs import Solver
 
         key = tuple(group)
         if key not in self.known:

@@ -1,0 +1,1 @@
+"""The optional MILP solver (HiGHS, `ketaplan[optimize]`): imported only by --optimize."""
