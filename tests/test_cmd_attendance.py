@@ -84,11 +84,21 @@ def test_a_past_unmarked_infusion_counts_as_missed_for_reschedule(cli, plan: dic
     assert doc["status"] == "ok" and sessions(doc["data"])[2]["start"] > NOW
 
 
-def test_missed_sessions_show_in_the_printed_plan(cli, plan: dict, tmp_path: Path, clinic_file: Path) -> None:
+def test_each_session_is_printed_with_its_own_status(cli, plan: dict, tmp_path: Path, clinic_file: Path) -> None:
+    """PDF (read back) and HTML agree: attended, missed and cancelled each say so, and a
+    session still to come says nothing (the PDF once called every marked session cancelled)."""
+    from helpers import pdf_text
+
     pid = plan["plan_id"]
+    run_json(cli, "attend", pid, "--session", "1", "--kind", "consultation")
     run_json(cli, "attend", pid, "--session", "1")
     run_json(cli, "no-show", pid, "--session", "2")
-    html = tmp_path / "p.html"
-    assert cli("export", pid, "--html", html, "--clinic", clinic_file).exit_code == 0
-    text = html.read_text()
-    assert "Infusion (attended)" in text and "Infusion (missed)" in text and 'class="cancelled"' in text
+    run_json(cli, "cancel", pid, "--session", "5")
+    html, pdf = tmp_path / "p.html", tmp_path / "p.pdf"
+    assert cli("export", pid, "--html", html, "--pdf", pdf, "--clinic", clinic_file).exit_code == 0
+    _, pdf_words = pdf_text(pdf.read_bytes())
+    for text in (html.read_text(), pdf_words):
+        assert "Consultation (attended)" in text and "Infusion (attended)" in text
+        assert "Infusion (missed)" in text and "Infusion (cancelled)" in text
+        assert text.count("(cancelled)") == 1 and text.count("(attended)") == 2 and text.count("(missed)") == 1
+    assert html.read_text().count('class="cancelled"') == 2  # missed and cancelled are struck through

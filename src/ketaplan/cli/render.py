@@ -10,7 +10,8 @@ from rich.text import Text
 
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import KIND_LABEL, STATUS_LABEL, Plan
+from ketaplan.core.model import KIND_LABEL, Plan
+from ketaplan.core.status import look
 from ketaplan.core.times import local
 from ketaplan.formats.page import Cell
 
@@ -39,7 +40,7 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
     for s in sorted(plan.sessions, key=lambda s: s.start):
         ls, le = local(s.start, clinic.zone), local(s.end, clinic.zone)
         number = "" if s.kind == "consultation" else f"{s.number}/{s.of}"
-        style = "dim strike" if not s.active else None
+        style = "dim strike" if look(s.status).struck else None
         t.add_row(
             number,
             KIND_LABEL.get(s.kind, s.kind),
@@ -47,7 +48,7 @@ def plan_table(plan: Plan, clinic: Clinic) -> Table:
             ls.date().isoformat(),
             f"{ls:%H:%M}-{le:%H:%M}",
             escape(where(s.resource)),
-            STATUS_LABEL[s.status],
+            look(s.status).word,
             style=style,
         )
     return t

@@ -30,10 +30,6 @@ INACTIVE_STATUSES: frozenset[str] = frozenset({"cancelled", "no_show"})
 #: Statuses the ledger counts as taking a chair or room (a patient in the chair right now
 #: may already be marked attended).
 HELD_STATUSES: tuple[str, ...] = ("booked", "attended")
-#: How a status reads in tables and printed plans.
-STATUS_LABEL: dict[str, str] = {
-    "planned": "planned", "booked": "booked", "attended": "attended", "no_show": "missed", "cancelled": "cancelled",
-}  # fmt: skip
 
 
 class Patient(NamedTuple):

@@ -11,7 +11,8 @@ from html import escape
 from typing import Any, NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import KIND_LABEL, STATUS_LABEL
+from ketaplan.core.model import KIND_LABEL
+from ketaplan.core.status import look
 
 
 class DayRow(NamedTuple):
@@ -73,7 +74,7 @@ COLUMNS = ("Time", "Where", "Patient", "Session", "Plan", "Status", "Arrived")
 
 def cells(r: DayRow) -> list[str]:
     who = r.patient + (f" ({r.patient_id})" if r.patient_id else "")
-    return [f"{r.start:%H:%M}–{r.end:%H:%M}", r.resource, who, r.what, r.plan_id, STATUS_LABEL[r.status], "☐"]
+    return [f"{r.start:%H:%M}–{r.end:%H:%M}", r.resource, who, r.what, r.plan_id, look(r.status).word, "☐"]
 
 
 def day_html(sheet: DaySheet, paper: str) -> str:
@@ -85,7 +86,7 @@ def day_html(sheet: DaySheet, paper: str) -> str:
     else:
         parts.append("<table>\n<tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>")
         for r in sheet.rows:
-            cls = ' class="missed"' if r.status == "no_show" else ""
+            cls = ' class="missed"' if look(r.status).struck else ""
             parts.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>")
         parts.append("</table>")
     parts.append(f"<p>Times are local clinic time ({escape(sheet.timezone)}).</p>\n</body>\n</html>\n")

@@ -6,6 +6,7 @@ from html import escape
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
+from ketaplan.core.status import labelled, look
 from ketaplan.formats.page import (
     CHECKLIST,
     SIDE_EFFECTS,
@@ -55,8 +56,8 @@ def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str |
             "<tr><th>#</th><th>What</th><th>Day</th><th>Date</th><th>Arrive by</th><th>Time</th></tr>"
         )
         for r in p.rows:
-            cls = ' class="cancelled"' if r.status in ("missed", "cancelled") else ""
-            what = r.kind + (f" ({r.status})" if r.status else "")
+            cls = ' class="cancelled"' if look(r.status).struck else ""
+            what = labelled(r.kind, r.status)
             h.append(
                 f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(what)}</td><td>{escape(r.weekday)}</td>"
                 f"<td>{escape(r.day)}</td><td>{escape(r.arrive)}</td><td>{escape(r.time)}</td></tr>"

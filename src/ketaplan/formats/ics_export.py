@@ -13,6 +13,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, Timezo
 from ketaplan import __version__
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, Plan, Session
+from ketaplan.core.status import look
 from ketaplan.core.times import local
 from ketaplan.formats.vtimezone import observances
 
@@ -97,7 +98,7 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
         ev.add("organizer", organizer)
         ev.add("class", "PRIVATE")
         ev.add("transp", "OPAQUE")
-        ev.add("status", "CANCELLED" if not s.active else ("TENTATIVE" if s.status == "planned" else "CONFIRMED"))
+        ev.add("status", look(s.status).ics)
         if s.active:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")

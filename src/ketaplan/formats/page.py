@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, STATUS_LABEL, Plan
+from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, Plan
 from ketaplan.core.times import local
 
 SIDE_EFFECTS = (
@@ -34,7 +34,7 @@ class Row(NamedTuple):
     day: str
     arrive: str
     time: str
-    status: str
+    status: str  # the session's status (core.status says how it reads)
 
 
 class Cell(NamedTuple):
@@ -104,7 +104,7 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
                 clinic.date_text(ls.date()),
                 f"{arrive:%H:%M}",
                 f"{ls:%H:%M}–{le:%H:%M}",
-                STATUS_LABEL[s.status] if s.status in ("attended", "no_show", "cancelled") else "",
+                s.status,
             )
         )
     weeks = calendar_weeks(plan, clinic)

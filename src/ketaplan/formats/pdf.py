@@ -18,6 +18,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
+from ketaplan.core.status import labelled
 from ketaplan.formats.page import (
     CHECKLIST,
     SIDE_EFFECTS,
@@ -78,7 +79,7 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     story += [facts, para("Appointments", "h2")]
     rows = [["#", "What", "Day", "Date", "Arrive by", "Time"]]
     rows += [
-        [r.number, r.kind + (" (cancelled)" if r.status else ""), r.weekday, r.day, r.arrive, r.time] for r in p.rows
+        [r.number, labelled(r.kind, r.status), r.weekday, r.day, r.arrive, r.time] for r in p.rows
     ]
     table = Table(rows, colWidths=[18 * mm, 42 * mm, 14 * mm, 32 * mm, 22 * mm, width - 128 * mm], repeatRows=1)
     table.setStyle(TableStyle(GRID + HEAD))

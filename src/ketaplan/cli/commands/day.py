@@ -10,6 +10,7 @@ import typer
 
 from ketaplan.cli import common, options
 from ketaplan.core.dates import parse_near
+from ketaplan.core.status import look
 from ketaplan.formats.day_sheet import DaySheet
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class DayShown(NamedTuple):
         for r in s.rows:
             time, place, who, _, plan, status, _ = cells(r)
             what = r.what.replace(" of ", "/")
-            style = "dim strike" if r.status == "no_show" else None
+            style = "dim strike" if look(r.status).struck else None
             t.add_row(time, escape(where(place)), escape(who), what, plan, status, style=style)
         console.print(t if s.rows else f"no sessions on {s.day:%a %d %b %Y}")
         for path in self.written:
