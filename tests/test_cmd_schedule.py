@@ -223,3 +223,31 @@ def test_a_month_name_without_a_year_that_rolls_into_next_year_is_said(cli) -> N
     assert r.exit_code == 0 and "'Jan 11' is read as Mon Jan 11, 2027 (next year)" in r.stderr
     r = cli("schedule", "--patient", "Ann", "--start", "Dec 7", "--dry-run")
     assert r.exit_code == 0 and "next year" not in r.stderr
+
+
+def test_the_same_patient_over_her_own_booster_days_is_refused(cli, ledger_path: Path) -> None:
+    """Boosters lie weeks past the window; the same-patient rule once looked at the window only."""
+    first = json.loads(
+        cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", *START, "--maintenance", "2", "--json").stdout
+    )["data"]
+    booster = next(s for s in first["sessions"] if s["kind"] == "maintenance")
+    day = booster["start"][:10]  # weeks after the window's last day
+    assert day > first["window"]["last_day"]
+    for args in (["--dry-run"], []):
+        r = cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", day, "--weeks", "2", *args)
+        assert r.exit_code == 2 and first["plan_id"] in r.stderr and "--patient-id:" in r.stderr, r.stderr
+    # a batch row and an --optimize row are held to the same rule
+    rows = json.dumps({"patient": "Maria", "patient_id": "MRN-1001", "start": day, "weeks": 2})
+    for extra in ([], ["--optimize"]):
+        r = cli("batch", "-", "--json", *extra, input=rows + "\n")
+        assert r.exit_code == 3 and first["plan_id"] in r.stdout, r.stdout
+    # the new series' own boosters reach forward onto a later plan of hers too
+    later = cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", "2027-04-05", "--json")
+    assert later.exit_code == 0, later.stderr
+    r = cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", "2027-03-01", "--weeks", "2")
+    assert r.exit_code == 0, r.stderr  # its window ends before the later plan begins
+    r = cli(
+        "schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", "2027-03-15", "--weeks", "2",
+        "--maintenance", "1", "--dry-run",
+    )  # fmt: skip
+    assert r.exit_code == 2 and json.loads(later.stdout)["data"]["plan_id"] in r.stderr

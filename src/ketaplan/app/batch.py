@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from ketaplan.app.booking import overlap_error, refuse_overlap
+from ketaplan.app.booking import refuse_overlap
+from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError
-from ketaplan.core.model import Plan, Request
+from ketaplan.core.model import Patient, Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
@@ -243,10 +244,10 @@ def admit(
     if not allow_overlap:
         try:
             if held is not None and held.knows(request):
-                held.refuse_overlap(request)  # the ledger as the group began ...
+                admission.refuse_overlap(request, clinic.protocol, held.series)  # the ledger as the group began ...
             else:
-                refuse_overlap(tx, request)
-            seen.refuse_overlap(request)  # ... and what this run booked or planned
+                refuse_overlap(tx, clinic, request)
+            admission.refuse_overlap(request, clinic.protocol, seen.series(request.patient))  # ... and this run
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     return Admitted(key, asked, request)
@@ -296,7 +297,7 @@ def book(tx: BatchTx, clinic: Clinic, plan: Plan, request: Request, asked: dict[
 
 
 class Held:
-    """The plans still held of a group's patients, read in one query as the group begins
+    """The series still held by a group's patients, read in one query as the group begins
     (a query a row would be a round trip a row on a server). A row whose patient the
     query did not ask about (its name reads differently once cleaned) asks on its own."""
 
@@ -304,42 +305,37 @@ class Held:
         fields = [r.fields for r in group if r.fields is not None]
         self.ids = sorted({f.patient_id.strip() for f in fields if f.patient_id and f.patient_id.strip()})
         self.names = sorted({f.patient.strip() for f in fields if f.patient and f.patient.strip()})
-        self.plans = tx.held_plans_of(self.names, self.ids)
+        self.series = tx.held_series(self.names, self.ids)
 
     def knows(self, request: Request) -> bool:
         who = request.patient
         return who.id in self.ids if who.id else who.name in self.names
 
-    def refuse_overlap(self, request: Request) -> None:
-        """As booking.refuse_overlap: by patient id, else by exact name."""
-        who, first, last = request.patient, request.first_day.isoformat(), request.last_day.isoformat()
-        found = sorted(
-            (p_first, plan_id)
-            for plan_id, name, patient_id, p_first, p_last in self.plans
-            if (patient_id == who.id if who.id else name == who.name) and p_first <= last and p_last >= first
-        )
-        if found:
-            raise overlap_error(found[0][1], request)
-
 
 class Seen:
     """The requests this run has booked (or, in a dry run, planned): by idempotency key,
-    and by patient, so a row's overlap with an earlier row is one lookup, not a scan."""
+    and the series each holds by patient, so a row meets only its own patient's."""
 
     def __init__(self) -> None:
         self._by_key: dict[str, tuple[Plan, dict[str, str | None]]] = {}
-        self._by_patient: dict[tuple[str, str], list[Plan]] = {}
+        self._by_patient: dict[tuple[str, str], list[admission.HeldSeries]] = {}
 
     def get(self, key: str) -> tuple[Plan, dict[str, str | None]] | None:
         return self._by_key.get(key)
 
     def add(self, key: str, plan: Plan, asked: dict[str, str | None]) -> None:
         self._by_key[key] = (plan, asked)
+        series = admission.series_of_plan(plan, f"a plan, {plan.plan_id}, earlier in this file")
+        if series is None:
+            return
         who = plan.patient
-        # As booking.refuse_overlap: a request with a patient id matches plans with that
-        # id, one without matches plans by exact name (whatever their id).
+        # A request with a patient id meets plans with that id, one without meets plans
+        # by exact name whatever their id (admission.same_patient): indexed both ways.
         for index in (("name", who.name), ("id", who.id)) if who.id else (("name", who.name),):
-            self._by_patient.setdefault(index, []).append(plan)
+            self._by_patient.setdefault(index, []).append(series)
+
+    def series(self, who: Patient) -> list[admission.HeldSeries]:
+        return self._by_patient.get(("id", who.id) if who.id else ("name", who.name), [])
 
     def plans(self) -> Iterator[Plan]:
         return (plan for plan, _ in self._by_key.values())
@@ -349,17 +345,6 @@ class Seen:
         out._by_key = dict(self._by_key)
         out._by_patient = {k: list(v) for k, v in self._by_patient.items()}
         return out
-
-    def refuse_overlap(self, request: Request) -> None:
-        """Refuse a request whose patient has a plan over these days earlier in the file."""
-        who = request.patient
-        for plan in self._by_patient.get(("id", who.id) if who.id else ("name", who.name), ()):
-            if plan.first_day <= request.last_day and plan.last_day >= request.first_day:
-                raise InputError(
-                    f"this patient has a plan, {plan.plan_id}, over these days earlier in this file; "
-                    "allow a second one with --allow-overlap",
-                    field="patient_id" if who.id else "patient",
-                )
 
 
 def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:

@@ -5,30 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import CONFLICT_RETRIES, Ledger, LedgerConflict, LedgerTx, new_plan_id
 
 
-def refuse_overlap(tx: LedgerTx, request: Request) -> None:
-    """The same patient (by id, else by exact name) must not get a second active series
-    over the same days by mistake: a coordinator re-entering a request, two desks at once."""
-    existing = tx.overlapping_plan(request.patient.name, request.patient.id, request.first_day, request.last_day)
-    if existing is not None:
-        raise overlap_error(existing, request)
-
-
-def overlap_error(existing: str, request: Request) -> InputError:
-    return InputError(
-        f"this patient has an active plan, {existing}, over these days; change that one "
-        "(`ketaplan reschedule`, `ketaplan cancel`) or allow a second one (--allow-overlap)",
-        field="patient_id" if request.patient.id else "patient",
-    )
+def refuse_overlap(tx: LedgerTx, clinic: Clinic, request: Request) -> None:
+    """The same patient must not get a second series over days one of hers still holds
+    (core.admission), by mistake: a coordinator re-entering a request, two desks at once."""
+    who = request.patient
+    held = tx.held_series([] if who.id else [who.name], [who.id] if who.id else [])
+    admission.refuse_overlap(request, clinic.protocol, held)
 
 
 def plan_one(
@@ -69,7 +61,7 @@ def plan_and_book(
         if ledger.exists():
             with ledger.read() as tx:
                 if not allow_overlap:
-                    refuse_overlap(tx, request)
+                    refuse_overlap(tx, clinic, request)
                 avail = availability_from(tx, clinic, request)
         else:
             avail = availability_from(None, clinic, request)
@@ -80,7 +72,7 @@ def plan_and_book(
 
     def book(tx: LedgerTx) -> tuple[Plan, list[CheckResult]]:
         if not allow_overlap:
-            refuse_overlap(tx, request)
+            refuse_overlap(tx, clinic, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))

@@ -29,12 +29,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from ketaplan.app.batch import Admitted, Held, Outcome, Seen, admit, book, request_key
-from ketaplan.core import days, joint
+from ketaplan.core import admission, days, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import ExitCode, InputError
 from ketaplan.core.model import Booking, Plan, Request, Session
 from ketaplan.core.planner import plan_with_checks, verify
+from ketaplan.core.protocol import Protocol
 from ketaplan.formats.batch_file import Row
 from ketaplan.store.ledger import Ledger, new_plan_id
 
@@ -96,7 +97,7 @@ def run(
                 else:
                     followers[i] = same
                 continue
-            clash = None if allow_overlap else _same_patient(a.request, admitted, all_rows)
+            clash = None if allow_overlap else _same_patient(a.request, clinic.protocol, admitted, all_rows)
             if clash is not None:
                 answers[i] = Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=clash)
                 continue
@@ -408,16 +409,16 @@ def _error(row: Row, text: str) -> Outcome:
     return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=InputError(text, field="request_id"))
 
 
-def _same_patient(request: Request, admitted: dict[int, Admitted], rows: list[Row]) -> InputError | None:
+def _same_patient(
+    request: Request, protocol: Protocol, admitted: dict[int, Admitted], rows: list[Row]
+) -> InputError | None:
     """A second request of one patient over the same days, earlier in the file."""
-    who = request.patient
-    for j, a in admitted.items():
-        other = a.request.patient
-        same = other.id == who.id if who.id else other.name == who.name
-        if same and a.request.first_day <= request.last_day and a.request.last_day >= request.first_day:
-            return InputError(
-                f"this patient has a request over these days on line {rows[j].line}; "
-                "allow a second one with --allow-overlap",
-                field="patient_id" if who.id else "patient",
-            )
+    earlier = (
+        admission.series_of_request(a.request, protocol, f"a request on line {rows[j].line}")
+        for j, a in admitted.items()
+    )
+    try:
+        admission.refuse_overlap(request, protocol, earlier)
+    except InputError as e:
+        return e
     return None

@@ -78,9 +78,7 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     facts.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee"))]))
     story += [facts, para("Appointments", "h2")]
     rows = [["#", "What", "Day", "Date", "Arrive by", "Time"]]
-    rows += [
-        [r.number, labelled(r.kind, r.status), r.weekday, r.day, r.arrive, r.time] for r in p.rows
-    ]
+    rows += [[r.number, labelled(r.kind, r.status), r.weekday, r.day, r.arrive, r.time] for r in p.rows]
     table = Table(rows, colWidths=[18 * mm, 42 * mm, 14 * mm, 32 * mm, 22 * mm, width - 128 * mm], repeatRows=1)
     table.setStyle(TableStyle(GRID + HEAD))
     story += [table, para(p.zone_note, "small"), para("Calendar", "h2")]

@@ -7,10 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from ketaplan.core.admission import HeldSeries
 from ketaplan.core.errors import LedgerError
-from ketaplan.core.model import CONSULTATION, Booking, Patient, Plan, Request, Session
+from ketaplan.core.model import CONSULTATION, HELD_STATUSES, Booking, Patient, Plan, Request, Session
 from ketaplan.store.records import from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
 from ketaplan.store.sql import Db
+
+#: The statuses that hold a chair or room, as an SQL list (from model.HELD_STATUSES: one definition).
+HELD_SQL = "(" + ", ".join(f"'{status}'" for status in HELD_STATUSES) + ")"
 
 
 class LedgerTx:
@@ -23,7 +27,7 @@ class LedgerTx:
         """Booked sessions of this clinic that overlap [start, end) (a day of slack each side)."""
         rows = self.db.execute(
             "SELECT start_utc, end_utc, resource, kind, plan_id FROM sessions "
-            "WHERE clinic = ? AND status IN ('booked', 'attended') AND start_utc >= ? AND start_utc < ?",
+            f"WHERE clinic = ? AND status IN {HELD_SQL} AND start_utc >= ? AND start_utc < ?",
             (clinic, utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))),
         )
         return [
@@ -33,14 +37,14 @@ class LedgerTx:
     def other_clinics(self, clinic: str, most: int = 3) -> list[str]:
         """Clinics with booked sessions here, when `clinic` has none (else []). Bookings
         belong to a clinic by name: a renamed clinic would not see its own. Index seeks only."""
-        held = "SELECT 1 FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') LIMIT 1"
+        held = f"SELECT 1 FROM sessions WHERE clinic = ? AND status IN {HELD_SQL} LIMIT 1"
         if self.db.execute(held, (clinic,)).fetchone():
             return []
         names: list[str] = []
         after = ""
         while len(names) < most:
             row = self.db.execute(
-                "SELECT MIN(clinic) FROM sessions WHERE status IN ('booked', 'attended') AND clinic > ?", (after,)
+                f"SELECT MIN(clinic) FROM sessions WHERE status IN {HELD_SQL} AND clinic > ?", (after,)
             ).fetchone()
             if row[0] is None:
                 break
@@ -218,7 +222,7 @@ class LedgerTx:
         index that stops after `most` plans (a page of `plans` reads a few hundred rows)."""
         found: dict[str, None] = {}
         rows = self.db.execute(
-            "SELECT plan_id FROM sessions WHERE clinic = ? AND status IN ('booked', 'attended') "
+            f"SELECT plan_id FROM sessions WHERE clinic = ? AND status IN {HELD_SQL} "
             "AND start_utc > ? ORDER BY start_utc, plan_id",
             (clinic, utc_text(now)),
         )
@@ -240,21 +244,10 @@ class LedgerTx:
                     break
         return found
 
-    def overlapping_plan(self, name: str, patient_id: str | None, first: date, last: date) -> str | None:
-        """A plan of this patient with a session still held whose window overlaps [first, last]."""
-        who, value = ("patient_id", patient_id) if patient_id else ("patient_name", name)  # a column name, never input
-        row = self.db.execute(
-            f"SELECT p.plan_id FROM plans p WHERE p.{who} = ? AND p.first_day <= ? AND p.last_day >= ? "
-            "AND EXISTS (SELECT 1 FROM sessions s WHERE s.plan_id = p.plan_id AND s.status IN ('booked', 'attended')) "
-            "ORDER BY p.first_day LIMIT 1",
-            (value, last.isoformat(), first.isoformat()),
-        ).fetchone()
-        return row[0] if row else None
-
-    def held_plans_of(self, names: list[str], ids: list[str]) -> list[tuple[str, str, str | None, str, str]]:
-        """(plan id, name, patient id, first day, last day) of every plan with a session still
-        held whose patient has one of these names or ids: `overlapping_plan` for a batch
-        group in one query (rows are then matched in memory)."""
+    def held_series(self, names: list[str], ids: list[str]) -> list[HeldSeries]:
+        """Every plan still holding a session whose patient has one of these names or ids,
+        with the days it holds (core.admission decides which of them a request meets); one
+        query for a whole batch group."""
         if not names and not ids:
             return []
         where = []
@@ -262,15 +255,18 @@ class LedgerTx:
             where.append(f"p.patient_id IN ({', '.join('?' for _ in ids)})")
         if names:
             where.append(f"p.patient_name IN ({', '.join('?' for _ in names)})")
-        return [
-            (r[0], r[1], r[2], r[3], r[4])
-            for r in self.db.execute(
-                "SELECT p.plan_id, p.patient_name, p.patient_id, p.first_day, p.last_day FROM plans p "
-                f"WHERE ({' OR '.join(where)}) AND EXISTS (SELECT 1 FROM sessions s "
-                "WHERE s.plan_id = p.plan_id AND s.status IN ('booked', 'attended'))",
-                [*ids, *names],
-            )
-        ]
+        found = []
+        for plan_id, name, patient_id, first, last, tz, lo, hi in self.db.execute(
+            "SELECT p.plan_id, p.patient_name, p.patient_id, p.first_day, p.last_day, p.timezone, "
+            f"MIN(s.start_utc), MAX(s.start_utc) FROM plans p JOIN sessions s ON s.plan_id = p.plan_id "
+            f"AND s.status IN {HELD_SQL} WHERE ({' OR '.join(where)}) GROUP BY p.plan_id",
+            [*ids, *names],
+        ):
+            zone = ZoneInfo(tz)
+            first_day = min(date.fromisoformat(first), from_utc_text(lo, zone).date())
+            last_day = max(date.fromisoformat(last), from_utc_text(hi, zone).date())
+            found.append(HeldSeries(f"an active plan, {plan_id}", name, patient_id, first_day, last_day))
+        return found
 
     def day_sessions(self, clinic: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
         """Every session of this clinic starting in [start, end), with its patient, for the
