@@ -251,3 +251,39 @@ def test_the_same_patient_over_her_own_booster_days_is_refused(cli, ledger_path:
         "--maintenance", "1", "--dry-run",
     )  # fmt: skip
     assert r.exit_code == 2 and json.loads(later.stdout)["data"]["plan_id"] in r.stderr
+
+
+def test_a_retried_commit_writes_the_patient_files_once(
+    cli, ledger_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the first commit (another desk took the chair): the booking is
+    planned again and committed, and the .ics (no --force) is written once, for the plan
+    that was booked. Files written inside the transaction once met their own first try."""
+    from ketaplan.store.ledger import LedgerConflict
+    from ketaplan.store.tx import LedgerTx
+
+    refused: list[str] = []
+    init = LedgerTx.__init__
+
+    def refusing_once(tx: LedgerTx, db) -> None:
+        init(tx, db)
+        commit = db.commit
+
+        def first_commit_refused() -> None:
+            if not refused and db.in_transaction and tx.db.one("SELECT COUNT(*) FROM plans"):
+                refused.append("refused")
+                db.rollback()
+                raise LedgerConflict("another writer took the chair (injected)")
+            commit()
+
+        db.commit = first_commit_refused
+
+    monkeypatch.setattr(LedgerTx, "__init__", refusing_once)
+    ics = tmp_path / "patient.ics"
+    r = cli("schedule", "--patient", "Jane Roe", *START, "--ics", ics, "--json")
+    assert refused == ["refused"]
+    assert r.exit_code == 0, r.stdout
+    plan_id = json.loads(r.stdout)["data"]["plan_id"]
+    assert ics.exists() and f"UID:{plan_id}-infusion-1@ketaplan" in ics.read_text()
+    assert booked_rows(ledger_path) == 7
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left

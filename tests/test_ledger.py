@@ -18,7 +18,7 @@ from ketaplan.app.booking import plan_and_book
 from ketaplan.core import checks
 from ketaplan.core.availability import Availability
 from ketaplan.core.span import planning_span
-from ketaplan.store.ledger import Ledger
+from ketaplan.store.ledger import Ledger, LedgerTx
 from ketaplan.store.location import ledger_at
 from ketaplan.store.sqlite_ledger import SqliteLedger
 
@@ -62,14 +62,17 @@ def test_plan_round_trips_through_the_ledger(ledger: Ledger) -> None:
         assert (ledger.path.stat().st_mode & 0o777) == 0o600
 
 
-def test_booking_is_all_or_nothing(ledger: Ledger, ledger_path: Path | str) -> None:
+def test_booking_is_all_or_nothing(ledger: Ledger, ledger_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
     clinic = make_clinic()
+    add_plan = LedgerTx.add_plan
 
-    def fail(plan):
+    def fail(tx, *args, **kwargs):  # every row written, then the disk fills before the commit
+        add_plan(tx, *args, **kwargs)
         raise OSError("disk full")
 
+    monkeypatch.setattr(LedgerTx, "add_plan", fail)
     with pytest.raises(OSError):
-        plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False, before_commit=fail)
+        plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
     assert query(ledger_path, "SELECT COUNT(*) FROM sessions") in ([], [(0,)])
     assert query(ledger_path, "SELECT COUNT(*) FROM plans") in ([], [(0,)])
 
@@ -181,13 +184,16 @@ WORKER = textwrap.dedent(
     from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.location import ledger_at
+    from ketaplan.store.tx import LedgerTx
     from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))
     first = date(2027, 2, 1)
     req = Request(Patient(sys.argv[3]), first, first + timedelta(days=20))
     # Hold the transaction open a while: a second writer must wait, then see this plan.
     ledger = ledger_at(sys.argv[2])
-    plan, _ = plan_and_book(clinic, req, ledger, dry_run=False, before_commit=lambda p: time.sleep(0.4))
+    add_plan = LedgerTx.add_plan
+    LedgerTx.add_plan = lambda tx, *a, **k: (add_plan(tx, *a, **k), time.sleep(0.4))[0]
+    plan, _ = plan_and_book(clinic, req, ledger, dry_run=False)
     print(plan.plan_id)
     """
 )
@@ -250,14 +256,17 @@ CRASHER = textwrap.dedent(
     from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
     from ketaplan.store.location import ledger_at
+    from ketaplan.store.tx import LedgerTx
     from ketaplan.core.model import Patient, Request
     clinic = load_clinic(Path(sys.argv[1]))
     ledger = ledger_at(sys.argv[2])
     marker = Path(sys.argv[3])
+    add_plan = LedgerTx.add_plan
+    LedgerTx.add_plan = lambda tx, *a, **k: (add_plan(tx, *a, **k), marker.touch())[0]  # inside the transaction
     for i in range(10_000):
         first = date(2027, 1, 4) + timedelta(days=7 * (i % 50))
         req = Request(Patient(f"P{i}"), first, first + timedelta(days=20))
-        plan_and_book(clinic, req, ledger, dry_run=False, before_commit=lambda p: marker.touch())
+        plan_and_book(clinic, req, ledger, dry_run=False)
     """
 )
 

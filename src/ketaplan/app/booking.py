@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ketaplan.core import admission
@@ -48,14 +47,12 @@ def plan_and_book(
     ledger: Ledger,
     *,
     dry_run: bool,
-    before_commit: Callable[[Plan], None] | None = None,
     allow_overlap: bool = False,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
-
-    `before_commit` runs inside the transaction (e.g. writing the .ics): if it fails,
-    nothing is booked. A patient with an active plan overlapping this window is refused
-    unless `allow_overlap`."""
+    Returns the plan as committed: the caller writes the patient's files after this, so
+    they describe only what the ledger holds. A patient with a series over these days
+    is refused unless `allow_overlap` (core.admission)."""
     stamp = datetime.now(UTC).replace(microsecond=0)
     if dry_run:
         if ledger.exists():
@@ -65,10 +62,7 @@ def plan_and_book(
                 avail = availability_from(tx, clinic, request)
         else:
             avail = availability_from(None, clinic, request)
-        plan, results = plan_one(clinic, request, avail, new_plan_id(), stamp)
-        if before_commit:
-            before_commit(plan)
-        return plan, results
+        return plan_one(clinic, request, avail, new_plan_id(), stamp)
 
     def book(tx: LedgerTx) -> tuple[Plan, list[CheckResult]]:
         if not allow_overlap:
@@ -77,8 +71,6 @@ def plan_and_book(
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
         plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
         tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes))
-        if before_commit:
-            before_commit(plan)
         return plan, results
 
     try:  # planned again on what the other writer left when the database refused a clash

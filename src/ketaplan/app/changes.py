@@ -3,7 +3,6 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core.attendance import mark
@@ -46,10 +45,8 @@ def reschedule_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
-    before_commit: Callable[[Plan], None] | None = None,
 ) -> Rescheduled:
-    """Move one session; `dry_run` answers what would move and changes nothing.
-    `before_commit` runs inside the transaction (writing the patient's files)."""
+    """Move one session; `dry_run` answers what would move and changes nothing."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
@@ -62,8 +59,6 @@ def reschedule_in_ledger(
         updated = (
             result.plan if dry_run else tx.update_plan(result.plan, expected, f"rescheduled: {what}", _turnover(clinic))
         )
-        if before_commit:
-            before_commit(updated)
     return result._replace(plan=updated)
 
 
@@ -93,10 +88,9 @@ def cancel_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
-    before_commit: Callable[[Plan], None] | None = None,
 ) -> tuple[Plan, list[Session]]:
     """Cancel one session, or every session still to come; frees their chairs. `dry_run`
-    and `before_commit` as for reschedule_in_ledger."""
+    as for reschedule_in_ledger."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
@@ -111,8 +105,6 @@ def cancel_in_ledger(
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
         changed = plan._replace(sessions=sessions)
         updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}")
-        if before_commit:
-            before_commit(updated)
     return updated, targets
 
 
@@ -145,7 +137,6 @@ def boosters_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
-    before_commit: Callable[[Plan], None] | None = None,
 ) -> tuple[Plan, list[Session]]:
     """Add boosters to a series that is done (core.boosters), as one new revision."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
@@ -161,6 +152,4 @@ def boosters_in_ledger(
         updated = (
             changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", _turnover(clinic))
         )
-        if before_commit:
-            before_commit(updated)
     return updated, added

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketaplan.core.clinic import Clinic
+from ketaplan.cli.options import ExportOptions
+from ketaplan.core.clinic import Clinic, check_paper
 from ketaplan.core.errors import FileWriteError, InputError
 from ketaplan.core.model import Plan
 from ketaplan.store.files import write_private
@@ -30,13 +31,12 @@ class Targets:
     keep_existing: bool = False
 
     @classmethod
-    def from_options(cls, **kw: object) -> Targets:
-        t = cls(**kw)  # type: ignore[arg-type]
-        if t.copy not in COPIES:
-            raise InputError(f"{t.copy!r} is not one of {', '.join(COPIES)}", field="--copy")
-        if t.paper is not None and t.paper not in ("A4", "Letter"):
-            raise InputError(f"{t.paper!r} is not A4 or Letter", field="--paper")
-        return t
+    def from_options(cls, options: ExportOptions) -> Targets:
+        if options.copy not in COPIES:
+            raise InputError(f"{options.copy!r} is not one of {', '.join(COPIES)}", field="--copy")
+        if options.paper is not None:
+            check_paper(options.paper, "--paper")
+        return cls(**options._asdict())
 
     def paths(self, plan_id: str) -> dict[str, Path]:
         chosen = {k: v for k, v in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)) if v is not None}
@@ -47,22 +47,13 @@ class Targets:
 
     def check_writable(self) -> None:
         """Refuse early what would fail later, so a bad path books nothing."""
-        folders: list[tuple[Path, str]] = []
-        if self.out is not None:
-            from ketaplan.store.files import ensure_folder
+        from ketaplan.store.files import check_target, ensure_folder
 
+        if self.out is not None:
             ensure_folder(self.out, field="--out")  # file names there come from the plan id, unknown yet
         for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
-            if path is None:
-                continue
-            if os.path.lexists(path) and not self.force:  # a dangling symlink counts as existing
-                raise FileWriteError(f"{path} exists; give --force to replace it", field=f"--{kind}")
-            folders.append((path.parent if str(path.parent) else Path("."), f"--{kind}"))
-        for folder, field in folders:
-            if not folder.is_dir():
-                raise FileWriteError(f"folder {folder} does not exist", field=field)
-            if not os.access(folder, os.W_OK):
-                raise FileWriteError(f"folder {folder} is not writable", field=field)
+            if path is not None:
+                check_target(path, force=self.force, field=f"--{kind}")
 
     def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
         """Write every file asked for; returns their paths (kept ones included)."""
@@ -89,9 +80,10 @@ class Targets:
 
 
 class Writer:
-    """The files a changing command (schedule, reschedule, cancel) was asked to write,
-    checked before anything is booked and written inside its transaction: if a file cannot
-    be written, nothing is booked. `written` lists what was written."""
+    """The files a changing command (schedule, reschedule, cancel, boosters) was asked to
+    write: checked before anything is booked (a bad path books nothing), written once the
+    change is committed, so they describe only what the ledger holds (a retried commit
+    never meets its own files). `written` lists what was written."""
 
     def __init__(self, targets: Targets | None, clinic: Clinic) -> None:
         self.targets, self.clinic = targets, clinic
@@ -99,12 +91,25 @@ class Writer:
         if targets is not None:
             targets.check_writable()
 
-    def before_commit(self, plan: Plan) -> None:
+    def after_commit(self, plan: Plan) -> None:
+        """Write the committed plan's files; a failure now says the change stands."""
+        if self.targets is None:
+            return
+        try:
+            self.written.extend(self.targets.write(plan, self.clinic))
+        except FileWriteError as e:
+            raise FileWriteError(
+                f"{plan.plan_id} is saved in the ledger (revision {plan.revision}), but {e.message}; "
+                f"write its files again with `ketaplan export {plan.plan_id}`",
+                field=e.field,
+            ) from None
+
+    def preview(self, plan: Plan) -> None:
+        """A dry run's files: the plan as it would be (its sessions 'planned')."""
         if self.targets is not None:
             self.written.extend(self.targets.write(plan, self.clinic))
 
 
-def writer(clinic: Clinic, **options: object) -> Writer:
-    """A Writer from the export options (ics, pdf, html, out, copy, force, ics_details, paper)."""
-    wanted = any(options.get(k) is not None for k in ("ics", "pdf", "html", "out"))
-    return Writer(Targets.from_options(**options) if wanted else None, clinic)
+def writer(clinic: Clinic, options: ExportOptions | None) -> Writer:
+    """A Writer from the export options; one that writes nothing when none was asked for."""
+    return Writer(Targets.from_options(options) if options is not None and options.wanted else None, clinic)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
@@ -68,14 +68,27 @@ def session_kind(kind: str) -> str:
     return BOOSTER if kind == "booster" else kind
 
 
-#: The options that say which patient files a command writes (schedule, export,
-#: reschedule, cancel, boosters), in the order --help lists them.
-EXPORT_OPTIONS = ("ics", "ics_details", "pdf", "html", "out", "copy", "paper", "force")
+class ExportOptions(NamedTuple):
+    """The export options as one typed value (schedule, export, reschedule, cancel, boosters)."""
+
+    ics: Path | None = None
+    ics_details: bool = False
+    pdf: Path | None = None
+    html: Path | None = None
+    out: Path | None = None
+    copy: str = "patient"
+    paper: str | None = None
+    force: bool = False
+
+    @property
+    def wanted(self) -> bool:
+        """Whether any file was asked for."""
+        return any(p is not None for p in (self.ics, self.pdf, self.html, self.out))
 
 
 def with_exports(command: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command the export options, defined once here, and pass them to it as one
-    `exports` dict. Typer reads a command's options from its signature, so the signature
+    `exports` value. Typer reads a command's options from its signature, so the signature
     is extended here instead of each command listing the same eight parameters."""
     import functools
     import inspect
@@ -91,11 +104,12 @@ def with_exports(command: Callable[..., Any]) -> Callable[..., Any]:
         inspect.Parameter("paper", kind, default=PAPER, annotation=str | None),
         inspect.Parameter("force", kind, default=FORCE, annotation=bool),
     ]
+    assert [p.name for p in extra] == list(ExportOptions._fields)
     own = [p for p in inspect.signature(command).parameters.values() if p.name != "exports"]
 
     @functools.wraps(command)
     def run(**kwargs: Any) -> Any:
-        exports = {name: kwargs.pop(name) for name in EXPORT_OPTIONS}
+        exports = ExportOptions(**{name: kwargs.pop(name) for name in ExportOptions._fields})
         return command(exports=exports, **kwargs)
 
     run.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketaplan.core.dates import WEEKDAYS, parse_minutes, parse_range
-from ketaplan.core.errors import ClinicFileError, InputError
+from ketaplan.core.errors import ClinicFileError, InputError, KetaplanError
 from ketaplan.core.model import Booking
 from ketaplan.core.protocol import Protocol, protocol_from_table
 
@@ -137,6 +137,17 @@ def _holiday_calendar(code: str, year: int) -> dict[date, str]:
     return _provider(code, year)
 
 
+#: The paper sizes printed plans and day sheets come in.
+PAPERS = ("A4", "Letter")
+
+
+def check_paper(value: str, field: str, error: type[KetaplanError] = InputError) -> str:
+    """A paper size, from the clinic file or --paper: the one check both go through."""
+    if value not in PAPERS:
+        raise error(f"{value!r} is not one of {', '.join(PAPERS)}", field=field)
+    return value
+
+
 def check_holiday_code(code: str) -> None:
     try:
         _holiday_calendar(code, 2026)
@@ -181,9 +192,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
         if not isinstance(holiday_code, str) or not holiday_code:
             raise ClinicFileError('must be a country code like "US" or "US-CA"', field="closures.holidays")
         check_holiday_code(holiday_code)
-    paper = _text(doc, "paper") or "A4"
-    if paper not in ("A4", "Letter"):
-        raise ClinicFileError('must be "A4" or "Letter"', field="paper")
+    paper = check_paper(_text(doc, "paper") or "A4", "paper", ClinicFileError)
     date_format = _text(doc, "date_format")
     if date_format and date_format not in DATE_FORMATS:
         examples = ", ".join(map(repr, DATE_FORMATS))

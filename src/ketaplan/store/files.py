@@ -19,9 +19,30 @@ def ensure_folder(folder: Path, *, field: str) -> Path:
             raise FileWriteError(f"{folder} is not a folder", field=field) from None
         except OSError as e:
             raise FileWriteError(f"cannot make folder {folder}: {e.strerror}", field=field) from None
-    if not os.access(folder, os.W_OK):
-        raise FileWriteError(f"folder {folder} is not writable", field=field)
+    probe_folder(folder, field=field)
     return folder
+
+
+def probe_folder(folder: Path, *, field: str) -> None:
+    """Make (and remove) an empty temp file there: the one sure test that a file can be
+    written (permissions, read-only mounts, /proc), made before anything is booked."""
+    if not folder.is_dir():
+        raise FileWriteError(f"folder {folder} does not exist", field=field)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ketaplan-", suffix=".tmp")
+    except OSError as e:
+        raise FileWriteError(f"folder {folder} is not writable ({e.strerror})", field=field) from None
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
+
+
+def check_target(path: Path, *, force: bool, field: str) -> None:
+    """What write_private would refuse, refused before anything is booked."""
+    if os.path.lexists(path) and not force:  # a dangling symlink exists too: never replace it unasked
+        raise FileWriteError(f"{path} exists; give --force to replace it", field=field)
+    if path.is_dir():
+        raise FileWriteError(f"{path} is a folder", field=field)
+    probe_folder(path.parent if str(path.parent) else Path("."), field=field)
 
 
 def write_private(path: Path, data: bytes, *, force: bool, field: str) -> Path:

@@ -27,7 +27,7 @@ def boosters(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
-    exports: dict[str, Any] | None = None,
+    exports: options.ExportOptions | None = None,
 ) -> Added:
     """Add boosters to a finished series, spaced from the last attended session by the
     protocol's maintenance rule."""
@@ -41,7 +41,7 @@ def boosters(
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     the_clinic = common.plan_clinic(plan, clinic)
-    files = writer(the_clinic, **(exports or {}))
+    files = writer(the_clinic, None if dry_run else exports)  # a dry run writes nothing
     plan, added = boosters_in_ledger(
         the_ledger,
         the_clinic,
@@ -50,8 +50,9 @@ def boosters(
         now=common.now(the_clinic.zone),
         expected=revision,
         dry_run=dry_run,
-        before_commit=None if dry_run else files.before_commit,
     )
+    if not dry_run:
+        files.after_commit(plan)
     return Added(plan, added, the_clinic, files.written, dry_run)
 
 

@@ -29,7 +29,7 @@ def cancel(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
-    exports: dict[str, Any] | None = None,
+    exports: options.ExportOptions | None = None,
 ) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
     from zoneinfo import ZoneInfo
@@ -39,9 +39,7 @@ def cancel(
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
-    wanted = exports or {}
-    asked = any(wanted.get(k) is not None for k in ("ics", "pdf", "html", "out"))
-    files = writer(common.plan_clinic(plan, clinic), **wanted) if asked else None
+    files = writer(common.plan_clinic(plan, clinic), exports) if exports and exports.wanted and not dry_run else None
     plan, cancelled = cancel_in_ledger(
         the_ledger,
         plan_id,
@@ -50,8 +48,9 @@ def cancel(
         now=common.now(ZoneInfo(plan.timezone)),
         expected=revision,
         dry_run=dry_run,
-        before_commit=files.before_commit if files and not dry_run else None,
     )
+    if files is not None and not dry_run:
+        files.after_commit(plan)
     return Cancelled(plan, cancelled, files.written if files else [], dry_run)
 
 

@@ -34,12 +34,12 @@ def day(
     json_out: bool = options.JSON,
 ) -> DayShown:
     """Show one day's sessions by chair and room, with patients and status; print it."""
-    from ketaplan.core.errors import InputError
+    from ketaplan.core.clinic import check_paper
     from ketaplan.formats.day_sheet import day_sheet
 
     the_clinic = common.load_clinic(clinic)
-    if paper is not None and paper not in ("A4", "Letter"):
-        raise InputError(f"{paper!r} is not A4 or Letter", field="--paper")
+    if paper is not None:
+        check_paper(paper, "--paper")
     the_day = parse_near(when, today=common.today(the_clinic.zone), field="DATE")
     start = datetime(the_day.year, the_day.month, the_day.day, tzinfo=the_clinic.zone)
     end = start + timedelta(days=1)

@@ -25,15 +25,14 @@ def export(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
-    exports: dict[str, Any] | None = None,
+    exports: options.ExportOptions | None = None,
 ) -> Exported:
     """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
     from ketaplan.cli.exports import Targets
 
-    wanted = exports or {}
-    if all(wanted.get(k) is None for k in ("ics", "pdf", "html", "out")):
+    if exports is None or not exports.wanted:
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
-    targets = Targets.from_options(**wanted)
+    targets = Targets.from_options(exports)
     targets.check_writable()
     plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
     return Exported(plan, targets.write(plan, common.plan_clinic(plan, clinic)))

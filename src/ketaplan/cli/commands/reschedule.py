@@ -35,7 +35,7 @@ def reschedule(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
-    exports: dict[str, Any] | None = None,
+    exports: options.ExportOptions | None = None,
 ) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
     from ketaplan.app.changes import reschedule_in_ledger
@@ -47,7 +47,7 @@ def reschedule(
         raise InputError(f"{from_day} is in the past", field="--from")
     from ketaplan.cli.exports import writer
 
-    files = writer(the_clinic, **(exports or {}))
+    files = writer(the_clinic, None if dry_run else exports)  # a dry run writes nothing
     result = reschedule_in_ledger(
         common.existing_ledger(ledger),
         the_clinic,
@@ -58,8 +58,9 @@ def reschedule(
         now=common.now(the_clinic.zone),
         expected=revision,
         dry_run=dry_run,
-        before_commit=None if dry_run else files.before_commit,
     )
+    if not dry_run:
+        files.after_commit(result.plan)
     return Moved(result, the_clinic, files.written, dry_run)
 
 

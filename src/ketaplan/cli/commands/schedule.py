@@ -54,7 +54,7 @@ def schedule(
         False, "--allow-overlap", help="Book even when this patient has an active plan over these days."
     ),
     ledger: str | None = options.LEDGER,
-    exports: dict[str, Any] | None = None,
+    exports: options.ExportOptions | None = None,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)
@@ -84,20 +84,17 @@ def schedule(
             common.notice(f"{flag} {text!r} is read as {day:%a %b %d, %Y} (next year); give the year to mean another")
 
     files = None
-    if exports and any(exports[k] is not None for k in ("ics", "pdf", "html", "out")):
+    if exports is not None and exports.wanted:
         from ketaplan.cli.exports import writer  # a dataclass and the renderers: only when asked
 
-        files = writer(the_clinic, **exports)  # checked before booking: a bad path books nothing
+        files = writer(the_clinic, exports)  # checked before booking: a bad path books nothing
     the_ledger = common.open_ledger(ledger)
     common.note_other_clinics(the_ledger, the_clinic)
-    plan, results = plan_and_book(
-        the_clinic,
-        request,
-        the_ledger,
-        dry_run=dry_run,
-        before_commit=files.before_commit if files else None,
-        allow_overlap=allow_overlap,
-    )
+    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, allow_overlap=allow_overlap)
+    if files is not None and dry_run:
+        files.preview(plan)
+    elif files is not None:
+        files.after_commit(plan)
     return Scheduled(plan, results, the_clinic, files.written if files else [], dry_run)
 
 
