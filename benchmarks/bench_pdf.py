@@ -12,21 +12,19 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.core.availability import Availability
-from ketaplan.core.clinic import demo_clinic, use_holiday_provider
+from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
-from ketaplan.store.holiday_cache import holidays_from_package
-
-use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--plans", type=int, default=100)
     n = ap.parse_args().plans
-    clinic = demo_clinic()
+    clinic = demo_clinic(FROM_PACKAGE)
     first = date(2027, 2, 1)
     span = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, tzinfo=UTC))
     avail = Availability(clinic, span=span)

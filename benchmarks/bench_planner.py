@@ -19,13 +19,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _util import per_call  # noqa: E402
 
 from ketaplan.app.booking import availability_from, plan_one
-from ketaplan.core.clinic import demo_clinic, use_holiday_provider
+from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.model import Patient, Request
-from ketaplan.store.holiday_cache import holidays_from_package
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 from ketaplan.store.ledger import Ledger, utc_text
 from ketaplan.store.sqlite_ledger import SqliteLedger
-
-use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
 
 
 def fill(ledger: Ledger, clinic_name: str, plans: int, before: date) -> None:
@@ -78,7 +76,7 @@ def main() -> None:
     ap.add_argument("--plans", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
-    clinic = demo_clinic()
+    clinic = demo_clinic(FROM_PACKAGE)
     first = date.today() + timedelta(days=30)
     req = Request(Patient("Bench"), first, first + timedelta(days=20), boosters=1)
 

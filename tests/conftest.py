@@ -9,11 +9,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import TODAY  # noqa: E402
-from ketaplan.core.clinic import use_holiday_provider  # noqa: E402
-from ketaplan.store.holiday_cache import holidays_from_package  # noqa: E402
-
-# Tests that build clinics without the CLI take holidays straight from the package.
-use_holiday_provider(holidays_from_package)
 
 
 @pytest.fixture(autouse=True)

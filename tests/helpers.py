@@ -13,6 +13,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Booking, Patient, Request
 from ketaplan.core.span import planning_span
 from ketaplan.formats.clinic_file import parse_clinic
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 from ketaplan.store.location import ledger_at
 
 TODAY = date(2026, 11, 25)
@@ -63,7 +64,7 @@ def clinic_doc(**overrides: Any) -> dict[str, Any]:
 
 
 def make_clinic(**overrides: Any) -> Clinic:
-    return parse_clinic(to_toml(clinic_doc(**overrides)), source="test.toml", base_dir=None)
+    return parse_clinic(to_toml(clinic_doc(**overrides)), source="test.toml", base_dir=None, holidays=FROM_PACKAGE)
 
 
 def write_clinic(path: Path, **overrides: Any) -> Path:
@@ -142,7 +143,7 @@ def sessions(data: dict, kind: str = "infusion") -> dict[int, dict]:
 def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None:
     from ketaplan.formats.clinic_file import load_clinic
 
-    clinic = load_clinic(clinic_file)
+    clinic = load_clinic(clinic_file, FROM_PACKAGE)
     led = ledger_at(ledger)
     with led.read() as tx:
         plan, req = tx.load_plan(plan_id)

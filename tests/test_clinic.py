@@ -9,10 +9,11 @@ from helpers import clinic_doc, make_clinic, to_toml
 from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.errors import ClinicFileError
 from ketaplan.formats.clinic_file import demo_text, load_clinic, parse_clinic
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 
 def test_demo_clinic_loads() -> None:
-    c = demo_clinic()
+    c = demo_clinic(FROM_PACKAGE)
     assert c.name == "Lakeside Ketamine Clinic"
     assert c.chairs == ("Chair 1", "Chair 2", "Chair 3", "Chair 4")
     assert c.starts_per_slot == 2
@@ -32,7 +33,9 @@ def test_demo_table_is_the_template_clinic_init_writes() -> None:
     from ketaplan.core.demo import TABLE
 
     assert tomllib.loads(demo_text()) == TABLE
-    assert parse_clinic(demo_text(), source="built-in demo clinic", base_dir=None) == demo_clinic()
+    assert parse_clinic(
+        demo_text(), source="built-in demo clinic", base_dir=None, holidays=FROM_PACKAGE
+    ) == demo_clinic(FROM_PACKAGE)
 
 
 def test_named_chairs_and_pain_profile() -> None:
@@ -85,10 +88,10 @@ def test_malformed_clinic_files_name_the_key(label: str, text: str, field: str) 
     if label == "never open":
         text = to_toml({k: v for k, v in clinic_doc().items() if k != "hours"})
     with pytest.raises(ClinicFileError) as e:
-        parse_clinic(text, source="test.toml", base_dir=None)
+        parse_clinic(text, source="test.toml", base_dir=None, holidays=FROM_PACKAGE)
     assert e.value.field == field, e.value.line()
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ClinicFileError, match="no clinic file"):
-        load_clinic(tmp_path / "nope.toml")
+        load_clinic(tmp_path / "nope.toml", FROM_PACKAGE)

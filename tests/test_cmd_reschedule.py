@@ -11,6 +11,7 @@ import pytest
 
 from helpers import assert_all_rules_hold, book, run_json, sessions, snapshot, write_clinic
 from ketaplan.core import checks
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 # Every test here runs on both ledger back ends (SQLite file, PostgreSQL database).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -58,7 +59,7 @@ def test_reschedule_moves_later_infusions_only_when_forced(cli, clinic_file: Pat
 
     from ketaplan.formats.clinic_file import load_clinic
 
-    clinic = load_clinic(tight)
+    clinic = load_clinic(tight, FROM_PACKAGE)
     days = {n: date.fromisoformat(s["start"][:10]) for n, s in before.items()}
     window = [date(2027, 2, 1) + timedelta(days=i) for i in range(21)]
     for fewer in range(1, len(moved)):

@@ -13,6 +13,7 @@ from ketaplan.core.diagnosis import plan_or_explain
 from ketaplan.core.errors import NoPlanError
 from ketaplan.core.model import Booking
 from ketaplan.core.planner import find_plan, verify
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 
 def no_plan(clinic, req, bookings=()) -> NoPlanError:
@@ -31,7 +32,7 @@ def assert_suggestions_work(clinic, err: NoPlanError, bookings=()) -> None:
 
 
 def test_holiday_window_explains_closed_days() -> None:
-    clinic = demo_clinic()
+    clinic = demo_clinic(FROM_PACKAGE)
     err = no_plan(clinic, request(date(2026, 12, 21), date(2027, 1, 3), days=frozenset({0, 2, 4})))
     first = err.explanation[0]
     assert first.startswith("only 4 open days between Dec 21 and Jan 3")

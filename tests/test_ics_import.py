@@ -15,6 +15,7 @@ from ketaplan.core.errors import CalendarFileError
 from ketaplan.core.model import Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.ics_import import BusyCalendar, IcsFile
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 
 @pytest.mark.parametrize("name, count", list(WELL_FORMED.items()))
@@ -135,7 +136,7 @@ def busy_clinic(tmp_path: Path):
     path = write_clinic(tmp_path / "clinic.toml", chairs=2, closures={"busy_ics": "busy.ics"})
     from ketaplan.formats.clinic_file import load_clinic
 
-    return load_clinic(path)
+    return load_clinic(path, FROM_PACKAGE)
 
 
 def test_busy_events_expand_with_overrides_exceptions_and_chairs(tmp_path: Path) -> None:

@@ -183,10 +183,11 @@ WORKER = textwrap.dedent(
     from pathlib import Path
     from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
+    from ketaplan.store.holiday_cache import FROM_PACKAGE
     from ketaplan.store.location import ledger_at
     from ketaplan.store.tx import LedgerTx
     from ketaplan.core.model import Patient, Request
-    clinic = load_clinic(Path(sys.argv[1]))
+    clinic = load_clinic(Path(sys.argv[1]), FROM_PACKAGE)
     first = date(2027, 2, 1)
     req = Request(Patient(sys.argv[3]), first, first + timedelta(days=20))
     # Hold the transaction open a while: a second writer must wait, then see this plan.
@@ -255,10 +256,11 @@ CRASHER = textwrap.dedent(
     from pathlib import Path
     from ketaplan.app.booking import plan_and_book
     from ketaplan.formats.clinic_file import load_clinic
+    from ketaplan.store.holiday_cache import FROM_PACKAGE
     from ketaplan.store.location import ledger_at
     from ketaplan.store.tx import LedgerTx
     from ketaplan.core.model import Patient, Request
-    clinic = load_clinic(Path(sys.argv[1]))
+    clinic = load_clinic(Path(sys.argv[1]), FROM_PACKAGE)
     ledger = ledger_at(sys.argv[2])
     marker = Path(sys.argv[3])
     add_plan = LedgerTx.add_plan

@@ -10,20 +10,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ketaplan.core.availability import Availability
-from ketaplan.core.clinic import demo_clinic, use_holiday_provider
+from ketaplan.core.clinic import demo_clinic
 from ketaplan.core.model import Booking, Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
-from ketaplan.store.holiday_cache import holidays_from_package
-
-use_holiday_provider(holidays_from_package)  # outside the CLI: holidays straight from the package
+from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def main() -> None:
-    clinic = demo_clinic()
+    clinic = demo_clinic(FROM_PACKAGE)
     req = Request(Patient("Zoë Ørsted-Đặng", "MRN-0042"), date(2026, 12, 1), date(2026, 12, 21), boosters=1)
     plan = find_plan(
         clinic,

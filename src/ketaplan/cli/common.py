@@ -52,11 +52,9 @@ def now(zone: ZoneInfo) -> datetime:
 
 
 def open_ledger(option: str | None) -> Ledger:
-    from ketaplan.store import ledger
     from ketaplan.store.location import ledger_at
 
-    ledger.on_notice(notice)  # e.g. a ledger other users can read
-    return ledger_at(config.ledger_location(option))
+    return ledger_at(config.ledger_location(option), notice)  # e.g. a ledger other users can read
 
 
 def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:

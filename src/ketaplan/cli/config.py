@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ketaplan.core.clinic import Clinic, demo_clinic, use_holiday_provider
+from ketaplan.core.clinic import Clinic, demo_clinic
 
 APP = "ketaplan"
 
@@ -35,14 +35,13 @@ def clinic_path(option: Path | None) -> Path | None:
 
 def resolve_clinic(path: Path | None) -> Clinic:
     """The clinic at `path` (as found by clinic_path), or the demo clinic for None."""
-    from ketaplan.store.holiday_cache import cached_holidays  # on the first holiday look-up only
+    from ketaplan.store.holiday_cache import CACHED  # public holidays from the package, cached on disk
 
-    use_holiday_provider(cached_holidays)  # public holidays from the package, cached on disk
     if path is None:
-        return demo_clinic()
+        return demo_clinic(CACHED)
     from ketaplan.formats.clinic_file import load_clinic
 
-    return load_clinic(path)
+    return load_clinic(path, CACHED)
 
 
 def ledger_location(option: str | None) -> str | Path:

@@ -4,9 +4,7 @@ that reads the TOML file and its busy_ics is formats.clinic_file)."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, NamedTuple
 from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +21,19 @@ class BusySource(Protocol_):
     """Bookings made in another system, for any stretch of time."""
 
     def between(self, start: datetime, end: datetime) -> list[Booking]: ...
+
+
+class HolidaySource(Protocol_):
+    """Public holidays of a country ("US") or subdivision ("US-CA"), given to the clinic by
+    whoever loads it (the CLI: store.holiday_cache), like its busy calendar."""
+
+    def names(self, code: str, year: int) -> dict[date, str]:
+        """The year's holidays; raises KeyError or NotImplementedError for an unknown code."""
+        ...
+
+    def check(self, code: str) -> None:
+        """Raise KeyError or NotImplementedError when the code is unknown."""
+        ...
 
 
 _TOP_KEYS = {
@@ -76,6 +87,7 @@ class Clinic(NamedTuple):
     holidays: str | None = None
     busy_ics: str | None = None
     busy: BusySource | None = None  # bookings from busy_ics (ics_import.BusyCalendar)
+    holiday_source: HolidaySource | None = None  # where `holidays` are looked up
     protocol: Protocol = Protocol()
     instructions: Instructions = Instructions()
     source: str = DEMO_SOURCE
@@ -103,7 +115,9 @@ class Clinic(NamedTuple):
     def holiday_name(self, day: date) -> str | None:
         if not self.holidays:
             return None
-        return _holiday_calendar(self.holidays, day.year).get(day)
+        if self.holiday_source is None:  # the loaders require one: a Clinic built by hand forgot it
+            raise ValueError(f"clinic {self.name!r} names holidays {self.holidays!r} but has no holiday source")
+        return self.holiday_source.names(self.holidays, day.year).get(day)
 
     def closed_reason(self, day: date) -> str | None:
         """Why the clinic is shut all day, or None when it opens."""
@@ -117,26 +131,6 @@ class Clinic(NamedTuple):
         return None
 
 
-HolidayProvider = Callable[[str, int], dict[date, str]]
-
-
-_provider: HolidayProvider | None = None
-
-
-def use_holiday_provider(provider: HolidayProvider) -> None:
-    """Say where public holidays come from (store.holiday_cache: the package, cached on disk)."""
-    global _provider
-    _provider = provider
-    _holiday_calendar.cache_clear()
-
-
-@lru_cache(maxsize=256)
-def _holiday_calendar(code: str, year: int) -> dict[date, str]:
-    if _provider is None:  # a wiring bug: every entry point sets the source first
-        raise RuntimeError("no holiday source; call use_holiday_provider() first")
-    return _provider(code, year)
-
-
 #: The paper sizes printed plans and day sheets come in.
 PAPERS = ("A4", "Letter")
 
@@ -148,22 +142,23 @@ def check_paper(value: str, field: str, error: type[KetaplanError] = InputError)
     return value
 
 
-def check_holiday_code(code: str) -> None:
+def check_holiday_code(code: str, source: HolidaySource) -> None:
     try:
-        _holiday_calendar(code, 2026)
+        source.check(code)
     except (NotImplementedError, KeyError) as e:
         raise ClinicFileError(f"unknown country or subdivision {code!r} ({e})", field="closures.holidays") from None
 
 
-def demo_clinic() -> Clinic:
+def demo_clinic(holidays: HolidaySource) -> Clinic:
     from ketaplan.core.demo import TABLE
 
-    return clinic_from_table(TABLE, source=DEMO_SOURCE)
+    return clinic_from_table(TABLE, source=DEMO_SOURCE, holidays=holidays)
 
 
-def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
+def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySource) -> Clinic:
     """Validate a clinic file's parsed table. `busy_ics` stays a name here: reading that
-    file is the loader's job (formats.clinic_file), so the value holds no file reader."""
+    file is the loader's job (formats.clinic_file), so the value holds no file reader.
+    `holidays` is where public holidays are looked up (passed in: the core reads no files)."""
     for key in doc:
         if key not in _TOP_KEYS:
             raise ClinicFileError(f"unknown key {key!r}", field=key)
@@ -191,7 +186,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
     if holiday_code is not None:
         if not isinstance(holiday_code, str) or not holiday_code:
             raise ClinicFileError('must be a country code like "US" or "US-CA"', field="closures.holidays")
-        check_holiday_code(holiday_code)
+        check_holiday_code(holiday_code, holidays)
     paper = check_paper(_text(doc, "paper") or "A4", "paper", ClinicFileError)
     date_format = _text(doc, "date_format")
     if date_format and date_format not in DATE_FORMATS:
@@ -213,6 +208,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str) -> Clinic:
         date_format=date_format,
         closures=_closure_dates(closures_t.get("dates", [])),
         holidays=holiday_code,
+        holiday_source=holidays,
         busy_ics=closures_t.get("busy_ics"),
         protocol=protocol,
         instructions=_instructions(_table(doc, "instructions")),

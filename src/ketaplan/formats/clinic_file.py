@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ketaplan.core.clinic import Clinic, clinic_from_table
+from ketaplan.core.clinic import Clinic, HolidaySource, clinic_from_table
 from ketaplan.core.errors import ClinicFileError
 
 DATA = Path(__file__).parent.parent / "data"
 
 
-def load_clinic(path: Path) -> Clinic:
+def load_clinic(path: Path, holidays: HolidaySource) -> Clinic:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ClinicFileError(f"no clinic file at {path}", field="--clinic") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ClinicFileError(f"cannot read clinic file {path}: {e}", field="--clinic") from None
-    return parse_clinic(text, source=str(path), base_dir=path.parent)
+    return parse_clinic(text, source=str(path), base_dir=path.parent, holidays=holidays)
 
 
 def demo_text() -> str:
@@ -28,15 +28,16 @@ def demo_text() -> str:
     return (DATA / "demo_clinic.toml").read_text(encoding="utf-8")
 
 
-def parse_clinic(text: str, *, source: str, base_dir: Path | None) -> Clinic:
-    """`base_dir` resolves a relative busy_ics (the clinic file's folder)."""
+def parse_clinic(text: str, *, source: str, base_dir: Path | None, holidays: HolidaySource) -> Clinic:
+    """`base_dir` resolves a relative busy_ics (the clinic file's folder); `holidays` is
+    where the clinic's public holidays are looked up (store.holiday_cache)."""
     import tomllib  # here, not at the top: the demo clinic needs no TOML parser
 
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
-    clinic = clinic_from_table(doc, source=source)
+    clinic = clinic_from_table(doc, source=source, holidays=holidays)
     if clinic.busy_ics is None:
         return clinic
     from ketaplan.formats.ics_import import read_busy  # icalendar is heavy: only when a clinic has busy_ics

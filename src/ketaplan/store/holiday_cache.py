@@ -41,7 +41,7 @@ def cache_dir() -> Path:
     return user_cache_path("ketaplan", appauthor=False) / "holidays"
 
 
-def cached_holidays(code: str, year: int) -> dict[date, str]:
+def _cached_on_disk(code: str, year: int) -> dict[date, str]:
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", code)
     path = cache_dir() / f"{safe}-{year}-{_stamp()}.json"
     try:
@@ -58,3 +58,37 @@ def cached_holidays(code: str, year: int) -> dict[date, str]:
     except OSError:
         pass  # a cache that cannot be written only costs time
     return found
+
+
+class PackageHolidays:
+    """Holidays straight from the package (tests, benchmarks): remembered per code and year."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], dict[date, str]] = {}
+
+    def _look_up(self, code: str, year: int) -> dict[date, str]:
+        return holidays_from_package(code, year)
+
+    def names(self, code: str, year: int) -> dict[date, str]:
+        key = (code, year)
+        if key not in self._known:
+            self._known[key] = self._look_up(code, year)
+        return self._known[key]
+
+    def check(self, code: str) -> None:
+        from datetime import datetime
+
+        self.names(code, datetime.now().year)  # any year tells whether the code is known
+
+
+class CachedHolidays(PackageHolidays):
+    """Holidays from the package, kept on disk between runs (the command line): a plan
+    looks up a year or two, which the package would take ~150 ms to import for."""
+
+    def _look_up(self, code: str, year: int) -> dict[date, str]:
+        return _cached_on_disk(code, year)
+
+
+#: One of each for the process: a clinic compares equal to itself loaded twice.
+FROM_PACKAGE = PackageHolidays()
+CACHED = CachedHolidays()

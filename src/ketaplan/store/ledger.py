@@ -32,6 +32,10 @@ CONFLICT_RETRIES = 3
 T = TypeVar("T")
 
 
+def no_notice(text: str) -> None:
+    """Where a ledger's notices go when its opener gave no place for them."""
+
+
 class LedgerConflict(LedgerError):
     """The database refused a booking because another writer took the same chair or slot
     at the same moment (PostgreSQL: SQLSTATE 23P01 or 40001). Planned again, a few times."""
@@ -44,6 +48,9 @@ class Ledger(ABC):
 
     backend: str
     name: str
+    #: Says something to the person running the command (the CLI: stderr), e.g. that the
+    #: ledger file can be read by others; given by whoever opens the ledger.
+    notice: Callable[[str], None] = staticmethod(no_notice)
 
     @abstractmethod
     def exists(self) -> bool:
@@ -117,20 +124,3 @@ class Ledger(ABC):
                 if attempt == CONFLICT_RETRIES:
                     raise
         raise AssertionError("unreachable")
-
-
-def warn(text: str) -> None:
-    """A notice for the person running the command (stderr; set by the CLI)."""
-    _notice(text)
-
-
-def _no_notice(text: str) -> None:
-    pass
-
-
-_notice: Callable[[str], None] = _no_notice
-
-
-def on_notice(notice: Callable[[str], None]) -> None:
-    global _notice
-    _notice = notice

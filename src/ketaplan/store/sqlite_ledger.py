@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ketaplan.core.errors import LedgerError
-from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, warn
+from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, no_notice
 from ketaplan.store.records import TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
 
@@ -130,9 +130,10 @@ class SqliteLedger(Ledger):
 
     backend = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notice: Callable[[str], None] = no_notice) -> None:
         self.path = path
         self.name = str(path)
+        self.notice = notice
 
     def exists(self) -> bool:
         return os.path.lexists(self.path)
@@ -148,7 +149,7 @@ class SqliteLedger(Ledger):
                 raise LedgerError(f"{self.path} is not a file", field="--ledger")
             if mode & 0o077 and self.path not in _warned:
                 _warned.add(self.path)
-                warn(
+                self.notice(
                     f"the ledger {self.path} can be read by other users of this machine (mode {mode & 0o777:o}); "
                     f"it holds patient names: chmod 600 {self.path}"
                 )
