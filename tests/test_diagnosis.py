@@ -7,9 +7,9 @@ from datetime import date, time, timedelta
 import pytest
 
 from helpers import at, availability, busy, make_clinic, request
+from ketaplan.app.booking import plan_one
 from ketaplan.cli.suggestions import option
 from ketaplan.core.clinic import demo_clinic
-from ketaplan.core.diagnosis import plan_or_explain
 from ketaplan.core.errors import NoPlanError
 from ketaplan.core.model import Booking
 from ketaplan.core.planner import find_plan, verify
@@ -18,7 +18,7 @@ from ketaplan.store.holiday_cache import FROM_PACKAGE
 
 def no_plan(clinic, req, bookings=()) -> NoPlanError:
     with pytest.raises(NoPlanError) as e:
-        plan_or_explain(clinic, req, availability(clinic, list(bookings)), plan_id="KP-T")
+        plan_one(clinic, req, availability(clinic, list(bookings)), "KP-T", None)
     return e.value
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+from ketaplan.app.views import ledger_view
 from ketaplan.core import checks
-from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, Plan, Session
 from ketaplan.store.ledger import Ledger
@@ -16,11 +16,11 @@ def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Pla
     then run every named check. Bookings of the same plan in the ledger are not 'others'."""
     starts = [s.start for s in plan.sessions] + [s.end for s in plan.sessions]
     span = (min(starts) - timedelta(days=1), max(starts) + timedelta(days=1))
-    bookings = []
-    if ledger is not None:
+    if ledger is None:
+        avail = ledger_view(None, clinic, span)
+    else:
         with ledger.read() as tx:
-            bookings = [b for b in tx.bookings(clinic.name, *span, clinic.zone) if b.plan_id != plan.plan_id]
-    avail = Availability(clinic, bookings, span=span)
+            avail = ledger_view(tx, clinic, span, without=plan.plan_id)
 
     def placed(s: Session) -> Session:
         if s.resource is not None or not s.active:

@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from ketaplan.app.booking import refuse_overlap
+from ketaplan.app.booking import book_plan, plan_one, refuse_overlap
+from ketaplan.app.views import ledger_view
 from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
-from ketaplan.core.errors import ExitCode, InputError, KetaplanError
+from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
 from ketaplan.core.model import Patient, Plan, Request
-from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
@@ -139,7 +139,7 @@ class _Run:
             # group) only once the write lock is held: whatever it shows stays true until
             # this group commits, so no row is planned on stale chairs.
             if self.tx.begin() or self.avail is None or attempt:
-                self.avail = _load(self.tx, self.clinic, self.span)
+                self.avail = ledger_view(self.tx, self.clinic, self.span)
                 if self.dry_run:  # a dry run's plans are in memory only: keep them taken
                     for plan in self.seen.plans():
                         self.avail.book(plan.sessions)
@@ -181,10 +181,6 @@ class _Run:
             suggest=self.suggest,
             allow_overlap=self.allow_overlap,
         )
-
-
-def _load(tx: BatchTx, clinic: Clinic, span: tuple[datetime, datetime]) -> Availability:
-    return Availability(clinic, tx.bookings(clinic.name, *span, clinic.zone), span=span)
 
 
 class Admitted(NamedTuple):
@@ -275,25 +271,17 @@ def _one(
         return admitted
     key, asked, request = admitted
     stamp = datetime.now(UTC).replace(microsecond=0)
-    found = plan_with_checks(clinic, request, avail, plan_id=new_plan_id() if dry_run else ids.pop(), stamp=stamp)
-    if found is None:
-        from ketaplan.core.diagnosis import no_plan_error
-
-        error = no_plan_error(clinic, request, avail, suggestions=suggest)
+    try:
+        plan, results = plan_one(
+            clinic, request, avail, new_plan_id() if dry_run else ids.pop(), stamp, suggestions=suggest
+        )
+    except NoPlanError as error:
         return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
-    plan, results = found
     if not dry_run:
-        plan = book(tx, clinic, plan, request, asked)
+        plan = book_plan(tx, clinic, plan, request, asked)
     avail.book(plan.sessions)
     seen.add(key, plan, asked)
     return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
-
-
-def book(tx: BatchTx, clinic: Clinic, plan: Plan, request: Request, asked: dict[str, str | None]) -> Plan:
-    """Write a planned plan into the batch's transaction, its sessions booked."""
-    plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-    tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
-    return plan
 
 
 class Held:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ketaplan.app.views import ledger_view
 from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
@@ -12,6 +13,7 @@ from ketaplan.core.model import Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import CONFLICT_RETRIES, Ledger, LedgerConflict, LedgerTx, new_plan_id
+from ketaplan.store.records import Asked
 
 
 def refuse_overlap(tx: LedgerTx, clinic: Clinic, request: Request) -> None:
@@ -23,22 +25,35 @@ def refuse_overlap(tx: LedgerTx, clinic: Clinic, request: Request) -> None:
 
 
 def plan_one(
-    clinic: Clinic, request: Request, avail: Availability, plan_id: str, stamp: datetime
+    clinic: Clinic,
+    request: Request,
+    avail: Availability,
+    plan_id: str,
+    stamp: datetime | None = None,
+    *,
+    suggestions: bool = True,
 ) -> tuple[Plan, list[CheckResult]]:
-    """The plan and its check results, or NoPlanError with the explanation and suggestions."""
+    """The plan and its check results, or NoPlanError with the explanation (and, unless
+    told not to, suggestions): planning or explaining, for every path that books."""
     found = plan_with_checks(clinic, request, avail, plan_id=plan_id, stamp=stamp)
     if found is None:
         from ketaplan.core.diagnosis import no_plan_error  # only when there is something to explain
 
-        raise no_plan_error(clinic, request, avail)
+        raise no_plan_error(clinic, request, avail, suggestions=suggestions)
     return found
 
 
 def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> Availability:
-    start, end = planning_span(clinic, request.first_day, request.last_day, request.boosters)
-    if tx is None:
-        return Availability(clinic, span=(start, end))
-    return Availability(clinic, tx.bookings(clinic.name, start, end, clinic.zone), span=(start, end))
+    """What a new request is planned against: the ledger over everything it can touch."""
+    return ledger_view(tx, clinic, planning_span(clinic, request.first_day, request.last_day, request.boosters))
+
+
+def book_plan(tx: LedgerTx, clinic: Clinic, plan: Plan, request: Request, asked: Asked | None = None) -> Plan:
+    """Write a planned plan into the transaction, its sessions booked: the one way a new
+    plan enters the ledger (schedule, batch, --optimize). `asked`: a batch row's fields."""
+    plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
+    tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
+    return plan
 
 
 def plan_and_book(
@@ -69,9 +84,7 @@ def plan_and_book(
             refuse_overlap(tx, clinic, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
-        plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-        tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes))
-        return plan, results
+        return book_plan(tx, clinic, plan, request), results
 
     try:  # planned again on what the other writer left when the database refused a clash
         return ledger.retrying(book)

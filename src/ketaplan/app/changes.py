@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from ketaplan.app.views import ledger_view
 from ketaplan.core.attendance import mark
-from ketaplan.core.availability import Availability
 from ketaplan.core.boosters import add_boosters, anchor
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
@@ -51,9 +51,7 @@ def reschedule_in_ledger(
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
         same_clinic(plan, clinic)
-        start, end = series_span(clinic, plan.first_day, from_day)
-        others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
-        avail = Availability(clinic, others, span=(start, end))
+        avail = ledger_view(tx, clinic, series_span(clinic, plan.first_day, from_day), without=plan.plan_id)
         result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
         updated = (
@@ -144,9 +142,7 @@ def boosters_in_ledger(
         plan, request = _load_for_change(tx, plan_id, expected)
         same_clinic(plan, clinic)
         last_day = local(anchor(plan, now, clinic.zone).start, clinic.zone).date()
-        start, end = planning_span(clinic, last_day, last_day, count)
-        others = [b for b in tx.bookings(clinic.name, start, end, clinic.zone) if b.plan_id != plan.plan_id]
-        avail = Availability(clinic, others, span=(start, end))
+        avail = ledger_view(tx, clinic, planning_span(clinic, last_day, last_day, count), without=plan.plan_id)
         changed, added = add_boosters(clinic, plan, request, avail, count, now)
         what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
         updated = (

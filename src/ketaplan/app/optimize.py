@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from ketaplan.app.batch import Admitted, Held, Outcome, Seen, admit, book, request_key
+from ketaplan.app.batch import Admitted, Held, Outcome, Seen, admit, request_key
+from ketaplan.app.booking import book_plan
 from ketaplan.core import admission, days, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
@@ -113,12 +114,14 @@ def run(
         say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
         first_come = _first_come(clinic, base, span, [admitted[i].request for i in order])
         witness, summary = _solve(clinic, avail, [chains[i] for i in order], first_come, deadline, gap, log, say)
-        finals = _final_plans(clinic, base, span, {order[r]: w for r, w in witness.items()}, admitted)
-        late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted)
-        finals.update(late)
-        ids = iter(tx.unique_plan_ids(len(finals)) if not dry_run else [new_plan_id() for _ in finals])
+        # Each request's plan id from the start (unused ones are simply never written)
+        fresh = tx.unique_plan_ids(len(order)) if not dry_run else [new_plan_id() for _ in order]
+        ids = dict(zip(order, fresh, strict=True))
         stamp = datetime.now(UTC).replace(microsecond=0)
-        finals = {i: p._replace(plan_id=next(ids), stamp=stamp) for i, p in finals.items()}
+        chosen = {order[r]: w for r, w in witness.items()}
+        finals = _final_plans(clinic, base, span, chosen, admitted, ids, stamp)
+        late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted, ids, stamp)
+        finals.update(late)
         everything = Availability(clinic, base + _bookings(finals.values()), span=span)
         for i in order:
             row, request = all_rows[i], admitted[i].request
@@ -126,7 +129,7 @@ def run(
                 others = Availability(clinic, base + _bookings(p for q, p in finals.items() if q != i), span=span)
                 plan, results = finals[i], verify(finals[i], clinic, request, others)
                 if not dry_run:
-                    plan = book(tx, clinic, plan, request, admitted[i].asked)
+                    plan = book_plan(tx, clinic, plan, request, admitted[i].asked)
                 answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan, results)
             else:
                 answers[i] = _no_plan(clinic, row, request, everything, suggest, _rivals(request, finals, all_rows))
@@ -166,9 +169,9 @@ def _solve(
         return {}, Summary(0, 0, 0, True, 0.0, 0.0)
     started = time.monotonic()
     turnover = timedelta(minutes=clinic.turnover_minutes)
-    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail))
+    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline))
     say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
-    solver = Solver(model.program, time_limit=max(deadline - time.monotonic(), 1.0), gap=gap, log=log)
+    solver = Solver(model.program, deadline=deadline, gap=gap, log=log)
     # The count first: stop once no answer can plan one request more; ties after.
     solver.stop_within(model.unit - 0.5)
     start = model.start_from(first_come, clinic.zone)
@@ -214,9 +217,10 @@ def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int
     return len(answer), sum(ranks[r] for r in answer)
 
 
-def _packer(clinic: Clinic, avail: Availability) -> Callable[[str, list[days.Span]], int]:
+def _packer(clinic: Clinic, avail: Availability, deadline: float) -> Callable[[str, list[days.Span]], int]:
     """How many sessions with these places fit at once (`days.master`'s `pack`): a small
-    model solved to the end, once per set of places."""
+    model solved to the end, once per set of places, within the run's time. One not
+    proven in time counts every session as fitting: a weaker row, never a wrong one."""
     from ketaplan.solver.highs import Solver
 
     occ, known = avail.occupancy, {}
@@ -230,7 +234,7 @@ def _packer(clinic: Clinic, avail: Availability) -> Callable[[str, list[days.Spa
                 lambda t: joint.free_at(occ, resources, wait, t),
                 None if pool == "rooms" else clinic.starts_per_slot,
             )
-            solved = Solver(program, time_limit=60.0, gap=0.0, log=False).solve()
+            solved = Solver(program, deadline=deadline, gap=0.0, log=False).solve()
             known[key] = round(solved.bound) if solved.proven else len(spans)
         return known[key]
 
@@ -279,16 +283,14 @@ class _Places:
         if key not in self.known:
             one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
             model = joint.build(self.clinic, one_day, [1] * len(group), self.avail)
-            limit = max(self.deadline - time.monotonic(), 1.0)
-            solver = Solver(model.program(), time_limit=limit, gap=0.0, log=False)
-            column = {id(v): model.n_requests + i for i, v in enumerate(model.vars)}
+            solver = Solver(model.program(), deadline=self.deadline, gap=0.0, log=False)
             result: list[Session] | int | None = None
             for _ in range(MAX_ROUNDS):
                 solved = solver.solve()
                 chosen = joint.witness(model, solved.values)
                 sessions, unassignable = joint.assign_resources(self.clinic, chosen, self.avail)
                 if unassignable:
-                    solver.forbid([column[id(v)] for v in unassignable])
+                    solver.forbid([model.column(v) for v in unassignable])
                     continue
                 if len(sessions) == len(group):
                     result = [sessions[k][0] for k in range(len(group))]
@@ -325,6 +327,8 @@ def _final_plans(
     span: tuple[datetime, datetime],
     witness: dict[int, list[Session]],
     admitted: dict[int, Admitted],
+    ids: dict[int, str],
+    stamp: datetime,
 ) -> dict[int, Plan]:
     """Step 5: in order of preference (the dict's order), each request's planner plan with
     every other chosen request held (planned already, or the solver's sessions)."""
@@ -332,22 +336,23 @@ def _final_plans(
     for i, own in witness.items():
         request = admitted[i].request
         waiting = [
-            Booking(s.start, s.end, s.resource, s.kind, f"KP-WAIT{q}")
+            Booking(s.start, s.end, s.resource, s.kind, ids[q])
             for q, sessions in witness.items()
             if q != i and q not in finals
             for s in sessions
         ]
         avail = Availability(clinic, base + _bookings(finals.values()) + waiting, span=span)
-        found = plan_with_checks(clinic, request, avail, plan_id=f"KP-JOINT{i}")
+        found = plan_with_checks(clinic, request, avail, plan_id=ids[i], stamp=stamp)
         if found is None:  # cannot be (see the module's step 5); the solver's sessions, checked
             plan = Plan(
-                f"KP-JOINT{i}",
+                ids[i],
                 request.patient,
                 clinic.name,
                 clinic.timezone,
                 request.first_day,
                 request.last_day,
                 tuple(sorted(own, key=lambda s: s.start)),
+                stamp=stamp,
                 request_id=request.request_id,
             )
             verify(plan, clinic, request, avail)
@@ -364,13 +369,15 @@ def _fill_left_out(
     finals: dict[int, Plan],
     left: list[int],
     admitted: dict[int, Admitted],
+    ids: dict[int, str],
+    stamp: datetime,
 ) -> dict[int, Plan]:
     """Step 6: a request left out that still fits, planned first-come (only when the
     solver stopped before proving its answer)."""
     late: dict[int, Plan] = {}
     for i in left:
         avail = Availability(clinic, base + _bookings([*finals.values(), *late.values()]), span=span)
-        found = plan_with_checks(clinic, admitted[i].request, avail, plan_id=f"KP-LATE{i}")
+        found = plan_with_checks(clinic, admitted[i].request, avail, plan_id=ids[i], stamp=stamp)
         if found is not None:
             late[i] = found[0]
     return late

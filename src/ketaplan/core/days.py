@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ketaplan.core.joint import Element, Program, Row, chain_rows
+from ketaplan.core.joint import Element, Program, Row, chain_rows, request_weights
 from ketaplan.core.model import CONSULTATION, Session
 
 Span = tuple[datetime, datetime]  # a session's start and the end of its hold (UTC)
@@ -80,7 +80,7 @@ def master(
     requests (higher first); `pack(pool, spans)`: how many sessions with these possible
     places fit at once into the pool (chairs or rooms)."""
     n = len(chains)
-    unit = sum(ranks) + 1  # one more request always outweighs any mix of ranks
+    weights, unit = request_weights(ranks)
     cols: dict[Key, int] = {}
     for r, elements in enumerate(chains):
         for j, e in enumerate(elements):
@@ -102,8 +102,7 @@ def master(
                 most = pack(pool, sorted(places))
                 if len(members) > most:
                     rows.append((members, [1.0] * len(members), 0.0, float(most)))
-    weights = [float(unit + rank) for rank in ranks]
-    return Master(Program(n + len(cols), n + len(cols), weights, None, rows), cols, unit, n)
+    return Master(Program(n + len(cols), n + len(cols), [float(w) for w in weights], None, rows), cols, unit, n)
 
 
 def day_groups(chosen: dict[int, list[Key]], chains: Sequence[list[Element]], turnover: timedelta) -> list[list[Key]]:

@@ -3,7 +3,7 @@ would make one (each suggestion is planned before it is offered, so it is known 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from ketaplan.core import checks
@@ -11,22 +11,13 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import NoPlanError
-from ketaplan.core.model import Plan, Request
+from ketaplan.core.model import Request
 from ketaplan.core.planner import find_plan
 from ketaplan.core.search import best_sequence
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
 
 LATER_START_WEEKS = 8
-
-
-def plan_or_explain(
-    clinic: Clinic, request: Request, avail: Availability, *, plan_id: str, stamp: datetime | None = None
-) -> Plan:
-    plan = find_plan(clinic, request, avail, plan_id=plan_id, stamp=stamp)
-    if plan is not None:
-        return plan
-    raise no_plan_error(clinic, request, avail)
 
 
 def no_plan_error(clinic: Clinic, request: Request, avail: Availability, *, suggestions: bool = True) -> NoPlanError:

@@ -93,6 +93,19 @@ class Model(NamedTuple):
         n_int = self.n_requests + len(self.vars)
         return Program(n_int + self.n_days, n_int, [float(w) for w in self.weights], None, self.rows)
 
+    def column(self, var: Var) -> int:
+        """The column of a possible session (the Vars follow the request columns)."""
+        return self.n_requests + self.vars.index(var)
+
+
+def request_weights(ranks: Sequence[int]) -> tuple[list[int], int]:
+    """The objective's weight for choosing each request, and the weight of one request:
+    `ranks[r]` >= 1 breaks ties among answers planning as many requests (higher first),
+    and one more request always outweighs any mix of ranks. Both levels of --optimize
+    (core.days, this module) weigh with it."""
+    unit = sum(ranks) + 1
+    return [unit + rank for rank in ranks], unit
+
 
 def chain(clinic: Clinic, request: Request, avail: Availability) -> list[Element] | None:
     """The request's chain with each link's days, keeping only days that can be part of a
@@ -157,7 +170,7 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
     """The model for these requests' chains (None: left out, it has no plan alone).
     `ranks[r]` >= 1 breaks ties among answers that plan as many requests: higher first."""
     n = len(chains)
-    unit = sum(ranks) + 1  # one more request always outweighs any mix of ranks
+    weights, unit = request_weights(ranks)
     turnover = timedelta(minutes=clinic.turnover_minutes)
     vars_: list[Var] = []
     for r, elements in enumerate(chains):
@@ -168,11 +181,10 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
                     held = end if e.kind == CONSULTATION else end + turnover
                     vars_.append(Var(r, j, day, o, e.kind, e.number, e.of, start, held))
     rows: list[tuple[list[int], list[float], float, float]] = []
-    col = {id(v): n + i for i, v in enumerate(vars_)}
     day_cols: dict[tuple[int, int, date], int] = {}
     by_link: dict[tuple[int, int, date], list[int]] = {}
-    for v in vars_:
-        by_link.setdefault((v.request, v.element, v.day), []).append(col[id(v)])
+    for i, v in enumerate(vars_):
+        by_link.setdefault((v.request, v.element, v.day), []).append(n + i)
     next_col = n + len(vars_)
     for key in by_link:
         day_cols[key] = next_col
@@ -186,7 +198,7 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
             continue
         rows += chain_rows(r, elements, day_cols)
     rows += _capacity_rows(clinic, vars_, n, avail)
-    return Model(n, vars_, next_col - n - len(vars_), rows, [unit + rank for rank in ranks], unit, day_cols)
+    return Model(n, vars_, next_col - n - len(vars_), rows, weights, unit, day_cols)
 
 
 def chain_rows(r: int, elements: list[Element], day_cols: dict[tuple[int, int, date], int]) -> list[Row]:

@@ -45,14 +45,16 @@ def _stdout_to_stderr(quiet: bool = False) -> Iterator[None]:
 class Solver:
     """One model in HiGHS; `forbid` adds a row and `solve` runs again from where it was."""
 
-    def __init__(self, program: Program, *, time_limit: float, gap: float, log: bool) -> None:
+    def __init__(self, program: Program, *, deadline: float, gap: float, log: bool) -> None:
+        """`deadline`: a time.monotonic() no solve of this model runs past (the whole
+        run's, so no sub-model takes more than the run has left)."""
         try:
             import highspy
             import numpy as np
         except ImportError:
             raise InputError(f"--optimize needs the solver: {INSTALL}", field="--optimize") from None
         self.np, self.highspy, self.program = np, highspy, program
-        self.deadline = time.monotonic() + time_limit
+        self.deadline = deadline
         with _stdout_to_stderr(quiet=not log):  # its banner too, unless its log is wanted
             h = highspy.Highs()
             h.setOptionValue("output_flag", log)
@@ -114,7 +116,8 @@ class Solver:
 
     def _run(self) -> tuple[Any, Any, list[float]]:
         with _stdout_to_stderr():
-            self.h.setOptionValue("time_limit", max(self.deadline - time.monotonic(), 0.1))
+            # HiGHS wants a positive limit; past the deadline it stops at once, unproven.
+            self.h.setOptionValue("time_limit", max(self.deadline - time.monotonic(), 1e-3))
             self.h.run()
             return self.h.getModelStatus(), self.h.getInfo(), list(self.h.getSolution().col_value)
 

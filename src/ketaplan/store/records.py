@@ -57,7 +57,11 @@ def new_plan_id() -> str:
     return "KP-" + "".join(_ID_ALPHABET[b % 32] for b in os.urandom(8))
 
 
-def request_to_json(r: Request, asked: dict[str, str | None] | None = None) -> str:
+#: A batch row's own fields as it asked for them (app.batch.asked_fields), kept with its plan.
+Asked = dict[str, str | None]
+
+
+def request_to_json(r: Request, asked: Asked | None = None) -> str:
     """The request as planned; `asked`: a batch row's own fields (see batch.asked_fields)."""
     return json.dumps(
         {
