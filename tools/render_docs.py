@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import demo_clinic
-from ketaplan.core.model import Booking, Patient, Request
+from ketaplan.core.model import BookedSession, Booking, Patient, Request
 from ketaplan.core.planner import find_plan
 from ketaplan.formats.html import plan_html
 from ketaplan.formats.pdf import plan_pdf
@@ -46,7 +46,6 @@ def main() -> None:
                 print(f"wrote {out}.png")
         # The day sheet of the day infusion 1 falls on, with a second patient beside her.
         from ketaplan.formats.day_sheet import day_pdf, day_sheet
-        from ketaplan.store.ledger import utc_text
 
         other = find_plan(
             clinic,
@@ -61,12 +60,11 @@ def main() -> None:
         assert other is not None
         day = plan.infusions[0].start.date()
         rows = [
-            (p.plan_id, p.patient.name, p.patient.id, s.kind, s.number, s.of, utc_text(s.start), utc_text(s.end),
-             s.resource, "booked")
+            BookedSession(p.plan_id, p.patient, s._replace(status="booked"))
             for p in (plan, other)
             for s in p.sessions
             if s.start.astimezone(clinic.zone).date() == day
-        ]  # fmt: skip
+        ]
         pdf = Path(tmp) / "day.pdf"
         pdf.write_bytes(day_pdf(day_sheet(clinic, day, rows), clinic.paper))
         out = DOCS / "day-sheet"

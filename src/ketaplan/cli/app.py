@@ -9,8 +9,14 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+try:  # the click Typer runs on: its own copy in newer typer, the click package before
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import ClickException  # type: ignore[assignment]
+
 from ketaplan import __version__
 from ketaplan.cli.commands import COMMANDS
+from ketaplan.cli.result import CommandResult
 from ketaplan.core.errors import ExitCode, KetaplanError
 
 
@@ -48,26 +54,28 @@ class KetaplanGroup(TyperGroup):
 
             output.report_error(e, command, json_mode)
             sys.exit(int(e.exit_code))
-        except Exception as e:  # click's usage errors carry an exit code and a message
-            if hasattr(e, "format_message") and isinstance(getattr(e, "exit_code", None), int):
-                from ketaplan.cli import output
+        except ClickException as e:  # usage errors: an exit code and a message
+            from ketaplan.cli import output
 
-                output.report_usage_error(e, command, json_mode)
-                sys.exit(int(e.exit_code))  # type: ignore[attr-defined]  # click's, checked above
-            if type(e).__name__ == "Abort":
-                sys.stderr.write("Aborted.\n")
-                sys.exit(int(ExitCode.INVALID))
+            output.report_usage_error(e, command, json_mode)
+            sys.exit(int(e.exit_code))
+        except typer.Abort:  # Ctrl-C at a prompt
+            sys.stderr.write("Aborted.\n")
+            sys.exit(int(ExitCode.INVALID))
+        except Exception as e:
             if os.environ.get("KETAPLAN_DEBUG"):
                 raise
             from ketaplan.cli import output
 
             output.report_bug(e, command, json_mode)
             sys.exit(int(ExitCode.INTERNAL))
-        if hasattr(code, "show"):  # a command's result value (cli.result.CommandResult)
+        if isinstance(code, CommandResult):
             from ketaplan.cli import output
 
             sys.exit(output.render(code, json_mode))
-        sys.exit(code if isinstance(code, int) else 0)
+        if code is not None and not isinstance(code, int):  # a command returned something else: a bug
+            raise TypeError(f"command {command!r} returned {type(code).__name__}, not a CommandResult")
+        sys.exit(code or 0)
 
 
 def _command_name(argv: list[str]) -> str:

@@ -117,6 +117,14 @@ class Plan(NamedTuple):
         return tuple(s for s in self.sessions if s.active)
 
 
+class BookedSession(NamedTuple):
+    """A session as the ledger holds it, with its plan and patient (the day sheet)."""
+
+    plan_id: str
+    patient: Patient
+    session: Session
+
+
 class Booking(NamedTuple):
     """Chair or room time already taken by someone else (ledger or busy_ics).
 

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import KIND_LABEL
+from ketaplan.core.model import KIND_LABEL, BookedSession
 from ketaplan.core.status import look
 
 
@@ -41,17 +41,20 @@ class DaySheet(NamedTuple):
         return f"Day sheet — {self.day_text}"
 
 
-def day_sheet(clinic: Clinic, day: date, ledger_rows: list[tuple[Any, ...]]) -> DaySheet:
-    """From ledger rows (store.ledger.day_sessions), by chair/room then time; cancelled left out."""
-    zone = clinic.zone
+def day_sheet(clinic: Clinic, day: date, booked: list[BookedSession]) -> DaySheet:
+    """The day's booked sessions, by chair/room then time; cancelled ones left out."""
     rows = []
-    for plan_id, name, pid, kind, number, of, s, e, resource, status in ledger_rows:
-        if status == "cancelled":
+    for b in booked:
+        s = b.session
+        if s.status == "cancelled":
             continue
-        label = KIND_LABEL.get(kind, kind)
-        what = label if kind == "consultation" else f"{label} {number} of {of}"
-        start, end = (datetime.fromisoformat(t).astimezone(zone) for t in (s, e))
-        rows.append(DayRow(start, end, resource or "-", name, pid, what, kind, number, of, plan_id, status))
+        label = KIND_LABEL.get(s.kind, s.kind)
+        what = label if s.kind == "consultation" else f"{label} {s.number} of {s.of}"
+        start, end = s.start.astimezone(clinic.zone), s.end.astimezone(clinic.zone)
+        rows.append(
+            DayRow(start, end, s.resource or "-", b.patient.name, b.patient.id, what, s.kind, s.number, s.of,
+                   b.plan_id, s.status)
+        )  # fmt: skip
     rows.sort(key=lambda r: (_resource_order(r.resource), r.start))
     return DaySheet(clinic.name, clinic.timezone, day, rows, clinic.date_text(day, weekday=True))
 

@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 
 from ketaplan.core.admission import HeldSeries
 from ketaplan.core.errors import LedgerError
-from ketaplan.core.model import CONSULTATION, HELD_STATUSES, Booking, Patient, Plan, Request, Session
+from ketaplan.core.model import (
+    CONSULTATION,
+    HELD_STATUSES,
+    BookedSession,
+    Booking,
+    Patient,
+    Plan,
+    Request,
+    Session,
+)
 from ketaplan.store.records import from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
 from ketaplan.store.sql import Db
 
@@ -268,15 +277,23 @@ class LedgerTx:
             found.append(HeldSeries(f"an active plan, {plan_id}", name, patient_id, first_day, last_day))
         return found
 
-    def day_sessions(self, clinic: str, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
-        """Every session of this clinic starting in [start, end), with its patient, for the
-        day sheet: (plan_id, name, patient id, kind, number, of, start_utc, end_utc, resource, status)."""
-        return self.db.execute(
+    def day_sessions(self, clinic: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[BookedSession]:
+        """Every session of this clinic starting in [start, end), with its patient (the day
+        sheet), its times in `zone`."""
+        rows = self.db.execute(
             "SELECT s.plan_id, p.patient_name, p.patient_id, s.kind, s.number, s.of_n, s.start_utc, s.end_utc, "
             "s.resource, s.status FROM sessions s JOIN plans p USING (plan_id) "
             "WHERE s.clinic = ? AND s.start_utc >= ? AND s.start_utc < ? ORDER BY s.start_utc, s.resource",
             (clinic, utc_text(start), utc_text(end)),
-        ).fetchall()
+        )
+        return [
+            BookedSession(
+                plan_id,
+                Patient(name, patient_id),
+                Session(kind, number, of, from_utc_text(s, zone), from_utc_text(e, zone), resource, status),
+            )
+            for plan_id, name, patient_id, kind, number, of, s, e, resource, status in rows
+        ]
 
     def revision_of(self, plan_id: str) -> int | None:
         row = self.db.execute("SELECT revision FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.model import Plan, Session, Status
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def _mark(
     return Marked(plan, marked, command)
 
 
+@result
 class Marked(NamedTuple):
     plan: Plan
     session: Session

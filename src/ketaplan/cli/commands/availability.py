@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import InputError
 
@@ -49,6 +50,7 @@ def availability(
     return Capacity(report, len(the_clinic.chairs))
 
 
+@result
 class Capacity(NamedTuple):
     report: dict[str, Any]
     chairs: int

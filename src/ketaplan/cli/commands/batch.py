@@ -10,6 +10,7 @@ import typer
 
 from ketaplan.app import batch as engine
 from ketaplan.cli import common, options, output
+from ketaplan.cli.result import result
 from ketaplan.core.errors import InputError, NoPlanError
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ def _solver_line(s: Any) -> str:
     )
 
 
+@result
 class Batched(NamedTuple):
     """The batch's own answer: its rows went out as JSON Lines already, so only the
     summary is left (on stderr, for a person at a terminal) and the exit code."""

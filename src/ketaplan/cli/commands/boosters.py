@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Session
 
@@ -56,6 +57,7 @@ def boosters(
     return Added(plan, added, the_clinic, files.written, dry_run)
 
 
+@result
 class Added(NamedTuple):
     plan: Plan
     added: list[Session]

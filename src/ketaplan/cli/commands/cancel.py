@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.model import Plan, Session
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def cancel(
     return Cancelled(plan, cancelled, files.written if files else [], dry_run)
 
 
+@result
 class Cancelled(NamedTuple):
     plan: Plan
     cancelled: list[Session]

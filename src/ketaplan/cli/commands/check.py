@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
@@ -46,6 +47,7 @@ def check(
     return Checked(plan, results, the_clinic, file, stale)
 
 
+@result
 class Checked(NamedTuple):
     plan: Plan
     results: list[CheckResult]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, config, options
+from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import WEEKDAYS
 from ketaplan.formats import page
@@ -34,6 +35,7 @@ def init(
     return Written(path)
 
 
+@result
 class Written(NamedTuple):
     path: Path
     command: str = "clinic init"
@@ -56,6 +58,7 @@ def show(
     return ClinicShown(c, common.today(c.zone), days)
 
 
+@result
 class ClinicShown(NamedTuple):
     clinic: Clinic
     start: date
@@ -142,6 +145,7 @@ def check(
     return ClinicChecked(c)
 
 
+@result
 class ClinicChecked(NamedTuple):
     clinic: Clinic
     command: str = "clinic check"

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.dates import parse_near
+from ketaplan.core.model import BookedSession
 from ketaplan.core.status import look
 from ketaplan.formats.day_sheet import DaySheet
 
@@ -44,11 +46,11 @@ def day(
     start = datetime(the_day.year, the_day.month, the_day.day, tzinfo=the_clinic.zone)
     end = start + timedelta(days=1)
     end = datetime(end.year, end.month, end.day, tzinfo=the_clinic.zone)  # the next local midnight, DST or not
-    rows: list[tuple[Any, ...]] = []
+    rows: list[BookedSession] = []
     the_ledger = common.open_ledger(ledger)
     if the_ledger.exists():
         with the_ledger.read() as tx:
-            rows = tx.day_sessions(the_clinic.name, start, end)
+            rows = tx.day_sessions(the_clinic.name, start, end, the_clinic.zone)
     sheet = day_sheet(the_clinic, the_day, rows)
     written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force)
     return DayShown(sheet, written)
@@ -79,6 +81,7 @@ def _write(
     return written
 
 
+@result
 class DayShown(NamedTuple):
     sheet: DaySheet
     written: list[Path]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan
 
@@ -38,6 +39,7 @@ def export(
     return Exported(plan, targets.write(plan, common.plan_clinic(plan, clinic)))
 
 
+@result
 class Exported(NamedTuple):
     plan: Plan
     written: list[Path]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,6 +25,7 @@ def info(ledger: str | None = options.LEDGER, json_out: bool = options.JSON) -> 
     return Info(transfer.info(common.existing_ledger(ledger)))
 
 
+@result
 class Info(NamedTuple):
     info: LedgerInfo
     command: str = "ledger info"
@@ -61,6 +63,7 @@ def copy(
     return Copied(src.name, dst.name, transfer.copy(src, dst))
 
 
+@result
 class Copied(NamedTuple):
     source: str
     target: str

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import InputError
 
@@ -93,6 +94,7 @@ def row_json(r: PlanSummary) -> dict[str, Any]:
     }
 
 
+@result
 class Listed(NamedTuple):
     rows: list[PlanSummary]
     total: int  # before --limit

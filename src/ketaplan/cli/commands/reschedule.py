@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import InputError
@@ -64,6 +65,7 @@ def reschedule(
     return Moved(result, the_clinic, files.written, dry_run)
 
 
+@result
 class Moved(NamedTuple):
     result: Rescheduled
     clinic: Clinic

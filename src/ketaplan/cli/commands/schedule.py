@@ -9,6 +9,7 @@ import typer
 
 from ketaplan.app.booking import plan_and_book
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
@@ -98,6 +99,7 @@ def schedule(
     return Scheduled(plan, results, the_clinic, files.written if files else [], dry_run)
 
 
+@result
 class Scheduled(NamedTuple):
     plan: Plan
     results: list[CheckResult]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.cli import common, options
+from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
 
@@ -29,6 +30,7 @@ def show(
     return Shown(plan, common.view_clinic(plan, clinic))
 
 
+@result
 class Shown(NamedTuple):
     plan: Plan
     clinic: Clinic
