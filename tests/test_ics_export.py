@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import stat
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
 from ics_fixtures import CASES, GOLDEN, case, export
 from ketaplan.formats.ics_export import plan_to_ics
-from ketaplan.formats.vtimezone import rule_matches
+from ketaplan.formats.vtimezone import Observance, transitions
 
 
 def unfold(data: bytes) -> list[str]:
@@ -168,3 +170,23 @@ def test_out_dir_names_files_by_plan_id(cli, tmp_path: Path, ledger_path: Path) 
     names = sorted(Path(f).name for f in data["files"])
     assert f"{data['plan_id']}.ics" in names
     assert all("Jane" not in n for n in names)
+
+
+def rule_matches(obs: Observance, zone_name: str, year: int) -> bool:
+    """Does the observance's rule give the zone's real change in `year`? (what a calendar app computes from it)"""
+    zone = ZoneInfo(zone_name)
+    for t in transitions(zone, year):
+        if (t.offset_to > t.offset_from) != obs.daylight:
+            continue
+        loc = (t.at + t.offset_from).replace(tzinfo=None)
+        assert obs.rrule is not None
+        byday = str(obs.rrule["byday"])
+        n = int(byday[:-2])
+        weeks = [
+            d
+            for d in calendar.Calendar().itermonthdates(year, loc.month)
+            if d.month == loc.month and d.weekday() == loc.weekday()
+        ]
+        expected = weeks[n - 1] if n > 0 else weeks[n]
+        return expected == loc.date() and loc.time() == obs.dtstart.time() and obs.rrule["bymonth"] == loc.month
+    return False

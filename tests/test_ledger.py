@@ -36,7 +36,7 @@ def ledger(ledger_path: Path | str) -> Ledger:
 
 def all_plans(ledger: Ledger):
     with ledger.read() as tx:
-        ids = tx.plan_ids()
+        ids = [r[0] for r in tx.db.execute("SELECT plan_id FROM plans ORDER BY first_day, plan_id")]
         return [tx.load_plan(pid) for pid in ids]
 
 
@@ -296,3 +296,26 @@ def test_sigkill_while_booking_leaves_whole_plans_only(tmp_path: Path, ledger_pa
     orphans = query(ledger_file, "SELECT COUNT(*) FROM sessions WHERE plan_id NOT IN (SELECT plan_id FROM plans)")
     assert orphans in ([], [(0,)])
     assert all(n == 7 for _, n in counts), counts  # each plan whole: consultation + 6 infusions
+
+
+def test_both_back_ends_hold_the_one_declared_schema(ledger: Ledger, ledger_path: Path | str) -> None:
+    """records.TABLES declares every table and column (the copy and its check use it);
+    each back end's DDL must create exactly those, in that order. PostgreSQL adds one
+    column of its own: `held`, the range its exclusion constraint reads."""
+    from ketaplan.store.records import TABLES
+
+    with ledger.write():
+        pass  # a new, empty ledger
+    found: dict[str, tuple[str, ...]] = {}
+    for table in TABLES:
+        if isinstance(ledger_path, str):
+            rows = query(
+                ledger_path,
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+            found[table] = tuple(r[0] for r in rows if r[0] != "held")
+        else:
+            found[table] = tuple(r[1] for r in query(ledger_path, f"PRAGMA table_info({table})"))
+    assert found == TABLES

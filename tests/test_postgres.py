@@ -203,3 +203,16 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
     assert [o.status for o in told] == ["ok", "ok"], told
     assert capacity_violations(pg_url, chairs=2, starts_per_slot=2, rooms=1, turnover_minutes=15) == []
     assert query(pg_url, "SELECT COUNT(*) FROM plans") == [(3,)]  # the intruder and both rows
+
+
+def test_placeholders_are_read_as_tokens() -> None:
+    """SQLite's `?` and `:name` become psycopg's; quoted text and `::` casts do not."""
+    from ketaplan.store.pg_ledger import _pg
+
+    assert _pg("SELECT a FROM t WHERE b = ? AND c = :name") == "SELECT a FROM t WHERE b = %s AND c = %(name)s"
+    assert _pg("SELECT '?', ':x', 'it''s ?' WHERE a LIKE '50%' AND b = ?") == (
+        "SELECT '?', ':x', 'it''s ?' WHERE a LIKE '50%%' AND b = %s"
+    )
+    assert _pg("SELECT x::timestamptz, y % 2 FROM t WHERE z = :z_1") == (
+        "SELECT x::timestamptz, y %% 2 FROM t WHERE z = %(z_1)s"
+    )

@@ -93,7 +93,7 @@ def cancel_in_ledger(
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
         if number is not None:
-            targets = [find_session(plan, kind or "infusion", number, now)]
+            targets = [find_session(plan, kind or "infusion", number)]
         else:
             targets = [s for s in plan.sessions if s.active and s.start.astimezone(UTC) > now.astimezone(UTC)]
             if not targets:

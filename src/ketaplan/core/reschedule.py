@@ -39,7 +39,8 @@ def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
     return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
 
 
-def find_session(plan: Plan, kind: str, number: int, now: datetime) -> Session:
+def find_session(plan: Plan, kind: str, number: int) -> Session:
+    """The session a change names, refused when it cannot change (cancelled, attended)."""
     same = [s for s in plan.sessions if s.kind == kind]
     if not same:
         raise InputError(f"plan {plan.plan_id} has no {kind}", field="session")
@@ -74,7 +75,7 @@ def reschedule(
     now: datetime,
 ) -> Rescheduled:
     """`avail` holds everyone else's bookings (not this plan's)."""
-    target = find_session(plan, kind, number, now)
+    target = find_session(plan, kind, number)
     req = request._replace(not_before=from_day)
     zone = clinic.zone
 
@@ -138,7 +139,7 @@ def _move_infusions(
             continue
         days = [lo + timedelta(days=i) for i in range((hi - lo).days + 1)]
         opts = {d: future_options(d, "infusion") for d in days}
-        # The session moves to another day: the patient cannot come on its current one.
+        # The session moves to another day than its own (that is what reschedule asks for).
         first_mask = mask_of(
             days, lambda d: d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
         )

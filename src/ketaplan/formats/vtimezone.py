@@ -82,23 +82,3 @@ def observances(zone_name: str, first_year: int, last_year: int) -> tuple[Observ
         rrule = {"freq": "yearly", "bymonth": loc.month, "byday": _byday(loc, locals_)}
         out.append(Observance(daylight, loc, t.offset_from, t.offset_to, t.name, rrule))
     return tuple(out)
-
-
-def rule_matches(obs: Observance, zone_name: str, year: int) -> bool:
-    """Does the observance's rule give the zone's real change in `year`? (tests use this)"""
-    zone = ZoneInfo(zone_name)
-    for t in transitions(zone, year):
-        if (t.offset_to > t.offset_from) != obs.daylight:
-            continue
-        loc = (t.at + t.offset_from).replace(tzinfo=None)
-        assert obs.rrule is not None
-        byday = str(obs.rrule["byday"])
-        n = int(byday[:-2])
-        weeks = [
-            d
-            for d in calendar.Calendar().itermonthdates(year, loc.month)
-            if d.month == loc.month and d.weekday() == loc.weekday()
-        ]
-        expected = weeks[n - 1] if n > 0 else weeks[n]
-        return expected == loc.date() and loc.time() == obs.dtstart.time() and obs.rrule["bymonth"] == loc.month
-    return False

@@ -22,6 +22,7 @@ from typing import Any
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, LedgerConflict
+from ketaplan.store.records import HELD_SQL
 from ketaplan.store.sql import Args, Db
 
 APPLICATION = "ketaplan ledger"
@@ -67,8 +68,8 @@ END $$;
 CREATE TRIGGER sessions_held BEFORE INSERT OR UPDATE ON sessions FOR EACH ROW EXECUTE FUNCTION ketaplan_held();
 ALTER TABLE sessions ADD CONSTRAINT one_session_per_chair EXCLUDE USING gist (
     clinic WITH =, resource WITH =, held WITH &&
-) WHERE (status IN ('booked', 'attended') AND resource IS NOT NULL) DEFERRABLE INITIALLY DEFERRED;
-CREATE INDEX sessions_held_by_start ON sessions (clinic, start_utc) WHERE status IN ('booked', 'attended');
+) WHERE (status IN {HELD} AND resource IS NOT NULL) DEFERRABLE INITIALLY DEFERRED;
+CREATE INDEX sessions_held_by_start ON sessions (clinic, start_utc) WHERE status IN {HELD};
 CREATE TABLE history (
     plan_id  TEXT COLLATE "C" NOT NULL REFERENCES plans(plan_id),
     revision INTEGER NOT NULL,
@@ -79,7 +80,7 @@ CREATE INDEX history_by_plan ON history (plan_id, revision);
 CREATE INDEX plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX plans_by_patient_name ON plans (patient_name, first_day);
 CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
-"""
+""".replace("{HELD}", HELD_SQL)  # model.HELD_STATUSES, written once
 #: Steps from each older schema to the next, run in one transaction (none yet: PostgreSQL
 #: ledgers start at schema 4).
 _UPGRADES: dict[int, str] = {}
@@ -94,8 +95,35 @@ def masked(url: str) -> str:
 
 @lru_cache(maxsize=256)
 def _pg(sql: str) -> str:
-    """SQLite's placeholders (`?`, `:name`) as psycopg's (`%s`, `%(name)s`)."""
-    return re.sub(r"(?<![:\w]):([a-z_]\w*)", r"%(\1)s", sql.replace("%", "%%").replace("?", "%s"))
+    """SQLite's placeholders (`?`, `:name`) as psycopg's (`%s`, `%(name)s`), read token by
+    token: text inside quotes and PostgreSQL's `::` casts are left as they are, and a
+    literal % is doubled (psycopg would read it as a placeholder)."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"":  # a quoted literal or name, copied whole ('' and "" escape themselves)
+            j = i + 1
+            while j < n and not (sql[j] == c and sql[j + 1 : j + 2] != c):
+                j += 2 if sql[j] == c else 1
+            out.append(sql[i : j + 1].replace("%", "%%"))
+            i = j + 1
+        elif c == "?":
+            out.append("%s")
+            i += 1
+        elif c == ":" and sql[i + 1 : i + 2] == ":":
+            out.append("::")
+            i += 2
+        elif c == ":" and (sql[i + 1 : i + 2].isalpha() or sql[i + 1 : i + 2] == "_"):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            out.append(f"%({sql[i + 1 : j]})s")
+            i = j
+        else:
+            out.append("%%" if c == "%" else c)
+            i += 1
+    return "".join(out)
 
 
 class PgDb(Db):

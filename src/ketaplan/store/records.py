@@ -9,7 +9,7 @@ import os
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from ketaplan.core.model import Patient, Request
+from ketaplan.core.model import HELD_STATUSES, Patient, Request
 
 #: Every table and column a ledger holds (schema 4), in a fixed order: the copy and its check.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "history": ("plan_id", "revision", "at_utc", "action"),
 }
+#: The statuses that hold a chair or room, as an SQL list: from model.HELD_STATUSES, the
+#: one definition (queries and the back ends' partial indexes and constraint use it).
+HELD_SQL = "(" + ", ".join(f"'{status}'" for status in HELD_STATUSES) + ")"
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, no_notice
-from ketaplan.store.records import TABLES, new_plan_id
+from ketaplan.store.records import HELD_SQL, TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
 
 #: PRAGMA application_id of a ketaplan ledger ("KTPL"): how a file is known to be ours.
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 DROP INDEX IF EXISTS sessions_booked_by_start;
 CREATE INDEX IF NOT EXISTS sessions_held_by_start
-    ON sessions (clinic, start_utc) WHERE status IN ('booked', 'attended');
+    ON sessions (clinic, start_utc) WHERE status IN {HELD};
 CREATE TABLE IF NOT EXISTS history (
     plan_id  TEXT NOT NULL REFERENCES plans(plan_id),
     revision INTEGER NOT NULL,
@@ -61,7 +61,7 @@ CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX IF NOT EXISTS plans_by_patient_name ON plans (patient_name, first_day);
 CREATE INDEX IF NOT EXISTS plans_by_clinic ON plans (clinic, last_day);
-"""
+""".replace("{HELD}", HELD_SQL)  # model.HELD_STATUSES, written once
 _META = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('application', 'ketaplan ledger');

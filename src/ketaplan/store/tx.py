@@ -11,7 +11,6 @@ from ketaplan.core.admission import HeldSeries
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import (
     CONSULTATION,
-    HELD_STATUSES,
     BookedSession,
     Booking,
     Patient,
@@ -19,11 +18,8 @@ from ketaplan.core.model import (
     Request,
     Session,
 )
-from ketaplan.store.records import from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
+from ketaplan.store.records import HELD_SQL, from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
 from ketaplan.store.sql import Db
-
-#: The statuses that hold a chair or room, as an SQL list (from model.HELD_STATUSES: one definition).
-HELD_SQL = "(" + ", ".join(f"'{status}'" for status in HELD_STATUSES) + ")"
 
 
 class LedgerTx:
@@ -222,9 +218,6 @@ class LedgerTx:
             history,
         )
         return plan, request_from_json(req, patient, rid)
-
-    def plan_ids(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT plan_id FROM plans ORDER BY first_day, plan_id")]
 
     def upcoming_plan_ids(self, clinic: str, now: datetime, most: int) -> list[str]:
         """The plans with sessions still to come, soonest first: a walk along the start-time
