@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from helpers import make_clinic, write_clinic
 from ketaplan.app import optimize
+from ketaplan.app.batch import Settings
 from ketaplan.app.booking import plan_and_book
 from ketaplan.core import checks, joint
 from ketaplan.core.availability import Availability
@@ -255,9 +256,8 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
     packer = (lambda clinic, avail, deadline: lambda pool, spans: 10**6) if instance["cuts only"] else optimize._packer
     with mock.patch.object(optimize, "_packer", packer):
         counts, summary = optimize.run(
-            clinic, ledger, iter(rows), today=TODAY, span=span, dry_run=False, emit=told.append, time_limit=30, gap=0,
-            say=said.append,
-        )  # fmt: skip
+            Settings(clinic, TODAY, span), ledger, iter(rows), told.append, time_limit=30, gap=0, say=said.append
+        )
     event("a day could not hold the master's sessions: cut" if any("cut" in x for x in said) else "no cut")
     planned = [o.plan for o in told if o.status == "ok"]
     assert len(planned) == optimum == counts["ok"], (optimum, [(o.status, o.error) for o in told])

@@ -190,9 +190,7 @@ def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_
     stream = file.open("rb")
     lines = read_rows(stream, str(file), "csv", allow_past=False)
     worker = threading.Thread(
-        target=lambda: batch.run(
-            clinic, ledger, lines, today=FIRST - timedelta(days=30), span=span, dry_run=False, emit=told.append
-        )
+        target=lambda: batch.run(batch.Settings(clinic, FIRST - timedelta(days=30), span), ledger, lines, told.append)
     )
     worker.start()
     _wait_for_a_blocked_commit(pg_url)

@@ -26,6 +26,7 @@ from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
 from ketaplan.store.ledger import CONFLICT_RETRIES, BatchTx, Ledger, LedgerConflict, new_plan_id
+from ketaplan.store.records import Asked
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
 
@@ -52,11 +53,11 @@ def request_key(row: Row) -> str | None:
     return "auto-" + hashlib.sha256(json.dumps(f, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def asked_fields(row: Row) -> dict[str, str | None]:
+def asked_fields(row: Row) -> Asked:
     """What a row asks for, as text, to tell a re-run of the same request (same answer)
     from a request_id reused for a different one (refused). Written with the plan."""
     assert row.fields is not None
-    out: dict[str, str | None] = {}
+    out: Asked = {}
     for name, value in row.fields._asdict().items():
         if name in ("allow_past", "request_id"):
             continue
@@ -81,21 +82,33 @@ def batch_span(clinic: Clinic, starts: Iterable[str], today: date) -> tuple[date
     return planning_span(clinic, first, last + timedelta(days=clinic.protocol.window_days[1] - 1), MAX_BOOSTERS)
 
 
-def run(
-    clinic: Clinic,
-    ledger: Ledger,
-    rows: Iterator[Row],
-    *,
-    today: date,
-    span: tuple[datetime, datetime],
-    dry_run: bool,
-    emit: Callable[[Outcome], None],
-    suggest: bool = False,
-    allow_overlap: bool = False,
-) -> dict[str, int]:
+class Settings(NamedTuple):
+    """What a whole batch run is asked to do (first come or --optimize alike)."""
+
+    clinic: Clinic
+    today: date
+    span: tuple[datetime, datetime]  # the calendar the file's requests can touch (batch_span)
+    dry_run: bool = False
+    suggest: bool = False  # suggestions for rows with no plan (slow on big files)
+    allow_overlap: bool = False
+
+
+Booked = dict[str, tuple[str, Asked | None]]  # request id -> its plan, the fields it was booked from
+
+
+class Known(NamedTuple):
+    """What a row is admitted against: the run's own plans, the ledger's plans of the
+    group's request ids, and the ledger's series of the group's patients."""
+
+    seen: Seen
+    booked: Booked
+    held: Held | None
+
+
+def run(settings: Settings, ledger: Ledger, rows: Iterator[Row], emit: Callable[[Outcome], None]) -> dict[str, int]:
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     with ledger.batch() as tx:
-        run = _Run(clinic, tx, span, today=today, dry_run=dry_run, suggest=suggest, allow_overlap=allow_overlap)
+        run = _Run(settings, tx)
         group: list[Row] = []
         for row in rows:
             group.append(row)
@@ -111,47 +124,35 @@ class _Run:
     """One batch's state across its groups: the in-memory view of the chairs and the
     requests booked (or, in a dry run, planned) so far."""
 
-    def __init__(
-        self,
-        clinic: Clinic,
-        tx: BatchTx,
-        span: tuple[datetime, datetime],
-        *,
-        today: date,
-        dry_run: bool,
-        suggest: bool,
-        allow_overlap: bool,
-    ) -> None:
-        self.clinic, self.tx, self.span, self.today = clinic, tx, span, today
-        self.dry_run, self.suggest, self.allow_overlap = dry_run, suggest, allow_overlap
+    def __init__(self, settings: Settings, tx: BatchTx) -> None:
+        self.settings, self.tx = settings, tx
         self.avail: Availability | None = None
         self.seen = Seen()
-        self.booked: dict[str, tuple[str, dict[str, str | None] | None]] = {}  # request id -> plan, its fields
-        self.ids: list[str] = []  # unused plan ids for this group
-        self.held: Held | None = None  # the group's patients' plans in the ledger
 
     def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
         """Plan and book a group in one transaction. Its outcomes are told only after it
         commits; when the database refuses it (another writer took a chair it chose), it
         is planned again on the new state, a few times."""
+        s = self.settings
         for attempt in range(CONFLICT_RETRIES + 1):
             # The view is built (or rebuilt, when another writer committed since our last
             # group) only once the write lock is held: whatever it shows stays true until
             # this group commits, so no row is planned on stale chairs.
             if self.tx.begin() or self.avail is None or attempt:
-                self.avail = ledger_view(self.tx, self.clinic, self.span)
-                if self.dry_run:  # a dry run's plans are in memory only: keep them taken
+                self.avail = ledger_view(self.tx, s.clinic, s.span)
+                if s.dry_run:  # a dry run's plans are in memory only: keep them taken
                     for plan in self.seen.plans():
                         self.avail.book(plan.sessions)
             before = self.seen.copy()
             # What the ledger knows of the group's rows, asked once for all of them (on a
             # server, each question is a round trip)
             keys = [k for k in map(request_key, group) if k is not None]
-            self.booked = self.tx.plans_for_requests(keys)
-            self.ids = [] if self.dry_run else self.tx.unique_plan_ids(len(group))
-            self.held = Held(self.tx, group) if not self.allow_overlap else None
-            outcomes = [self._one(row) for row in group]
-            if self.dry_run:
+            known = Known(
+                self.seen, self.tx.plans_for_requests(keys), Held(self.tx, group) if not s.allow_overlap else None
+            )
+            ids = [] if s.dry_run else self.tx.unique_plan_ids(len(group))  # unused plan ids for the group
+            outcomes = [self._one(row, known, ids) for row in group]
+            if s.dry_run:
                 self.tx.rollback()
                 break
             try:
@@ -165,22 +166,24 @@ class _Run:
             counts["existing" if outcome.existing else outcome.status] += 1
             emit(outcome)
 
-    def _one(self, row: Row) -> Outcome:
-        assert self.avail is not None
-        return _one(
-            self.clinic,
-            self.tx,
-            self.avail,
-            row,
-            today=self.today,
-            dry_run=self.dry_run,
-            seen=self.seen,
-            booked=self.booked,
-            ids=self.ids,
-            held=self.held,
-            suggest=self.suggest,
-            allow_overlap=self.allow_overlap,
-        )
+    def _one(self, row: Row, known: Known, ids: list[str]) -> Outcome:
+        s, avail = self.settings, self.avail
+        assert avail is not None
+        admitted = admit(s, self.tx, avail, row, known)
+        if isinstance(admitted, Outcome):
+            return admitted
+        key, asked, request = admitted
+        stamp = datetime.now(UTC).replace(microsecond=0)
+        plan_id = new_plan_id() if s.dry_run else ids.pop()
+        try:
+            plan, results = plan_one(s.clinic, request, avail, plan_id, stamp, suggestions=s.suggest)
+        except NoPlanError as error:
+            return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
+        if not s.dry_run:
+            plan = book_plan(self.tx, s.clinic, plan, request, asked)
+        avail.book(plan.sessions)
+        self.seen.add(key, plan, asked)
+        return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
 
 
 class Admitted(NamedTuple):
@@ -188,37 +191,27 @@ class Admitted(NamedTuple):
     asked, and the request."""
 
     key: str
-    asked: dict[str, str | None]
+    asked: Asked
     request: Request
 
 
-def admit(
-    clinic: Clinic,
-    tx: BatchTx,
-    avail: Availability,
-    row: Row,
-    *,
-    today: date,
-    seen: Seen,
-    booked: dict[str, tuple[str, dict[str, str | None] | None]],
-    held: Held | None,
-    allow_overlap: bool,
-) -> Outcome | Admitted:
+def admit(settings: Settings, tx: BatchTx, avail: Availability, row: Row, known: Known) -> Outcome | Admitted:
     """A row's answer when it needs no planning (a bad row, a request booked before, a
     patient with a plan over these days), else the request to plan."""
+    clinic = settings.clinic
     if row.error is not None or row.fields is None:
         err = row.error or InputError("unreadable row")
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=err)
     key = request_key(row)
     assert key is not None
     asked = asked_fields(row)
-    earlier = seen.get(key)
+    earlier = known.seen.get(key)
     if earlier is not None:
         plan, asked_then = earlier
         if asked_then != asked:
             return _reused(row, plan.plan_id, asked_then, asked)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
-    before = booked.get(key)
+    before = known.booked.get(key)
     if before is not None:
         plan_id, stored = before
         if stored is not None and stored != asked:  # None: booked by a ketaplan that kept no fields
@@ -226,7 +219,7 @@ def admit(
         plan, _ = tx.load_plan(plan_id)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
     try:
-        request = build_request(row.fields, clinic, today)._replace(request_id=key)
+        request = build_request(row.fields, clinic, settings.today)._replace(request_id=key)
     except InputError as e:
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     if request.first_day < avail_first(avail) or request.last_day > avail_last(avail):
@@ -237,51 +230,17 @@ def admit(
             ExitCode.INVALID,
             error=InputError("outside the batch's planning span", field="start"),
         )
-    if not allow_overlap:
+    if not settings.allow_overlap:
+        held, protocol = known.held, clinic.protocol
         try:
             if held is not None and held.knows(request):
-                admission.refuse_overlap(request, clinic.protocol, held.series)  # the ledger as the group began ...
+                admission.refuse_overlap(request, protocol, held.series)  # the ledger as the group began ...
             else:
                 refuse_overlap(tx, clinic, request)
-            admission.refuse_overlap(request, clinic.protocol, seen.series(request.patient))  # ... and this run
+            admission.refuse_overlap(request, protocol, known.seen.series(request.patient))  # ... and this run
         except InputError as e:
             return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     return Admitted(key, asked, request)
-
-
-def _one(
-    clinic: Clinic,
-    tx: BatchTx,
-    avail: Availability,
-    row: Row,
-    *,
-    today: date,
-    dry_run: bool,
-    seen: Seen,
-    booked: dict[str, tuple[str, dict[str, str | None] | None]],
-    ids: list[str],
-    held: Held | None,
-    suggest: bool,
-    allow_overlap: bool,
-) -> Outcome:
-    admitted = admit(
-        clinic, tx, avail, row, today=today, seen=seen, booked=booked, held=held, allow_overlap=allow_overlap
-    )
-    if isinstance(admitted, Outcome):
-        return admitted
-    key, asked, request = admitted
-    stamp = datetime.now(UTC).replace(microsecond=0)
-    try:
-        plan, results = plan_one(
-            clinic, request, avail, new_plan_id() if dry_run else ids.pop(), stamp, suggestions=suggest
-        )
-    except NoPlanError as error:
-        return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
-    if not dry_run:
-        plan = book_plan(tx, clinic, plan, request, asked)
-    avail.book(plan.sessions)
-    seen.add(key, plan, asked)
-    return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)
 
 
 class Held:
@@ -305,13 +264,13 @@ class Seen:
     and the series each holds by patient, so a row meets only its own patient's."""
 
     def __init__(self) -> None:
-        self._by_key: dict[str, tuple[Plan, dict[str, str | None]]] = {}
+        self._by_key: dict[str, tuple[Plan, Asked]] = {}
         self._by_patient: dict[tuple[str, str], list[admission.HeldSeries]] = {}
 
-    def get(self, key: str) -> tuple[Plan, dict[str, str | None]] | None:
+    def get(self, key: str) -> tuple[Plan, Asked] | None:
         return self._by_key.get(key)
 
-    def add(self, key: str, plan: Plan, asked: dict[str, str | None]) -> None:
+    def add(self, key: str, plan: Plan, asked: Asked) -> None:
         self._by_key[key] = (plan, asked)
         series = admission.series_of_plan(plan, f"a plan, {plan.plan_id}, earlier in this file")
         if series is None:
@@ -335,7 +294,7 @@ class Seen:
         return out
 
 
-def _reused(row: Row, plan_id: str, before: dict[str, str | None], asked: dict[str, str | None]) -> Outcome:
+def _reused(row: Row, plan_id: str, before: Asked, asked: Asked) -> Outcome:
     """A request_id booked before for something else: booking again would double-book the
     patient, answering with the old plan would hide the change. Names fields, not values."""
     changed = ", ".join(name for name in asked if asked.get(name) != before.get(name))

@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from ketaplan.app.batch import Admitted, Held, Outcome, Seen, admit, request_key
+from ketaplan.app.batch import Admitted, Held, Known, Outcome, Seen, Settings, admit, request_key
 from ketaplan.app.booking import book_plan
 from ketaplan.core import admission, days, joint
 from ketaplan.core.availability import Availability
@@ -56,36 +56,32 @@ class Summary(NamedTuple):
 
 
 def run(
-    clinic: Clinic,
+    settings: Settings,
     ledger: Ledger,
     rows: Iterator[Row],
-    *,
-    today: date,
-    span: tuple[datetime, datetime],
-    dry_run: bool,
     emit: Callable[[Outcome], None],
+    *,
     time_limit: float,
     gap: float,
     log: bool = False,
     say: Callable[[str], None] = lambda text: None,
-    suggest: bool = False,
-    allow_overlap: bool = False,
 ) -> tuple[dict[str, int], Summary]:
     deadline = time.monotonic() + time_limit  # the model's building counts too
+    clinic, span, dry_run, suggest, allow_overlap = (
+        settings.clinic, settings.span, settings.dry_run, settings.suggest, settings.allow_overlap
+    )  # fmt: skip
     all_rows = list(rows)
     with ledger.batch() as tx:
         tx.begin()
         base = tx.bookings(clinic.name, *span, clinic.zone)
         avail = Availability(clinic, base, span=span)
         booked = tx.plans_for_requests([k for k in map(request_key, all_rows) if k is not None])
-        held = None if allow_overlap else Held(tx, all_rows)
+        known = Known(Seen(), booked, None if allow_overlap else Held(tx, all_rows))
         answers: dict[int, Outcome] = {}
         followers: dict[int, int] = {}  # a row repeating an earlier row's request
         admitted: dict[int, Admitted] = {}
         for i, row in enumerate(all_rows):
-            a = admit(
-                clinic, tx, avail, row, today=today, seen=Seen(), booked=booked, held=held, allow_overlap=allow_overlap
-            )
+            a = admit(settings, tx, avail, row, known)
             if isinstance(a, Outcome):
                 answers[i] = a
                 continue

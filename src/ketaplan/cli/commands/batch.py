@@ -96,38 +96,18 @@ def batch(
         rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
+        settings = engine.Settings(the_clinic, today, span, dry_run, suggest, allow_overlap)
         if optimize:
             from ketaplan.app import optimize as joint_engine
 
             counts, summary = joint_engine.run(
-                the_clinic,
-                the_ledger,
-                rows,
-                today=today,
-                span=span,
-                dry_run=dry_run,
-                emit=emit,
-                time_limit=time_limit,
-                gap=gap,
-                log=sys.stderr.isatty(),
+                settings, the_ledger, rows, emit, time_limit=time_limit, gap=gap, log=sys.stderr.isatty(),
                 say=output.notice,
-                suggest=suggest,
-                allow_overlap=allow_overlap,
-            )
+            )  # fmt: skip
             output.notice(_solver_line(summary))
             return Batched(counts, dry_run)
         with progress:
-            counts = engine.run(
-                the_clinic,
-                the_ledger,
-                rows,
-                today=today,
-                span=span,
-                dry_run=dry_run,
-                emit=emit,
-                suggest=suggest,
-                allow_overlap=allow_overlap,
-            )
+            counts = engine.run(settings, the_ledger, rows, emit)
     return Batched(counts, dry_run)
 
 
