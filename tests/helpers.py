@@ -125,7 +125,7 @@ def snapshot(ledger: Path | str) -> list[list[tuple]]:
     ]
 
 
-def run_json(cli, *args: str) -> dict:
+def run_json(cli, *args: str | Path) -> dict:
     r = cli(*args, "--json")
     return json.loads(r.stdout)
 

@@ -38,8 +38,9 @@ def clinics(draw):
 
 
 def _requests() -> list[Request | None]:
-    return [None] + [
-        Request(date(2027, 1, 1), date(2027, 12, 31), Patient("P"), earliest=e, latest=la) for e, la in TIMES
+    return [
+        None,
+        *[Request(Patient("P"), date(2027, 1, 1), date(2027, 12, 31), earliest=e, latest=la) for e, la in TIMES],
     ]
 
 
@@ -62,13 +63,13 @@ def test_booking_into_a_view_equals_building_it_afresh(data, setup) -> None:
             o = data.draw(st.sampled_from(offered), label="option")
             start, end, resource = o.start, o.end, o.resource
         else:  # any time and place, as the ledger may hold (another program's booking, a clash)
-            o = data.draw(st.sampled_from(avail.clinic_slots(day, 45) or [None]), label="slot")
+            o = data.draw(st.sampled_from([*avail.clinic_slots(day, 45), None]), label="slot")
             if o is None:
                 continue
             pool = clinic.rooms if kind == "consultation" else clinic.chairs
             start, end, resource = o.start, o.end, data.draw(st.sampled_from(pool), label="resource")
-        avail.book([Session(kind, 1, 1, start, end, resource, "booked")])  # type: ignore[arg-type]
-        booked.append(Booking(start, end, resource, kind))  # type: ignore[arg-type]
+        avail.book([Session(kind, 1, 1, start, end, resource, "booked")])
+        booked.append(Booking(start, end, resource, kind))
         fresh = Availability(clinic, booked)
         for d in days:
             for k in KINDS:

@@ -71,7 +71,7 @@ def test_json_lines_and_stdin(cli, clinic_file: Path, ledger_path: Path) -> None
         {"request_id": "c", "patient": "Cy", "start": "2027-02-03", "colour": "red"},
         "not an object",
     ]
-    text = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n"
+    text = "\n".join(json.dumps(x) if isinstance(x, dict) else str(x) for x in lines) + "\n"
     r = cli("batch", "-", "--clinic", clinic_file, input=text)
     docs = envelopes(r.stdout)
     assert [d["status"] for d in docs] == ["ok", "ok", "error", "error"]
@@ -261,6 +261,7 @@ def test_killed_halfway_then_rerun_completes(tmp_path: Path, ledger_path: Path |
     ledger = ledger_path
     args = [sys.executable, "-m", "ketaplan", "batch", str(f), "--clinic", str(clinic_file), "--ledger", str(ledger)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
     first = proc.stdout.readline()  # the first group is committed
     assert first
     os.kill(proc.pid, signal.SIGKILL)

@@ -41,10 +41,12 @@ def test_tampered_file_names_the_session(cli, tmp_path: Path) -> None:
     path = scheduled_ics(cli, tmp_path)
     text = path.read_bytes().decode()
     # Move infusion 3 (both its start and end) to Christmas Day.
-    block = re.search(
-        r"BEGIN:VEVENT(?:(?!END:VEVENT).)*-infusion-3@ketaplan(?:(?!END:VEVENT).)*END:VEVENT", text, re.S
-    ).group(0)
-    day = re.search(r"DTSTART;TZID=America/Chicago:(\d{8})T", block).group(1)
+    found = re.search(r"BEGIN:VEVENT(?:(?!END:VEVENT).)*-infusion-3@ketaplan(?:(?!END:VEVENT).)*END:VEVENT", text, re.S)
+    assert found is not None
+    block = found.group(0)
+    start = re.search(r"DTSTART;TZID=America/Chicago:(\d{8})T", block)
+    assert start is not None
+    day = start.group(1)
     moved = block.replace(f":{day}T", ":20261225T")
     path.write_bytes(text.replace(block, moved).encode())
     r = cli("check", path)

@@ -21,7 +21,7 @@ def test_revision_and_sequence_rise_with_each_change(cli, clinic_file: Path, tmp
     def exported() -> dict[str, tuple[int, str]]:
         assert cli("export", pid, "--ics", ics, "--force", "--clinic", clinic_file).exit_code == 0
         cal = Calendar.from_ical(ics.read_bytes())
-        return {str(e["UID"]): (int(e["SEQUENCE"]), str(e["STATUS"])) for e in cal.walk("VEVENT")}
+        return {str(e["UID"]): (int(str(e["SEQUENCE"])), str(e["STATUS"])) for e in cal.walk("VEVENT")}
 
     first = exported()
     assert {seq for seq, _ in first.values()} == {1}

@@ -180,7 +180,9 @@ def test_reschedule_refreshes_the_patients_files_in_the_same_step(cli, clinic_fi
     assert doc["data"]["files"] == [str(out / f"{pid}.{k}") for k in ("ics", "pdf", "html")]
     events = {str(e["UID"]): e for e in Calendar.from_ical((out / f"{pid}.ics").read_bytes()).walk("VEVENT")}
     moved = events[f"{pid}-infusion-3@ketaplan"]
-    assert int(moved["SEQUENCE"]) == 2 and moved.decoded("DTSTART").isoformat() == sessions(doc["data"])[3]["start"]
+    assert (
+        int(str(moved["SEQUENCE"])) == 2 and moved.decoded("DTSTART").isoformat() == sessions(doc["data"])[3]["start"]
+    )
 
 
 def test_a_file_that_cannot_be_written_changes_nothing(cli, clinic_file: Path, tmp_path: Path) -> None:

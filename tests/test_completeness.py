@@ -110,7 +110,7 @@ def session_options(clinic: Clinic, avail: Availability, request: Request, kind:
             continue
         end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(clinic.zone)
         for resource in pool:
-            s = Session(kind, 1, 1, start, end, resource)
+            s = Session(kind, 1, 1, start, end, resource)  # type: ignore[arg-type]  # a Kind
             probe = Plan(
                 "KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day, (s,)
             )

@@ -23,7 +23,8 @@ def unfold(data: bytes) -> list[str]:
 
 def components(data: bytes) -> list[tuple[str, tuple[str, ...]]]:
     """Components as (name, sorted own lines): comparison ignores line and event order."""
-    out, stack = [], []
+    out: list[tuple[str, tuple[str, ...]]] = []
+    stack: list[tuple[str, list[str]]] = []
     for line in unfold(data):
         if line.startswith("BEGIN:"):
             stack.append((line[6:], []))
@@ -75,7 +76,7 @@ def test_vtimezone_is_rrule_style_and_right() -> None:
         if zone == "Asia/Kolkata":
             assert [p.name for p in parts] == ["STANDARD"] and "RRULE" not in parts[0]
             continue
-        assert sorted(p.name for p in parts) == ["DAYLIGHT", "STANDARD"]
+        assert sorted(str(p.name) for p in parts) == ["DAYLIGHT", "STANDARD"]
         from ketaplan.formats.vtimezone import observances
 
         for ob in observances(zone, first.year, first.year + 1):
@@ -127,7 +128,8 @@ def test_crlf_folding_and_escaping() -> None:
         raw.decode("utf-8")  # no line is cut inside a UTF-8 character
     text = "".join(unfold(data))
     assert "LOCATION:Flat 3\\; Block B\\, Ørsted Road\\, " in text
-    assert "\\n" in re.search(r"DESCRIPTION:[^\r]*", data.decode().replace("\r\n ", "")).group(0)
+    description = re.search(r"DESCRIPTION:[^\r]*", data.decode().replace("\r\n ", ""))
+    assert description is not None and "\\n" in description.group(0)
 
 
 def test_schedule_writes_ics_atomically_private_and_never_over_a_file(cli, tmp_path: Path) -> None:

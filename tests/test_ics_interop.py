@@ -61,7 +61,7 @@ def by_ical(path: Path) -> dict[str, tuple[int, int]]:
     except ImportError:
         missing("ical")
     cal = IcsCalendarStream.calendar_from_ics(path.read_text(encoding="utf-8"))
-    return {e.uid: (ts(e.dtstart), ts(e.dtend)) for e in cal.events}
+    return {e.uid: (ts(e.dtstart), ts(e.dtend)) for e in cal.events}  # type: ignore[arg-type]  # timed events
 
 
 def by_icaljs(path: Path) -> dict[str, tuple[int, int]]:

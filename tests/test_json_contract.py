@@ -15,7 +15,7 @@ import pytest
 from ketaplan.formats.plan_json import ENVELOPE_KEYS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import cli_reference  # noqa: E402
+import cli_reference  # type: ignore[import-not-found]  # noqa: E402
 
 PLAN = {"plan_id", "patient", "clinic", "timezone", "window", "sessions", "checks", "revision"}
 SESSION = {"kind", "number", "of", "start", "end", "chair", "status"}

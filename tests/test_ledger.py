@@ -116,7 +116,7 @@ def test_other_clinics_are_found_by_index_seeks(ledger: Ledger) -> None:
         assert tx.other_clinics("A Clinic") == []
         assert tx.other_clinics("E Clinic") == ["A Clinic", "B Clinic", "C Clinic"]
         if isinstance(ledger, SqliteLedger):
-            for plan in query_plans(tx.db.conn, lambda: tx.other_clinics("E Clinic")):
+            for plan in query_plans(tx.db.conn, lambda: tx.other_clinics("E Clinic")):  # type: ignore[attr-defined]
                 assert "sessions_held_by_start" in plan, plan
 
 
@@ -126,7 +126,7 @@ def test_loading_a_plan_reads_its_history_by_index(ledger: Ledger) -> None:
     instead of 0.9 s, and grew with the square of the ledger."""
     booked, _ = plan_and_book(make_clinic(), request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
     with ledger.read() as tx:
-        plans = query_plans(tx.db.conn, lambda: tx.load_plan(booked.plan_id))
+        plans = query_plans(tx.db.conn, lambda: tx.load_plan(booked.plan_id))  # type: ignore[attr-defined]  # SQLite's
     history = [p for p in plans if "history" in p.lower()]
     assert history and all("history_by_plan" in p and "TEMP B-TREE" not in p for p in history), plans
     assert not any("SCAN history" in p or "SCAN sessions" in p for p in plans), plans

@@ -97,7 +97,7 @@ def all_plans(clinic: Clinic, request: Request, avail: Availability) -> list[Pla
                     None,
                 )
                 if res is not None:  # which chair, when several are free, is decided together below
-                    out.append(Session(kind, 1, 1, start, end, res))
+                    out.append(Session(kind, 1, 1, start, end, res))  # type: ignore[arg-type]  # a Kind
         return out
 
     infusions = sessions("infusion", days, p.session_minutes, clinic.chairs)
@@ -242,15 +242,16 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
     options = []
     for k, (offset, length, times) in enumerate(instance["requests"]):
         first = monday + timedelta(days=offset)
-        earliest, latest = (None if t is None else clock.fromisoformat(t) for t in TIMES[times])
+        lo, hi = (None if t is None else clock.fromisoformat(t) for t in TIMES[times])
         req = Request(
             Patient(f"P{k}"), first, first + timedelta(days=length - 1), consultation=clinic.protocol.consultation,
-            earliest=earliest, latest=latest,
+            earliest=lo, latest=hi,
         )  # fmt: skip
         options.append(all_plans(clinic, req, avail))
     optimum = most_together(clinic, options, avail)
 
-    told, said = [], []
+    told: list[optimize.Outcome] = []
+    said: list[str] = []
     # Without the master's day capacity rows, every day's capacity is learnt from the
     # day checks' cuts alone: the cut loop must still reach the optimum.
     packer = (lambda clinic, avail, deadline: lambda pool, spans: 10**6) if instance["cuts only"] else optimize._packer
@@ -259,7 +260,7 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
             Settings(clinic, TODAY, span), ledger, iter(rows), told.append, time_limit=30, gap=0, say=said.append
         )
     event("a day could not hold the master's sessions: cut" if any("cut" in x for x in said) else "no cut")
-    planned = [o.plan for o in told if o.status == "ok"]
+    planned = [o.plan for o in told if o.status == "ok" and o.plan is not None]
     assert len(planned) == optimum == counts["ok"], (optimum, [(o.status, o.error) for o in told])
     assert summary.proven and summary.bound == optimum
     # ... and the solver found it itself, not the first-come pass over rows it left out
@@ -362,8 +363,13 @@ def test_the_time_limit_holds_for_every_sub_model(cli, tmp_path: Path, monkeypat
     models, still find and prove the optimum: the weak rows only cost time)."""
     from ketaplan.core import days
 
-    hard = []
-    monkeypatch.setattr(days, "pack_program", lambda *a: hard.append(1) or market_split())
+    hard: list[int] = []
+
+    def pack_program(*args: object) -> joint.Program:
+        hard.append(1)
+        return market_split()
+
+    monkeypatch.setattr(days, "pack_program", pack_program)
     clinic = one_session_a_day(tmp_path, window=[2, 3], gap=2)
     rows = tmp_path / "rows.csv"
     rows.write_text(CONGESTED, encoding="utf-8")

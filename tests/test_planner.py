@@ -84,6 +84,7 @@ def test_ledger_bookings_are_respected_and_next_chair_used() -> None:
     avail = availability(clinic)
     req = request(FIRST, FIRST + timedelta(days=20))
     first = find_plan(clinic, req, avail)
+    assert first is not None
     avail.book(first.sessions)
     second = find_plan(clinic, req, avail)
     assert second is not None
@@ -101,8 +102,10 @@ def test_starts_per_slot_limits_parallel_starts() -> None:
     avail = availability(clinic)
     req = request(FIRST, FIRST + timedelta(days=20))
     a = find_plan(clinic, req, avail)
+    assert a is not None
     avail.book(a.sessions)
     b = find_plan(clinic, req, avail)
+    assert b is not None
     assert {s.start for s in a.infusions}.isdisjoint({s.start for s in b.infusions})
 
 
@@ -154,7 +157,7 @@ def test_consultation_never_in_the_past() -> None:
     clinic = make_clinic()
     req = request(FIRST, FIRST + timedelta(days=20), not_before=FIRST)
     plan = find_plan(clinic, req, availability(clinic))
-    assert plan is not None
+    assert plan is not None and plan.consultation is not None
     assert plan.consultation.start.date() >= FIRST
     assert plan.infusions[0].start.date() > FIRST
 

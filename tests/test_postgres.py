@@ -64,7 +64,8 @@ def _wait_for_a_blocked_commit(pg_url: str) -> None:
     deadline = time.monotonic() + 20
     with psycopg.connect(pg_url, autocommit=True) as watcher:
         while time.monotonic() < deadline:
-            if watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+            waiting = watcher.execute("SELECT COUNT(*) FROM pg_locks WHERE NOT granted").fetchone()
+            if waiting and waiting[0]:
                 return
             time.sleep(0.01)
     pytest.fail("ketaplan's commit never waited on the other transaction")
@@ -83,7 +84,7 @@ def test_the_database_refuses_a_double_booked_chair_turnover_included(pg_url: st
         start = first.end + timedelta(minutes=minutes_after_end)
         end = start + timedelta(minutes=90)
         row = _session_row(
-            "KP-INTRUDER", 1, utc_text(start), utc_text(end), utc_text(end + timedelta(minutes=15)), first.resource
+            "KP-INTRUDER", 1, utc_text(start), utc_text(end), utc_text(end + timedelta(minutes=15)), str(first.resource)
         )
         with psycopg.connect(pg_url) as conn:  # one transaction, committed on leaving
             _intruder(conn, [row])

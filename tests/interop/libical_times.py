@@ -30,7 +30,7 @@ if not ok and not errors:
 times = {}
 ev = cal.get_first_component(ICalGLib.ComponentKind.VEVENT_COMPONENT)
 while ev is not None:
-    out = []
+    out: list[str] = []
     for t in (ev.get_dtstart(), ev.get_dtend()):
         tzid = None
         prop = ev.get_first_property(
