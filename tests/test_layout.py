@@ -110,6 +110,18 @@ def test_each_layer_imports_only_what_it_may(module: str) -> None:
             assert top in THIRD_PARTY[mine], f"{module} imports {imported} (not allowed in {mine}/)"
 
 
+#: What storage may know of the core: values, errors and the admission rule's value type.
+#: Planning (availability, planner, checks, the optimiser's models) is combined with
+#: storage only in the application layer.
+STORE_MAY_USE = {"ketaplan.core.model", "ketaplan.core.errors", "ketaplan.core.admission"}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer(m) == "store"))
+def test_storage_knows_no_planning(module: str) -> None:
+    used = {i for i in imports(MODULES[module]) if i.startswith("ketaplan.core")}
+    assert used <= STORE_MAY_USE, f"{module} imports {sorted(used - STORE_MAY_USE)}: planning belongs in app/"
+
+
 def test_no_import_circles() -> None:
     graph = {m: {i for i in imports(p) if i in MODULES and i != m} for m, p in MODULES.items()}
     assert not circles(graph), f"import circles: {circles(graph)}"
@@ -169,3 +181,5 @@ def test_the_checkers_can_fail(tmp_path: Path) -> None:
     src = tmp_path / "a.py"
     src.write_text("def f():\n    from ketaplan.store import ledger\n    import os\n")
     assert imports(src) == {"ketaplan.store.ledger", "os"}
+    src.write_text("from ketaplan.core.planner import find_plan\n")  # what storage may not do
+    assert not {i for i in imports(src) if i.startswith("ketaplan.core")} <= STORE_MAY_USE
