@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ketaplan.cli import config
 from ketaplan.cli.output import notice
-from ketaplan.core.clinic import Clinic
+from ketaplan.core.clinic import DEMO_SOURCE, Clinic
 from ketaplan.core.dates import parse_date
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Request
@@ -70,6 +70,23 @@ def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:
             f"this ledger has bookings for {names} but none for {clinic.name!r}; bookings belong to a "
             "clinic by its name, so if the clinic was renamed, restore the old name or its booked chairs look free"
         )
+
+
+def protected(clinic: Clinic | None, ledger: Ledger | None = None) -> dict[Path, str]:
+    """The files no output may replace: the ledger (and SQLite's side files), the clinic
+    file and its busy calendar. `--ics ledger.sqlite3 --force` once replaced every plan."""
+    kept: dict[Path, str] = {}
+    path = getattr(ledger, "path", None)  # an SQLite ledger's file (a URL has none)
+    if isinstance(path, Path):
+        kept[path] = "the ledger"
+        for suffix in ("-wal", "-shm", "-journal"):
+            kept[path.with_name(path.name + suffix)] = "the ledger's journal"
+    if clinic is not None and clinic.source != DEMO_SOURCE:
+        source = Path(clinic.source)
+        kept[source] = "the clinic file"
+        if clinic.busy_ics:
+            kept[source.parent / clinic.busy_ics] = "the clinic's busy calendar (busy_ics)"
+    return kept
 
 
 def existing_ledger(option: str | None) -> Ledger:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketaplan.cli.options import ExportOptions
 from ketaplan.core.clinic import Clinic, check_paper
 from ketaplan.core.errors import FileWriteError, InputError
 from ketaplan.core.model import Plan
-from ketaplan.store.files import write_private
+from ketaplan.store.files import same_file, write_private
 
 COPIES = ("patient", "coordinator", "both")
 
@@ -29,14 +30,22 @@ class Targets:
     out_kinds: tuple[str, ...] = ("ics", "pdf", "html")
     #: Leave a file that exists as it is (batch: a re-run after a kill writes only the missing ones).
     keep_existing: bool = False
+    #: Files no output may replace (the ledger, the clinic file: common.protected).
+    protected: Mapping[Path, str] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, options: ExportOptions) -> Targets:
+    def from_options(cls, options: ExportOptions, protected: Mapping[Path, str]) -> Targets:
         if options.copy not in COPIES:
             raise InputError(f"{options.copy!r} is not one of {', '.join(COPIES)}", field="--copy")
         if options.paper is not None:
             check_paper(options.paper, "--paper")
-        return cls(**options._asdict())
+        targets = cls(**options._asdict(), protected=protected)
+        kinds = [k for k in ("ics", "pdf", "html") if getattr(options, k) is not None]
+        paths = [getattr(options, k) for k in kinds]
+        for i, kind in enumerate(kinds):  # --pdf x --ics x kept only the second file
+            if any(same_file(paths[i], other) for other in paths[:i]):
+                raise InputError(f"{paths[i]} is given for two files; give each its own path", field=f"--{kind}")
+        return targets
 
     def paths(self, plan_id: str) -> dict[str, Path]:
         chosen = {k: v for k, v in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)) if v is not None}
@@ -53,7 +62,7 @@ class Targets:
             ensure_folder(self.out, field="--out")  # file names there come from the plan id, unknown yet
         for kind, path in (("ics", self.ics), ("pdf", self.pdf), ("html", self.html)):
             if path is not None:
-                check_target(path, force=self.force, field=f"--{kind}")
+                check_target(path, force=self.force, field=f"--{kind}", protected=self.protected)
 
     def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
         """Write every file asked for; returns their paths (kept ones included)."""
@@ -61,7 +70,8 @@ class Targets:
         for kind, path in self.paths(plan.plan_id).items():
             if not (self.keep_existing and os.path.lexists(path)):
                 field = "--out" if self.keep_existing else f"--{kind}"
-                write_private(path, self.render(kind, plan, clinic), force=self.force, field=field)
+                data = self.render(kind, plan, clinic)
+                write_private(path, data, force=self.force, field=field, protected=self.protected)
             written.append(path)
         return written
 
@@ -110,6 +120,7 @@ class Writer:
             self.written.extend(self.targets.write(plan, self.clinic))
 
 
-def writer(clinic: Clinic, options: ExportOptions | None) -> Writer:
+def writer(clinic: Clinic, options: ExportOptions | None, protected: Mapping[Path, str]) -> Writer:
     """A Writer from the export options; one that writes nothing when none was asked for."""
-    return Writer(Targets.from_options(options) if options is not None and options.wanted else None, clinic)
+    wanted = options is not None and options.wanted
+    return Writer(Targets.from_options(options, protected) if options is not None and wanted else None, clinic)

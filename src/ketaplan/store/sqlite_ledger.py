@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ketaplan.core.errors import LedgerError
+from ketaplan.store.files import sweep_leftovers, temp_prefix
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, no_notice
 from ketaplan.store.records import HELD_SQL, TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
@@ -233,7 +234,8 @@ def _create(path: Path) -> None:
     file under the ledger's name, 0600 whatever the umask, and no overwrite of a file
     another process created meanwhile (link fails if the name exists; then that one is used)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_plan_id()[3:]}.new")
+    sweep_leftovers(path.parent)  # a half-made ledger a killed run left here
+    tmp = path.with_name(f"{temp_prefix(path.name)}.{new_plan_id()[3:]}.new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)  # the umask may have taken bits away; patient data: owner only

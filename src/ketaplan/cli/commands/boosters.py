@@ -42,7 +42,7 @@ def boosters(
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     the_clinic = common.plan_clinic(plan, clinic)
-    files = writer(the_clinic, None if dry_run else exports)  # a dry run writes nothing
+    files = writer(the_clinic, None if dry_run else exports, common.protected(the_clinic, the_ledger))
     plan, added = boosters_in_ledger(
         the_ledger,
         the_clinic,

@@ -40,7 +40,8 @@ def cancel(
 
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
-    files = writer(common.plan_clinic(plan, clinic), exports) if exports and exports.wanted and not dry_run else None
+    the_clinic = common.plan_clinic(plan, clinic) if exports and exports.wanted and not dry_run else None
+    files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger)) if the_clinic else None
     plan, cancelled = cancel_in_ledger(
         the_ledger,
         plan_id,

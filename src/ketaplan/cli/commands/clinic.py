@@ -31,7 +31,8 @@ def init(
     path = file or config.user_config_dir() / "clinic.toml"
     if file is None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    write_private(path, demo_text().encode("utf-8"), force=force, field="FILE")
+    kept = common.protected(None, common.open_ledger(None))  # never over the ledger
+    write_private(path, demo_text().encode("utf-8"), force=force, field="FILE", protected=kept)
     return Written(path)
 
 

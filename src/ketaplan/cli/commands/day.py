@@ -52,21 +52,29 @@ def day(
         with the_ledger.read() as tx:
             rows = tx.day_sessions(the_clinic.name, start, end, the_clinic.zone)
     sheet = day_sheet(the_clinic, the_day, rows)
-    written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force)
+    written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force, common.protected(the_clinic, the_ledger))
     return DayShown(sheet, written)
 
 
 def _write(
-    sheet: DaySheet, pdf: Path | None, html: Path | None, out: Path | None, paper: str, force: bool
+    sheet: DaySheet,
+    pdf: Path | None,
+    html: Path | None,
+    out: Path | None,
+    paper: str,
+    force: bool,
+    protected: dict[Path, str],
 ) -> list[Path]:
     """The printable sheet, named by the day (never by a patient), 0600 and atomic."""
-    from ketaplan.store.files import ensure_folder, write_private
+    from ketaplan.store.files import check_target, ensure_folder, write_private
 
     targets: list[tuple[str, Path, str]] = []
     if out is not None:
         ensure_folder(out, field="--out")
         targets += [("pdf", out / f"day-{sheet.day}.pdf", "--out"), ("html", out / f"day-{sheet.day}.html", "--out")]
     targets += [(kind, path, f"--{kind}") for kind, path in (("pdf", pdf), ("html", html)) if path is not None]
+    for _, path, field in targets:  # every path checked before anything is written
+        check_target(path, force=force, field=field, protected=protected)
     written = []
     for kind, path, field in targets:
         if kind == "pdf":
@@ -77,7 +85,7 @@ def _write(
             from ketaplan.formats.day_sheet import day_html
 
             data = day_html(sheet, paper).encode("utf-8")
-        written.append(write_private(path, data, force=force, field=field))
+        written.append(write_private(path, data, force=force, field=field, protected=protected))
     return written
 
 

@@ -33,10 +33,12 @@ def export(
 
     if exports is None or not exports.wanted:
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
-    targets = Targets.from_options(exports)
+    the_ledger = common.existing_ledger(ledger)
+    plan, _ = common.load_plan(the_ledger, plan_id)
+    the_clinic = common.plan_clinic(plan, clinic)
+    targets = Targets.from_options(exports, common.protected(the_clinic, the_ledger))
     targets.check_writable()
-    plan, _ = common.load_plan(common.existing_ledger(ledger), plan_id)
-    return Exported(plan, targets.write(plan, common.plan_clinic(plan, clinic)))
+    return Exported(plan, targets.write(plan, the_clinic))
 
 
 @result

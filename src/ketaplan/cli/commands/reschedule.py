@@ -48,9 +48,10 @@ def reschedule(
         raise InputError(f"{from_day} is in the past", field="--from")
     from ketaplan.cli.exports import writer
 
-    files = writer(the_clinic, None if dry_run else exports)  # a dry run writes nothing
+    the_ledger = common.existing_ledger(ledger)
+    files = writer(the_clinic, None if dry_run else exports, common.protected(the_clinic, the_ledger))
     result = reschedule_in_ledger(
-        common.existing_ledger(ledger),
+        the_ledger,
         the_clinic,
         plan_id,
         kind=options.session_kind(kind),

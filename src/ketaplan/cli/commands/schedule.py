@@ -85,11 +85,12 @@ def schedule(
             common.notice(f"{flag} {text!r} is read as {day:%a %b %d, %Y} (next year); give the year to mean another")
 
     files = None
+    the_ledger = common.open_ledger(ledger)
     if exports is not None and exports.wanted:
         from ketaplan.cli.exports import writer  # a dataclass and the renderers: only when asked
 
-        files = writer(the_clinic, exports)  # checked before booking: a bad path books nothing
-    the_ledger = common.open_ledger(ledger)
+        # checked before booking: a bad path (or the ledger itself) books nothing
+        files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger))
     common.note_other_clinics(the_ledger, the_clinic)
     plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, allow_overlap=allow_overlap)
     if files is not None and dry_run:
