@@ -293,3 +293,24 @@ def test_the_same_patient_twice_in_a_batch_is_that_rows_error(cli, tmp_path: Pat
         )
     r = cli("batch", rows, "--clinic", clinic_file, "--allow-overlap")
     assert [d["status"] for d in envelopes(r.stdout)] == ["ok", "ok", "ok"]
+
+
+def test_a_slow_group_lets_go_of_the_lock_early(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group commits once it has held the write lock GROUP_SECONDS (here: after each row),
+    so a desk waiting to book waits about that long, not for a whole group of 200."""
+    from ketaplan.app import batch
+    from ketaplan.store.tx import BatchTx
+
+    commits: list[int] = []
+    commit = BatchTx.commit
+
+    def counted(tx: BatchTx) -> None:
+        commits.append(1)
+        commit(tx)
+
+    monkeypatch.setattr(BatchTx, "commit", counted)
+    monkeypatch.setattr(batch, "GROUP_SECONDS", 0.0)
+    rows = "".join(f"P{i},2027-0{1 + i % 3}-0{1 + i % 7}\n" for i in range(5))
+    r = cli("batch", "-", "--clinic", clinic_file, input="patient,start\n" + rows)
+    assert [json.loads(x)["status"] for x in r.stdout.splitlines()].count("ok") == 5, r.stdout
+    assert len(commits) == 5  # one row a group: every row committed on its own

@@ -10,6 +10,7 @@ import textwrap
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,3 +320,49 @@ def test_both_back_ends_hold_the_one_declared_schema(ledger: Ledger, ledger_path
         else:
             found[table] = tuple(r[1] for r in query(ledger_path, f"PRAGMA table_info({table})"))
     assert found == TABLES
+
+
+def _hold_the_write_lock(ledger_path: Path | str):
+    """Another client holding the ledger's write lock and sitting on it (a laptop asleep
+    mid-batch; `BEGIN; UPDATE meta ...` in psql): returns a function that lets go."""
+    conn: Any
+    if isinstance(ledger_path, str):
+        import psycopg
+
+        conn = psycopg.connect(ledger_path)  # not autocommit: the UPDATE opens a transaction
+        conn.execute("UPDATE meta SET value = value WHERE key = 'writes'")
+    else:
+        conn = sqlite3.connect(ledger_path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+
+    def release() -> None:
+        conn.rollback() if isinstance(ledger_path, str) else conn.execute("ROLLBACK")
+        conn.close()
+
+    return release
+
+
+def test_a_paused_desk_gets_a_clear_answer_within_the_wait_limit(
+    cli, ledger_path: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desk waiting for a lock that another holds forever is answered, on both back ends,
+    with the same clear line once the wait limit passes (PostgreSQL once waited forever)."""
+    clinic = write_clinic(tmp_path / "c.toml")
+
+    def schedule(patient: str):
+        return cli("schedule", "--clinic", clinic, "--patient", patient, "--start", "2027-02-01", "--json")
+
+    assert schedule("P").exit_code == 0  # the ledger exists
+    monkeypatch.setenv("KETAPLAN_LOCK_WAIT", "2")
+    release = _hold_the_write_lock(ledger_path)
+    try:
+        started = time.monotonic()
+        r = schedule("Q")
+        took = time.monotonic() - started
+    finally:
+        release()
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 2 and doc["status"] == "error", r.stdout
+    assert "is busy: another desk has held it for over 2 s" in doc["errors"][0]["message"]
+    assert 1.5 < took < 10, took
+    assert schedule("Q").exit_code == 0  # once let go, the desk books

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -29,6 +30,9 @@ from ketaplan.store.ledger import CONFLICT_RETRIES, BatchTx, Ledger, LedgerConfl
 from ketaplan.store.records import Asked
 
 GROUP = 200  # plans per transaction: few fsyncs, short lock holds
+#: Seconds a group may hold the write lock: a group of slow rows (suggestions, a crowded
+#: calendar) commits early, so a desk waiting to book waits about this long, not a group.
+GROUP_SECONDS = 1.0
 
 
 class Outcome(NamedTuple):
@@ -112,11 +116,10 @@ def run(settings: Settings, ledger: Ledger, rows: Iterator[Row], emit: Callable[
         group: list[Row] = []
         for row in rows:
             group.append(row)
-            if len(group) >= GROUP:
-                run.book_group(group, counts, emit)
-                group = []
-        if group:
-            run.book_group(group, counts, emit)
+            while len(group) >= GROUP:  # a group that ran out of time leaves the rest for the next
+                group = group[run.book_group(group, counts, emit) :]
+        while group:
+            group = group[run.book_group(group, counts, emit) :]
     return counts
 
 
@@ -129,8 +132,9 @@ class _Run:
         self.avail: Availability | None = None
         self.seen = Seen()
 
-    def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> None:
-        """Plan and book a group in one transaction. Its outcomes are told only after it
+    def book_group(self, group: list[Row], counts: dict[str, int], emit: Callable[[Outcome], None]) -> int:
+        """Plan and book the first rows of `group` in one transaction, as many as GROUP_SECONDS
+        allows (one at least); returns how many. Their outcomes are told only after it
         commits; when the database refuses it (another writer took a chair it chose), it
         is planned again on the new state, a few times."""
         s = self.settings
@@ -151,7 +155,12 @@ class _Run:
                 self.seen, self.tx.plans_for_requests(keys), Held(self.tx, group) if not s.allow_overlap else None
             )
             ids = [] if s.dry_run else self.tx.unique_plan_ids(len(group))  # unused plan ids for the group
-            outcomes = [self._one(row, known, ids) for row in group]
+            outcomes: list[Outcome] = []
+            until = time.monotonic() + GROUP_SECONDS
+            for row in group:
+                outcomes.append(self._one(row, known, ids))
+                if time.monotonic() > until:
+                    break
             if s.dry_run:
                 self.tx.rollback()
                 break
@@ -165,6 +174,7 @@ class _Run:
         for outcome in outcomes:
             counts["existing" if outcome.existing else outcome.status] += 1
             emit(outcome)
+        return len(outcomes)
 
     def _one(self, row: Row, known: Known, ids: list[str]) -> Outcome:
         s, avail = self.settings, self.avail

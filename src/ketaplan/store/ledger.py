@@ -11,6 +11,7 @@ default, store.sqlite_ledger) or a PostgreSQL database shared by several desks
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -28,6 +29,30 @@ __all__ = ["BatchTx", "Ledger", "LedgerConflict", "LedgerTx", "PlanSummary", "ne
 SCHEMA_VERSION = 4
 #: How many times a booking whose chairs were taken meanwhile is planned again.
 CONFLICT_RETRIES = 3
+#: Seconds a writer waits for another desk's write lock before it gives up and says so.
+LOCK_WAIT = 60.0
+
+
+def lock_wait() -> float:
+    """LOCK_WAIT, or KETAPLAN_LOCK_WAIT seconds (tests; a site whose batches run long)."""
+    text = os.environ.get("KETAPLAN_LOCK_WAIT", "")
+    try:
+        value = float(text) if text else LOCK_WAIT
+    except ValueError:
+        raise LedgerError(f"{text!r} is not a number of seconds", field="KETAPLAN_LOCK_WAIT") from None
+    if not 0 < value <= 3600:
+        raise LedgerError("must be from 0 to 3600 seconds", field="KETAPLAN_LOCK_WAIT")
+    return value
+
+
+def busy_error(name: str, waited: float) -> LedgerError:
+    """Both back ends' answer when another desk held the write lock too long."""
+    return LedgerError(
+        f"the ledger at {name} is busy: another desk has held it for over {waited:g} s, so nothing was changed; "
+        "try again (if it stays busy, a desk may be paused in the middle of a change)",
+        field="--ledger",
+    )
+
 
 T = TypeVar("T")
 

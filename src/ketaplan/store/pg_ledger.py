@@ -21,11 +21,13 @@ from functools import lru_cache
 from typing import Any
 
 from ketaplan.core.errors import LedgerError
-from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, LedgerConflict
+from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, LedgerConflict, busy_error, lock_wait
 from ketaplan.store.records import HELD_SQL
 from ketaplan.store.sql import Args, Db
 
 APPLICATION = "ketaplan ledger"
+#: Seconds to reach the server before saying it cannot be reached (libpq's least is 2).
+CONNECT_TIMEOUT = 5
 INSTALL = "pip install 'ketaplan[postgres]'"
 
 # Text columns sort bytewise ("C"), as SQLite's do, so both back ends list in one order.
@@ -222,7 +224,19 @@ class PostgresLedger(Ledger):
         except ImportError:
             raise LedgerError(f"a PostgreSQL ledger needs the PostgreSQL extra: {INSTALL}", field="--ledger") from None
         # libpq reads what the URL leaves out from PGHOST, PGPASSWORD, ~/.pgpass, PGSERVICE...
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=10, application_name="ketaplan")
+        # A server that does not answer is an error within CONNECT_TIMEOUT; a lock another
+        # desk holds (a laptop asleep mid-batch) is waited for lock_wait() at most, as on SQLite.
+        from psycopg.conninfo import conninfo_to_dict
+
+        _quiet(psycopg)
+        given = str(conninfo_to_dict(self.url).get("options") or "")  # the URL's own options kept
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name="ketaplan",
+            options=f"{given} -c lock_timeout={int(lock_wait() * 1000)}".strip(),
+        )
 
     def _connect(self, *, write: bool) -> Db:
         conn = self._raw()
@@ -253,6 +267,18 @@ class PostgresLedger(Ledger):
             if error is None:
                 raise
             raise error from None
+
+
+def _quiet(psycopg: Any) -> None:
+    """psycopg logs a warning when it closes a pipeline after an error ("error ignored
+    terminating <psycopg.Pipeline [BAD]>"); with no handler Python prints it on stderr,
+    a second line beside ketaplan's one. The error itself is what we report."""
+    import logging
+
+    log = logging.getLogger(psycopg.__name__)
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False
 
 
 def _state(conn: Any, name: str) -> int | None:
@@ -329,6 +355,8 @@ def _ledger_error(ledger: PostgresLedger, e: Exception) -> LedgerError | None:
     text = _scrub(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, ledger.url)
     if sqlstate in CONFLICT_STATES:
         return _conflict()
+    if sqlstate == "55P03":  # lock_not_available: lock_timeout passed
+        return busy_error(ledger.name, lock_wait())
     if sqlstate == "25006":
         return LedgerError(f"the ledger at {ledger.name} is read-only here; nothing was changed", field="--ledger")
     if isinstance(e, psycopg.OperationalError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.files import sweep_leftovers, temp_prefix
-from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, no_notice
+from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, busy_error, lock_wait, no_notice
 from ketaplan.store.records import HELD_SQL, TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
 
@@ -69,11 +69,8 @@ INSERT OR IGNORE INTO meta VALUES ('application', 'ketaplan ledger');
 """
 
 
-BUSY_TIMEOUT = 60.0  # seconds a writer waits for another coordinator's transaction
-
-
 def _retry_locked(action: Callable[[], object]) -> None:  # noqa: D103
-    deadline = time_mod.monotonic() + BUSY_TIMEOUT
+    deadline = time_mod.monotonic() + lock_wait()
     delay = 0.01
     while True:
         try:
@@ -263,7 +260,7 @@ def _create(path: Path) -> None:
 
 
 def _open(path: Path, *, write: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=lock_wait(), isolation_level=None)
     if write:
         return conn
     try:
@@ -308,6 +305,8 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
 
 def _ledger_error(path: Path, e: sqlite3.DatabaseError) -> LedgerError:
     text = str(e)
+    if "database is locked" in text:  # another desk held the write lock past the wait
+        return busy_error(str(path), lock_wait())
     if "readonly" in text or "read-only" in text:
         return LedgerError(f"the ledger at {path} is read-only here; nothing was changed", field="--ledger")
     if "malformed" in text or "not a database" in text or "corrupt" in text:
