@@ -132,3 +132,27 @@ def test_a_new_database_gets_its_extension_and_tables(cli, pg_server, tmp_path: 
         == "ok"
     )
     assert run_json(cli, "ledger", "info", "--ledger", url)["data"]["schema"] == 4
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    "target, words",
+    [
+        ("mysql://x/y", "mysql: is not a ledger"),
+        ("file:zz.db?mode=ro", "file: is not a ledger"),
+        ("host=db password=SECRET dbname=c", "looks like a PostgreSQL connection string"),
+    ],
+)
+def test_locations_it_does_not_speak_are_refused(
+    cli, clinic_file: Path, ledger_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, words: str
+) -> None:
+    """`ledger copy SRC mysql://x/y` once made a folder `mysql:`; a `file:` URI left a stray
+    file; a key=value string would be a file named after its password."""
+    book(cli, clinic_file, "Ann", START)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir() if p.name != "cache")
+    r = cli("ledger", "copy", ledger_path, target)
+    assert r.exit_code == 2 and words in r.stderr and "SECRET" not in r.stderr, r.stderr
+    r = cli("plans", "--ledger", target)
+    assert r.exit_code == 2 and words in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == before

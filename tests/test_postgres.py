@@ -16,7 +16,8 @@ import pytest
 
 from helpers import capacity_violations, make_clinic, query, request, write_clinic
 from ketaplan.app.booking import plan_and_book
-from ketaplan.store.pg_ledger import PostgresLedger, masked
+from ketaplan.store.credentials import masked, scrubbed
+from ketaplan.store.pg_ledger import PostgresLedger
 
 FIRST = date(2027, 2, 1)
 
@@ -160,10 +161,47 @@ def test_desks_racing_on_one_ledger_never_overbook(tmp_path: Path, pg_url: str) 
     assert sizes == {7} and query(pg_url, "SELECT COUNT(*) FROM plans") == [(booked,)]
 
 
+#: Every form libpq takes a password in, each with the secret "S3cr/t@x" or a part of it
+PASSWORD_FORMS = [
+    "postgresql://desk:SECRET@db.example:5432/clinic",
+    "POSTGRESQL://desk:SECRET@db.example/clinic",  # the scheme in capitals
+    "postgres://desk:Sl/ashSECRET@db.example/clinic",  # an unescaped slash
+    "postgresql://desk:p@ssSECRET@db.example/clinic",  # an unescaped @
+    "postgresql://desk:%53ECRET@db.example/clinic",  # percent-escaped
+    "postgresql://desk@db.example:5432/clinic?password=SECRET",
+    "postgresql://desk@db.example/clinic?sslmode=require&PASSWORD=SECRET&connect_timeout=3",
+    "postgresql://desk@db.example/clinic?sslpassword=SECRET",
+    "host=db.example password=SECRET dbname=clinic",
+    "host=db.example password = 'SE CRET' dbname=clinic",
+]
+
+
 def test_masked_urls() -> None:
     assert masked("postgresql://desk:pw@db.example:5432/clinic") == "postgresql://desk:***@db.example:5432/clinic"
     assert masked("postgresql://desk@db.example/clinic") == "postgresql://desk@db.example/clinic"
     assert masked("postgresql:///clinic?host=/run/pg") == "postgresql:///clinic?host=/run/pg"
+    for form in PASSWORD_FORMS:
+        shown = masked(form)
+        assert "SECRET" not in shown and "CRET" not in shown and "***" in shown, (form, shown)
+        said = scrubbed(f"connection to {form} failed; {form.upper()}", form)
+        assert "SECRET" not in said.replace("***", ""), (form, said)
+
+
+@pytest.mark.parametrize("form", PASSWORD_FORMS)
+def test_no_password_form_is_ever_printed(cli, form: str, pg_server) -> None:
+    """Through the CLI, human and --json, on errors (a database that is not there, a host
+    that is not there) and on `ledger info`: the secret never shows."""
+    base = pg_server.new_database()
+    url = form.replace("db.example:5432", "db.example").replace("db.example", "127.0.0.1:1")  # nothing listens
+    for args in (["ledger", "info", "--ledger", url], ["plans", "--ledger", url]):
+        for extra in ([], ["--json"]):
+            r = cli(*args, *extra)
+            assert r.exit_code == 2, r.stdout + r.stderr
+            assert "SECRET" not in r.stdout + r.stderr and "CRET" not in r.stdout + r.stderr, r.stdout + r.stderr
+    if form.lower().startswith("postgres"):  # a reachable server, a password it ignores (trust)
+        good = base.split("?")[0].replace("postgres@", "postgres:S3CRET@") if "?" not in form else base
+        r = cli("ledger", "info", "--ledger", good + ("&" if "?" in good else "?") + "password=SECRET")
+        assert "SECRET" not in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_a_batch_group_the_database_refuses_is_planned_again(tmp_path: Path, pg_url: str) -> None:

@@ -46,9 +46,10 @@ def resolve_clinic(path: Path | None) -> Clinic:
 
 def ledger_location(option: str | None) -> str | Path:
     """A postgresql:// URL (kept as text: a path would fold its //), else a file path."""
-    from ketaplan.store.location import is_url
+    from ketaplan.store.location import check_location, is_url
 
     value = option if option is not None else os.environ.get("KETAPLAN_LEDGER") or None
     if value is None:
         return user_data_dir() / "ledger.sqlite3"
+    check_location(value)  # another scheme, or a key=value connection string: refused
     return value if is_url(value) else Path(value)

@@ -14,13 +14,13 @@ Guarantees, the same as SQLite's, and one more:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
 from ketaplan.core.errors import LedgerError
+from ketaplan.store.credentials import masked, scrubbed
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, LedgerConflict, busy_error, lock_wait
 from ketaplan.store.records import HELD_SQL
 from ketaplan.store.sql import Args, Db
@@ -88,11 +88,6 @@ CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
 _UPGRADES: dict[int, str] = {}
 #: Serialises two desks creating or upgrading one ledger at the same moment.
 _SCHEMA_LOCK = 0x4B54504C
-
-
-def masked(url: str) -> str:
-    """The URL with its password replaced by ***, safe to show and log."""
-    return re.sub(r"^([a-z]+://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 @lru_cache(maxsize=256)
@@ -365,7 +360,4 @@ def _ledger_error(ledger: PostgresLedger, e: Exception) -> LedgerError | None:
 
 
 def _scrub(text: str, url: str) -> str:
-    match = re.match(r"^[a-z]+://[^:/@]*:([^@/]*)@", url)
-    if match and match.group(1):
-        text = text.replace(match.group(1), "***")
-    return text
+    return scrubbed(text, url)
