@@ -234,9 +234,19 @@ def _text(doc: dict[str, Any], key: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         raise ClinicFileError("must be a non-empty string" if required else "must be a string", field=key)
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-        # A line break would end the .ics property it is written into (ORGANIZER, LOCATION).
-        raise ClinicFileError("contains line breaks or other control characters", field=key)
+    return _plain(value, key, most=300)
+
+
+def _plain(value: str, field: str, *, most: int, lines: bool = False) -> str:
+    """Text printed on plans and written into .ics properties: no control or format
+    characters (a line break would end an .ics property; NUL bytes made an .ics our own
+    `check` refused; a right-to-left override hides what a name says), bounded length (a
+    megabyte with no spaces once took a PDF two minutes to lay out)."""
+    allowed = "\n" if lines else ""
+    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in allowed for ch in value):
+        raise ClinicFileError("contains line breaks or other control characters", field=field)
+    if len(value) > most:
+        raise ClinicFileError(f"is {len(value):,} characters long; at most {most:,}", field=field)
     return value
 
 
@@ -247,12 +257,25 @@ def _int(doc: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+MAX_CHAIRS = 200
+
+
 def _chairs(value: Any) -> tuple[str, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 1 <= value <= 200:
-            raise ClinicFileError("must be at least 1 (a number of chairs or a list of names)", field="chairs")
+        if not 1 <= value <= MAX_CHAIRS:
+            raise ClinicFileError(
+                f"must be from 1 to {MAX_CHAIRS} (a number of chairs or a list of names)", field="chairs"
+            )
         return tuple(f"Chair {i}" for i in range(1, value + 1))
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        if len(value) > MAX_CHAIRS:
+            raise ClinicFileError(f"names {len(value)} chairs; at most {MAX_CHAIRS}", field="chairs")
+        for name in value:
+            _plain(name, "chairs", most=60)
+            if name.strip().lower().startswith("consult room"):
+                # the consult rooms are named so: a chair of that name would be taken for one
+                raise ClinicFileError(f"{name!r} is how consult rooms are named; give the chair another name",
+                                      field="chairs")  # fmt: skip
         if len(set(value)) != len(value):
             raise ClinicFileError("chair names must be different", field="chairs")
         return tuple(value)
@@ -324,6 +347,8 @@ def _instructions(table: dict[str, Any]) -> Instructions:
     for key in ("fasting", "escort", "emergency"):
         if key in table and not isinstance(table[key], str):
             raise ClinicFileError("must be a string", field=f"instructions.{key}")
+        if key in table:
+            _plain(table[key], f"instructions.{key}", most=1000, lines=True)
     return Instructions(
         fasting=table.get("fasting", base.fasting),
         escort=table.get("escort", base.escort),

@@ -9,17 +9,25 @@ from pathlib import Path
 
 from ketaplan.core.clinic import Clinic, HolidaySource, clinic_from_table
 from ketaplan.core.errors import ClinicFileError
+from ketaplan.formats.reading import read_regular
 
 DATA = Path(__file__).parent.parent / "data"
 
 
+#: A clinic file is a page of settings; anything this large is not one.
+MAX_BYTES = 1024 * 1024
+
+
 def load_clinic(path: Path, holidays: HolidaySource) -> Clinic:
+    if not path.exists() and not path.is_symlink():
+        raise ClinicFileError(f"no clinic file at {path}", field="--clinic")
+    raw = read_regular(path, MAX_BYTES, ClinicFileError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ClinicFileError(f"no clinic file at {path}", field="--clinic") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ClinicFileError(f"cannot read clinic file {path}: {e}", field="--clinic") from None
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Notepad writes one) is not TOML
+    except UnicodeDecodeError as e:
+        raise ClinicFileError(
+            f"cannot read clinic file {path}: not UTF-8 text (byte {e.start})", field="--clinic"
+        ) from None
     return parse_clinic(text, source=str(path), base_dir=path.parent, holidays=holidays)
 
 

@@ -1,0 +1,137 @@
+"""Hostile and careless input found by a hostile run: calendars that hung or filled memory,
+files that are not files, clinic values that broke the papers. Each is a clean exit 2
+naming what is wrong (or, for a merely large but honest file, an answer), never a hang.
+Each failed against the code before its fix (hung, crashed, or was accepted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from helpers import clinic_doc, to_toml, write_clinic
+
+HEADER = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//hostile//EN\r\n"
+FOOTER = "END:VCALENDAR\r\n"
+
+
+def event(uid: str, start: str, end: str, extra: str = "") -> str:
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\n"
+        f"{extra}END:VEVENT\r\n"
+    )
+
+
+def ketaplan(*args: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A real process, so a hang is a timeout (the hang guard, not a speed target)."""
+    env = dict(os.environ, KETAPLAN_TODAY="2026-11-25")
+    return subprocess.run(
+        [sys.executable, "-m", "ketaplan", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def clinic_with_busy(tmp_path: Path, busy: str | Path) -> Path:
+    return write_clinic(tmp_path / "c.toml", closures={"busy_ics": str(busy)})
+
+
+@pytest.mark.parametrize(
+    "rule, words",
+    [
+        ("RRULE:FREQ=DAILY;INTERVAL=0", "INTERVAL=0"),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=-2", "INTERVAL=-2"),
+        ("RRULE:FREQ=DAILY;INTERVAL=x", "INTERVAL=X"),
+        ("RRULE:FREQ=DAILY;COUNT=0", "COUNT=0"),
+    ],
+)
+def test_a_rule_that_never_moves_on_is_refused(tmp_path: Path, rule: str, words: str) -> None:
+    """INTERVAL=0 filled 7.5 GB in five minutes as a busy calendar."""
+    ics = tmp_path / "busy.ics"
+    ics.write_text(HEADER + event("r@x", "20270301T150000Z", "20270301T160000Z", rule + "\r\n") + FOOTER)
+    clinic = clinic_with_busy(tmp_path, "busy.ics")
+    for args in (["clinic", "check", clinic], ["check", ics, "--clinic", clinic]):
+        r = ketaplan(*args)
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_many_changed_occurrences_are_refused(tmp_path: Path) -> None:
+    """5,000 RECURRENCE-ID overrides took a year's expansion 21-25 s."""
+    first = date(2027, 1, 1)
+    overrides = "".join(
+        event(
+            "r@x",
+            f"{first + timedelta(days=i):%Y%m%d}T170000Z",
+            f"{first + timedelta(days=i):%Y%m%d}T180000Z",
+            f"RECURRENCE-ID:{first + timedelta(days=i):%Y%m%d}T150000Z\r\n",
+        )
+        for i in range(1_500)
+    )
+    base = event("r@x", "20270101T150000Z", "20270101T160000Z", "RRULE:FREQ=DAILY;COUNT=3000\r\n")
+    (tmp_path / "busy.ics").write_text(HEADER + base + overrides + FOOTER)
+    r = ketaplan("clinic", "check", clinic_with_busy(tmp_path, "busy.ics"))
+    assert r.returncode == 2 and "more than 1,000 occurrences" in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_a_large_honest_calendar_is_read(tmp_path: Path) -> None:
+    """9,999 events (just under the cap) took `clinic check` 128 s: each event's line was
+    looked up by a scan of the file, for an error message that never came."""
+    events = "".join(
+        event(f"e{i}@x", f"20270301T{8 + i % 8:02d}0000Z", f"20270301T{9 + i % 8:02d}0000Z") for i in range(9_999)
+    )
+    (tmp_path / "busy.ics").write_text(HEADER + events + FOOTER)
+    r = ketaplan("clinic", "check", clinic_with_busy(tmp_path, "busy.ics"), timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("where", ["/dev/zero", "/dev/urandom", "fifo", "folder"])
+def test_files_that_are_not_files_are_refused(tmp_path: Path, where: str) -> None:
+    """/dev/zero, /dev/urandom or a FIFO as busy_ics (or to `check`, or as the clinic
+    file) never returned."""
+    if where == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    elif where == "folder":
+        path = tmp_path / "folder"
+        path.mkdir()
+    else:
+        path = Path(where)
+    clinic = clinic_with_busy(tmp_path, path)
+    for args in (["clinic", "check", clinic], ["check", path, "--clinic", write_clinic(tmp_path / "plain.toml")],
+                 ["clinic", "check", path]):  # fmt: skip
+        r = ketaplan(*args, timeout=30)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, (args, r.stderr)
+        assert "not a regular file" in r.stderr or "no clinic file" in r.stderr, (args, r.stderr)
+
+
+@pytest.mark.parametrize(
+    "doc, field, words",
+    [
+        (clinic_doc(instructions={"fasting": "x" * 1_000_000}), "instructions.fasting", "at most 1,000"),
+        (clinic_doc(instructions={"escort": "drive\x00home"}), "instructions.escort", "control characters"),
+        (clinic_doc(chairs=["Chair\x00A", "B"]), "chairs", "control characters"),
+        (clinic_doc(chairs=["Chair\nA", "B"]), "chairs", "control characters"),
+        (clinic_doc(chairs=["\u202eA riahC", "B"]), "chairs", "control characters"),
+        (clinic_doc(chairs=["Consult room 1", "B"]), "chairs", "how consult rooms are named"),
+        (clinic_doc(chairs=100_000), "chairs", "from 1 to 200"),
+        (clinic_doc(name="x" * 5_000), "name", "at most 300"),
+    ],
+)
+def test_clinic_values_that_broke_the_papers_are_refused(
+    cli, tmp_path: Path, doc: dict, field: str, words: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(to_toml(doc), encoding="utf-8")
+    r = cli("clinic", "check", path)
+    assert r.exit_code == 2 and f"{field}:" in r.stderr and words in r.stderr, r.stderr
+
+
+def test_a_clinic_file_with_a_byte_order_mark_is_read(cli, tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a byte-order mark: it once read as 'Invalid statement'."""
+    path = tmp_path / "c.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + to_toml(clinic_doc()).encode("utf-8"))
+    r = cli("clinic", "check", path)
+    assert r.exit_code == 0, r.stderr
