@@ -149,7 +149,7 @@ def test_malformed_clinic_file_names_the_key(cli, tmp_path: Path, ledger_path: P
     r = cli("schedule", "--clinic", clinic, "--patient", "Jane", *START)
     assert (
         r.exit_code == 2
-        and r.stderr.strip() == "ketaplan: error: chairs: must be at least 1 (a number of chairs or a list of names)"
+        and r.stderr.strip() == "ketaplan: error: chairs: must be from 1 to 200 (a number of chairs or a list of names)"
     )
     assert booked_rows(ledger_path) == 0
 

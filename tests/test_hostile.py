@@ -135,3 +135,68 @@ def test_a_clinic_file_with_a_byte_order_mark_is_read(cli, tmp_path: Path) -> No
     path.write_bytes(b"\xef\xbb\xbf" + to_toml(clinic_doc()).encode("utf-8"))
     r = cli("clinic", "check", path)
     assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize(
+    "lines, words",
+    [
+        ("DTSTART:20270301T150000Z\r\nDURATION:P99999999W\r\n", "DURATION is 699,999,993 days"),
+        ("DTSTART:20270301T150000Z\r\nDURATION:-PT1H30M\r\n", "DURATION is negative"),
+        ("DTSTART:00010301T150000Z\r\nDTEND:00010301T160000Z\r\n", "in the year 1;"),
+        ("DTSTART:99981231T150000Z\r\nDTEND:99981231T160000Z\r\n", "in the year 9998;"),
+        (
+            "DTSTART:20270301T150000Z\r\nDTEND:20270301T160000Z\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"
+            "EXDATE:20270301T150000Z,20270302T150000Z\r\n",
+            "holds no sessions",
+        ),
+        (
+            "DTSTART:20270301T150000Z\r\nDTEND:20270301T160000Z\r\nRRULE:FREQ=DAILY;UNTIL=20270101T000000Z\r\n",
+            "holds no sessions",
+        ),
+    ],
+)
+def test_events_that_are_no_booking_are_a_clean_refusal(cli, tmp_path: Path, lines: str, words: str) -> None:
+    """Each crashed `check` with exit 1 (an overflow, an empty series); the negative
+    DURATION was accepted as a busy event while the DTEND form of it was refused."""
+    ics = tmp_path / "x.ics"
+    ics.write_text(HEADER + f"BEGIN:VEVENT\r\nUID:a@x\r\nDTSTAMP:20260101T000000Z\r\n{lines}END:VEVENT\r\n" + FOOTER)
+    clinic = write_clinic(tmp_path / "c.toml")
+    r = cli("check", ics, "--clinic", clinic)
+    assert r.exit_code == 2 and words in r.stderr, r.stderr
+    if words != "holds no sessions":  # as a busy calendar too
+        r = cli("clinic", "check", clinic_with_busy(tmp_path, ics))
+        assert r.exit_code == 2 and words in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(
+    "row, field, words",
+    [
+        ('{"patient": "A", "start": "2027-02-01", "weeks": Infinity}', "weeks", "not a whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "weeks": 1e400}', "weeks", "not a whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "weeks": 2.9}', "weeks", "not a whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "maintenance": 1.5}', "maintenance", "not a whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "maintenance": true}', "maintenance", "whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "weeks": "٣"}', "weeks", "not a whole number"),
+        ('{"patient": "A", "start": "2027-02-01", "request_id": {"x": 1}}', "request_id", "must be text"),
+    ],
+)
+def test_batch_numbers_are_whole_or_refused_on_their_row(
+    cli, clinic_file: Path, row: str, field: str, words: str
+) -> None:
+    """Infinity or 1e400 failed the whole batch; 2.9 weeks became 14 days; 1.5 or true
+    became one booster; a JSON object was taken as a request id. Now: that row's error,
+    the next row planned."""
+    import json
+
+    good = '{"patient": "B", "start": "2027-02-01", "weeks": 3}'
+    r = cli("batch", "-", "--clinic", clinic_file, "--dry-run", input=f"{row}\n{good}\n")
+    docs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [d["status"] for d in docs] == ["error", "ok"], r.stdout + r.stderr
+    assert docs[0]["errors"][0]["field"] == field and words in docs[0]["errors"][0]["message"]
+
+
+def test_session_numbers_are_written_with_ascii_digits(cli, clinic_file: Path) -> None:
+    r = cli("reschedule", "KP-23456789", "--session", "٣", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--session" in r.stderr and "digits 0-9" in r.stderr, r.stderr
+    r = cli("schedule", "--patient", "A", "--start", "2027-02-01", "--weeks=٣", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--weeks" in r.stderr and "digits 0-9" in r.stderr, r.stderr

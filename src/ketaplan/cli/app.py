@@ -48,6 +48,7 @@ class KetaplanGroup(TyperGroup):
         command = _command_name(argv)
         json_mode = "--json" in argv
         try:
+            _ascii_numbers(argv)
             code = super().main(args=argv, prog_name=prog_name or "ketaplan", standalone_mode=False, **extra)
         except KetaplanError as e:
             from ketaplan.cli import output
@@ -76,6 +77,18 @@ class KetaplanGroup(TyperGroup):
         if code is not None and not isinstance(code, int):  # a command returned something else: a bug
             raise TypeError(f"command {command!r} returned {type(code).__name__}, not a CommandResult")
         sys.exit(code or 0)
+
+
+def _ascii_numbers(argv: list[str]) -> None:
+    """Numbers are written with 0-9: Python's int() also reads other scripts' digits
+    ("٣" is 3), which a session number or a count should not silently become."""
+    from ketaplan.core.errors import InputError
+
+    for i, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--") and "=" in arg else arg
+        if value.strip().lstrip("+-").isdigit() and not value.strip().lstrip("+-").isascii():
+            where = argv[i - 1] if i and argv[i - 1].startswith("-") and "=" not in arg else arg.partition("=")[0]
+            raise InputError(f"{value!r}: write numbers with the digits 0-9", field=where or None)
 
 
 def _command_name(argv: list[str]) -> str:

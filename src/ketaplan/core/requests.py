@@ -49,10 +49,11 @@ def clean_text(value: str, *, field: str, required: bool = True) -> str:
 def _whole(value: int | str | None, *, field: str, lo: int, hi: int) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{value!r} is not a whole number", field=field) from None
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.lstrip("+-").isascii() and text.lstrip("+-").isdigit()):
+        # int() would read "٣" as 3 and a float 2.9 as 2: neither is what was written
+        raise InputError(f"{value!r} is not a whole number", field=field)
+    n = int(text)
     if not lo <= n <= hi:
         raise InputError(f"must be from {lo} to {hi}", field=field)
     return n

@@ -206,21 +206,23 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
 
 
 def _row(number: int, values: dict[str, Any], allow_past: bool) -> Row:
-    rid = values.get("request_id")
-    rid = str(rid).strip() if rid is not None else None
+    rid_value = values.get("request_id")
+    rid = str(rid_value).strip() if isinstance(rid_value, (str, int)) and not isinstance(rid_value, bool) else None
     try:
+        if rid_value is not None and rid is None:  # {"x": 1}, true, 1.5: not an id anyone typed
+            raise InputError("must be text", field="request_id")
         fields = RequestFields(
             patient=_text(values, "patient"),
             start=_text(values, "start"),
             patient_id=_text(values, "patient_id"),
-            weeks=values.get("weeks"),
+            weeks=_whole(values, "weeks"),
             end=_text(values, "end"),
             days=_list(values, "days"),
             earliest=_text(values, "earliest"),
             latest=_text(values, "latest"),
             unavailable=_list(values, "unavailable"),
             consultation=_bool(values.get("consultation", True), "consultation"),
-            maintenance=values.get("maintenance", 0),
+            maintenance=_whole(values, "maintenance") or 0,
             allow_past=allow_past,
             request_id=rid,
         )
@@ -240,6 +242,24 @@ def _priority(value: Any) -> int:
     if not -1000 <= n <= 1000:
         raise InputError("must be from -1000 to 1000", field="priority")
     return n
+
+
+def _whole(values: dict[str, Any], key: str) -> int | str | None:
+    """A count from a cell or a JSON value: a whole number, or text the request reads.
+    A float with a fraction (2.9 once became 2 weeks), infinity, 1e400 and true/false
+    are refused here rather than cut down or crashing the whole batch."""
+    v = values.get(key)
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError("must be a whole number", field=key)
+    if isinstance(v, float):
+        if not v.is_integer():  # nan and inf are not integers either
+            raise InputError(f"{v!r} is not a whole number", field=key)
+        v = int(v)
+    if abs(v) > 10**6:
+        raise InputError(f"{v} is out of range", field=key)
+    return v
 
 
 def _text(values: dict[str, Any], key: str) -> str | None:

@@ -87,6 +87,9 @@ class IcsFile:
                 starts = comp.get("DTSTART")
                 if starts is None:
                     raise self.fail(f"{self.describe(comp)} has no DTSTART", int(start))
+                problem = _event_problem(comp)
+                if problem:
+                    raise self.fail(f"{self.describe(comp)}: {problem}", int(start))
                 ends = comp.get("DTEND")
                 if ends is not None and not isinstance(ends, list) and _order_key(ends.dt) < _order_key(starts.dt):
                     raise self.fail(
@@ -120,6 +123,29 @@ class IcsFile:
         except Exception as e:  # the library raises many types for malformed recurrences
             raise self.fail(f"cannot expand the recurring events: {type(e).__name__}: {e}") from None
         return found
+
+
+#: Years a booking can fall in: outside them date arithmetic overflows (9998 + a window)
+#: and no clinic books anyway.
+YEARS = (1900, 2200)
+#: The longest event that is still a booking (a chair out of service for a season).
+LONGEST = timedelta(days=366)
+
+
+def _event_problem(comp: Any) -> str | None:
+    """What makes an event no booking at all: a time outside YEARS, or a DURATION that is
+    negative (the DTEND form of the same is refused too) or longer than LONGEST."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        prop = comp.get(name)
+        if prop is not None and not isinstance(prop, list) and not YEARS[0] <= prop.dt.year <= YEARS[1]:
+            return f"{name} is in the year {prop.dt.year}; bookings lie from {YEARS[0]} to {YEARS[1]}"
+    duration = comp.get("DURATION")
+    if duration is not None and not isinstance(duration, list):
+        if not isinstance(duration.dt, timedelta) or duration.dt < timedelta(0):
+            return "DURATION is negative: the event would end before it starts"
+        if duration.dt > LONGEST:
+            return f"DURATION is {duration.dt.days:,} days; an event of more than {LONGEST.days} is not a booking"
+    return None
 
 
 class _Lazy:
@@ -369,6 +395,8 @@ def read_series(path: Path, clinic: Clinic) -> Plan:
         s, e = _span(ev, zone, floating)
         status = "cancelled" if str(ev.get("STATUS", "")).upper() == "CANCELLED" else "booked"
         found.append((s, e, kind, plan_id, number, status))
+    if not found:  # every instance excluded, an UNTIL before the start: nothing happens
+        raise f.fail("holds no sessions: its events' repeats are all excluded or end before they begin")
     found.sort(key=lambda t: t[0].astimezone(UTC))
     sessions = []
     for kind in ("consultation", "infusion", "maintenance"):
