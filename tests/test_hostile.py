@@ -200,3 +200,63 @@ def test_session_numbers_are_written_with_ascii_digits(cli, clinic_file: Path) -
     assert r.exit_code == 2 and "--session" in r.stderr and "digits 0-9" in r.stderr, r.stderr
     r = cli("schedule", "--patient", "A", "--start", "2027-02-01", "--weeks=٣", "--clinic", clinic_file)
     assert r.exit_code == 2 and "--weeks" in r.stderr and "digits 0-9" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("value", ["[" * 100_000 + "]" * 100_000, "{b = " * 5_000 + "1" + "}" * 5_000])
+def test_a_deeply_nested_clinic_file_is_refused(cli, tmp_path: Path, value: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f'name = "x"\ntimezone = "UTC"\na = {value}\n', encoding="utf-8")
+    r = cli("clinic", "check", path)
+    assert r.exit_code == 2 and "nest too deeply" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("option", ["--pdf", "--html", "--ics", "--out"])
+def test_a_file_name_too_long_is_a_clean_refusal(cli, tmp_path: Path, option: str) -> None:
+    path = tmp_path / ("a" * 300 + ("" if option == "--out" else "." + option[2:]))
+    r = cli("schedule", "--patient", "A", "--start", "2027-02-01", "--dry-run", option, path)
+    assert r.exit_code == 2 and f"{option}:" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_clinic_show_days_are_bounded(cli) -> None:
+    r = cli("clinic", "show", "--days", "3000000")
+    assert r.exit_code == 2 and "--days:" in r.stderr
+
+
+@pytest.mark.parametrize("variable", ["KETAPLAN_TODAY", "KETAPLAN_NOW"])
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01"])
+def test_the_test_clock_at_its_limits_is_refused(
+    cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """Each command crashed with an overflow at the ends of the calendar."""
+    from helpers import book
+
+    plan = book(cli, clinic_file, "Ann")["plan_id"]
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv(variable, value + ("T10:00" if variable == "KETAPLAN_NOW" else ""))
+    clinic = ["--clinic", clinic_file]
+    for args in (["plans"], ["day", *clinic], ["availability", *clinic],
+                 ["schedule", "--patient", "A", "--start", "today", *clinic], ["attend", plan, "--session", "1"],
+                 ["reschedule", plan, "--session", "2", *clinic]):  # fmt: skip
+        r = cli(*args)
+        assert r.exit_code == 2 and f"{variable}:" in r.stderr, (args, r.stderr)
+
+
+def test_the_test_clock_sets_today_and_history(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KETAPLAN_NOW alone once left 'today' on the real clock, and history on it too."""
+    import json
+
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-10T09:30")
+    r = cli("schedule", "--patient", "A", "--start", "today", "--clinic", clinic_file, "--json")
+    data = json.loads(r.stdout)["data"]
+    assert data["window"]["first_day"] == "2027-01-10", data["window"]
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-11T08:00")
+    cli("cancel", data["plan_id"], "--session", "6")
+    shown = json.loads(cli("show", data["plan_id"], "--json").stdout)["data"]
+    times = [h["at"] for h in shown["history"]]
+    assert times[0].startswith("2027-01-10T09:30") and times[1].startswith("2027-01-11T08:00"), times
+
+
+def test_a_leap_day_without_a_year_is_the_next_one(cli) -> None:
+    r = cli("day", "29 Feb", "--json")  # today is Nov 25, 2026
+    assert r.exit_code == 0 and '"date": "2028-02-29"' in r.stdout, r.stdout + r.stderr

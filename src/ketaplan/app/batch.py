@@ -95,6 +95,7 @@ class Settings(NamedTuple):
     dry_run: bool = False
     suggest: bool = False  # suggestions for rows with no plan (slow on big files)
     allow_overlap: bool = False
+    now: datetime | None = None  # the run's clock (KETAPLAN_NOW); None: the real one
 
 
 Booked = dict[str, tuple[str, Asked | None]]  # request id -> its plan, the fields it was booked from
@@ -183,7 +184,7 @@ class _Run:
         if isinstance(admitted, Outcome):
             return admitted
         key, asked, request = admitted
-        stamp = datetime.now(UTC).replace(microsecond=0)
+        stamp = (s.now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         plan_id = new_plan_id() if s.dry_run else ids.pop()
         try:
             plan, results = plan_one(s.clinic, request, avail, plan_id, stamp, suggestions=s.suggest)

@@ -63,12 +63,13 @@ def plan_and_book(
     *,
     dry_run: bool,
     allow_overlap: bool = False,
+    now: datetime | None = None,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
     Returns the plan as committed: the caller writes the patient's files after this, so
     they describe only what the ledger holds. A patient with a series over these days
     is refused unless `allow_overlap` (core.admission)."""
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)  # the revision's time
     if dry_run:
         if ledger.exists():
             with ledger.read() as tx:

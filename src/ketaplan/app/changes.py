@@ -55,7 +55,9 @@ def reschedule_in_ledger(
         result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
         updated = (
-            result.plan if dry_run else tx.update_plan(result.plan, expected, f"rescheduled: {what}", _turnover(clinic))
+            result.plan
+            if dry_run
+            else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic))
         )
     return result._replace(plan=updated)
 
@@ -102,7 +104,7 @@ def cancel_in_ledger(
         sessions = tuple(s._replace(status="cancelled") if (s.kind, s.number) in keys else s for s in plan.sessions)
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
         changed = plan._replace(sessions=sessions)
-        updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}")
+        updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}", now)
     return updated, targets
 
 
@@ -122,7 +124,7 @@ def mark_in_ledger(
         plan, _ = _load_for_change(tx, plan_id, expected)
         changed, session = mark(plan, kind, number, status, now)
         what = "attended" if status == "attended" else "a no-show"
-        updated = tx.update_plan(changed, expected, f"{session.label} marked {what}")
+        updated = tx.update_plan(changed, expected, f"{session.label} marked {what}", now)
     return updated, session._replace(status=status)
 
 
@@ -146,6 +148,6 @@ def boosters_in_ledger(
         changed, added = add_boosters(clinic, plan, request, avail, count, now)
         what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
         updated = (
-            changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", _turnover(clinic))
+            changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", now, _turnover(clinic))
         )
     return updated, added

@@ -113,7 +113,7 @@ def run(
         # Each request's plan id from the start (unused ones are simply never written)
         fresh = tx.unique_plan_ids(len(order)) if not dry_run else [new_plan_id() for _ in order]
         ids = dict(zip(order, fresh, strict=True))
-        stamp = datetime.now(UTC).replace(microsecond=0)
+        stamp = (settings.now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         chosen = {order[r]: w for r, w in witness.items()}
         finals = _final_plans(clinic, base, span, chosen, admitted, ids, stamp)
         late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted, ids, stamp)

@@ -50,6 +50,12 @@ class KetaplanGroup(TyperGroup):
         try:
             _ascii_numbers(argv)
             code = super().main(args=argv, prog_name=prog_name or "ketaplan", standalone_mode=False, **extra)
+            if isinstance(code, CommandResult):  # rendered here, so its errors are told like any other
+                from ketaplan.cli import output
+
+                sys.exit(output.render(code, json_mode))
+            if code is not None and not isinstance(code, int):  # a command returned something else: a bug
+                raise TypeError(f"command {command!r} returned {type(code).__name__}, not a CommandResult")
         except KetaplanError as e:
             from ketaplan.cli import output
 
@@ -70,12 +76,6 @@ class KetaplanGroup(TyperGroup):
 
             output.report_bug(e, command, json_mode)
             sys.exit(int(ExitCode.INTERNAL))
-        if isinstance(code, CommandResult):
-            from ketaplan.cli import output
-
-            sys.exit(output.render(code, json_mode))
-        if code is not None and not isinstance(code, int):  # a command returned something else: a bug
-            raise TypeError(f"command {command!r} returned {type(code).__name__}, not a CommandResult")
         sys.exit(code or 0)
 
 

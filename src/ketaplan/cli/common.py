@@ -27,11 +27,21 @@ def load_clinic(option: Path | None) -> Clinic:
     return clinic
 
 
+#: The years a test clock may be set to: plans reach years past today, and date arithmetic
+#: near 0001 or 9999 overflows.
+CLOCK_YEARS = (1970, 2200)
+
+
 def today(zone: ZoneInfo) -> date:
-    """Today in the clinic's zone. KETAPLAN_TODAY overrides it (tests, re-running a day)."""
+    """Today in the clinic's zone. KETAPLAN_TODAY overrides it (tests, re-running a day);
+    KETAPLAN_NOW alone sets it too (its date)."""
     forced = os.environ.get("KETAPLAN_TODAY")
     if forced:
-        return parse_date(forced, today=date.today(), field="KETAPLAN_TODAY")
+        day = parse_date(forced, today=date.today(), field="KETAPLAN_TODAY")
+        _in_range(day, "KETAPLAN_TODAY")
+        return day
+    if os.environ.get("KETAPLAN_NOW"):
+        return now(zone).date()
     return datetime.now(zone).date()
 
 
@@ -44,11 +54,17 @@ def now(zone: ZoneInfo) -> datetime:
             value = datetime.fromisoformat(forced)
         except ValueError:
             raise InputError(f"{forced!r} is not an ISO date-time", field="KETAPLAN_NOW") from None
+        _in_range(value.date(), "KETAPLAN_NOW")
         return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
     if os.environ.get("KETAPLAN_TODAY"):
         day = today(zone)
         return datetime(day.year, day.month, day.day, tzinfo=zone)
     return datetime.now(zone)
+
+
+def _in_range(day: date, field: str) -> None:
+    if not CLOCK_YEARS[0] <= day.year <= CLOCK_YEARS[1]:
+        raise InputError(f"{day} is not a day ketaplan plans around ({CLOCK_YEARS[0]}-{CLOCK_YEARS[1]})", field=field)
 
 
 def open_ledger(option: str | None) -> Ledger:

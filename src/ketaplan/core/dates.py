@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from ketaplan.core.errors import InputError
 
@@ -42,7 +43,10 @@ def parse_date(text: str, *, today: date, field: str) -> date:
     try:
         parsed = parser.parse(s, default=datetime(today.year, 1, 1)).date()
     except (ValueError, OverflowError):
-        raise InputError(f"{s!r} is not a date I can read; use YYYY-MM-DD", field=field) from None
+        leap = None if _YEAR.search(s) else _next_leap_day(s, today, parser)
+        if leap is None:
+            raise InputError(f"{s!r} is not a date I can read; use YYYY-MM-DD", field=field) from None
+        return leap
     if not _YEAR.search(s) and parsed < today:
         parsed = _next_year(parsed)
     return parsed
@@ -58,6 +62,19 @@ def read_as_next_year(text: str, day: date, today: date) -> bool:
         and not _YEAR.search(s)
         and day.year > today.year
     )
+
+
+def _next_leap_day(s: str, today: date, parser: Any) -> date | None:
+    """'29 Feb' without a year in a year that has none: the next year that has one."""
+    for year in range(today.year + 1, today.year + 9):
+        try:
+            found: date = parser.parse(s, default=datetime(year, 1, 1)).date()
+        except (ValueError, OverflowError):
+            continue
+        if found.month == 2 and found.day == 29:
+            return found
+        return None  # a date some other year can read, but not a leap day: not what we fix
+    return None
 
 
 def _next_year(d: date) -> date:

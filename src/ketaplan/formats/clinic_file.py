@@ -45,6 +45,8 @@ def parse_clinic(text: str, *, source: str, base_dir: Path | None, holidays: Hol
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ClinicFileError(f"not valid TOML: {e}", field=source) from None
+    except RecursionError:  # a = [[[[… 100,000 deep
+        raise ClinicFileError("not a clinic file: its values nest too deeply", field=source) from None
     clinic = clinic_from_table(doc, source=source, holidays=holidays)
     if clinic.busy_ics is None:
         return clinic

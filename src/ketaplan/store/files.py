@@ -18,10 +18,19 @@ from ketaplan.core.errors import FileWriteError
 Protected = Mapping[Path, str]
 
 
+def _is_dir(path: Path, field: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError as e:  # a name too long, a loop of links, a folder we may not enter
+        raise FileWriteError(f"cannot use {path}: {e.strerror}", field=field) from None
+
+
 def ensure_folder(folder: Path, *, field: str) -> Path:
     """An output folder (--out), made if missing -- private, as what goes in holds patient
     data. A path that exists but is not a folder, or cannot be made, is refused."""
-    if not folder.is_dir():
+    if not _is_dir(folder, field):
         try:
             folder.mkdir(mode=0o700, parents=True)
         except FileExistsError:
@@ -104,7 +113,14 @@ def check_target(path: Path, *, force: bool, field: str, protected: Protected | 
     for kept, role in (protected or {}).items():
         if same_file(path, kept):
             raise FileWriteError(f"{path} is {role}; write the file somewhere else", field=field)
-    if os.path.lexists(path):
+    try:
+        os.lstat(path)
+        exists = True
+    except FileNotFoundError:
+        exists = False
+    except OSError as e:  # e.g. a file name longer than the file system allows
+        raise FileWriteError(f"cannot write {path}: {e.strerror}", field=field) from None
+    if exists:
         if not force:  # a dangling symlink exists too: never replace it unasked
             raise FileWriteError(f"{path} exists; give --force to replace it", field=field)
         try:
@@ -121,7 +137,7 @@ def check_target(path: Path, *, force: bool, field: str, protected: Protected | 
 def write_private(path: Path, data: bytes, *, force: bool, field: str, protected: Protected | None = None) -> Path:
     """Write via a temp file in the same folder and rename, so readers never see half a file."""
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    if not _is_dir(folder, field):
         raise FileWriteError(f"folder {folder} does not exist", field=field)
     check_target(path, force=force, field=field, protected=protected)
     sweep_leftovers(folder)

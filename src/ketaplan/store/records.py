@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, date, datetime, time
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from ketaplan.core.model import HELD_STATUSES, Patient, Request
+from ketaplan.core.errors import LedgerError
+from ketaplan.core.model import HELD_STATUSES, Patient, Request, Status
 
 #: Every table and column a ledger holds (schema 4), in a fixed order: the copy and its check.
 TABLES: dict[str, tuple[str, ...]] = {
@@ -51,8 +53,32 @@ def utc_text(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
-def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
-    return datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
+def from_utc_text(text: str, zone: ZoneInfo, where: str = "") -> datetime:
+    """A stored time. One that is not (a row changed by hand) is a LedgerError naming the
+    row, never a traceback. `where`: the row, e.g. "KP-… infusion 2"."""
+    try:
+        return datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
+    except (TypeError, ValueError, OverflowError):
+        damaged(where, f"its time {str(text)[:40]!r} is not a time")
+
+
+def damaged(where: str, what: str) -> NoReturn:
+    """Refuse a row changed by hand, naming it."""
+    raise LedgerError(
+        f"the ledger holds a damaged row{f' ({where})' if where else ''}: {what}; it was not written by "
+        "ketaplan: restore the ledger from a backup, or correct that row",
+        field="--ledger",
+    )
+
+
+#: Every status a session row may hold (model.Status).
+STATUSES = frozenset({"planned", "booked", "attended", "no_show", "cancelled"})
+
+
+def check_status(status: str, where: str) -> Status:
+    if status not in STATUSES:
+        damaged(where, f"its status {str(status)[:20]!r} is not one ketaplan writes")
+    return status  # type: ignore[return-value]  # one of STATUSES
 
 
 def new_plan_id() -> str:

@@ -18,7 +18,16 @@ from ketaplan.core.model import (
     Request,
     Session,
 )
-from ketaplan.store.records import HELD_SQL, from_utc_text, new_plan_id, request_from_json, request_to_json, utc_text
+from ketaplan.store.records import (
+    HELD_SQL,
+    check_status,
+    damaged,
+    from_utc_text,
+    new_plan_id,
+    request_from_json,
+    request_to_json,
+    utc_text,
+)
 from ketaplan.store.sql import Db
 
 
@@ -148,10 +157,13 @@ class LedgerTx:
             [value for row in rows for value in row],
         )
 
-    def update_plan(self, plan: Plan, expected_revision: int, action: str, turnover: timedelta | None = None) -> Plan:
-        """Write a changed plan as the next revision, refusing if someone changed it first.
-        Read, then written, in one write transaction: no other writer can come between."""
-        stamp = datetime.now(UTC)
+    def update_plan(
+        self, plan: Plan, expected_revision: int, action: str, at: datetime, turnover: timedelta | None = None
+    ) -> Plan:
+        """Write a changed plan as the next revision made `at` (the command's clock, which
+        a test or a re-run may set), refusing if someone changed it first. Read, then
+        written, in one write transaction: no other writer can come between."""
+        stamp = at.astimezone(UTC).replace(microsecond=0)
         new_revision = expected_revision + 1
         if self.db.one("SELECT revision FROM plans WHERE plan_id = ?", (plan.plan_id,)) != expected_revision:
             raise LedgerError(
@@ -190,7 +202,7 @@ class LedgerTx:
         pid, rid, clinic, tz, name, patient_id, first, last, revision, stamp, req = row
         zone = ZoneInfo(tz)
         sessions = tuple(
-            Session(kind, number, of_n, from_utc_text(s, zone), from_utc_text(e, zone), res, status)
+            _session(pid, (kind, number, of_n, s, e, res, status), zone)
             for kind, number, of_n, s, e, res, status in self.db.execute(
                 "SELECT kind, number, of_n, start_utc, end_utc, resource, status FROM sessions "
                 "WHERE plan_id = ? ORDER BY start_utc, kind",
@@ -283,7 +295,7 @@ class LedgerTx:
             BookedSession(
                 plan_id,
                 Patient(name, patient_id),
-                Session(kind, number, of, from_utc_text(s, zone), from_utc_text(e, zone), resource, status),
+                _session(plan_id, (kind, number, of, s, e, resource, status), zone),
             )
             for plan_id, name, patient_id, kind, number, of, s, e, resource, status in rows
         ]
@@ -340,6 +352,21 @@ class LedgerTx:
             args["until"] = until.isoformat()
         sql += " GROUP BY p.plan_id"
         return [PlanSummary(*row) for row in self.db.execute(sql, args)]
+
+
+def _session(plan_id: str, row: tuple[Any, ...], zone: ZoneInfo) -> Session:
+    """A session row (kind, number, of, start, end, resource, status) as a Session; a row
+    changed by hand (a time or status ketaplan never writes) is named, never a traceback."""
+    kind, number, of, start, end, resource, status = row
+    where = f"{plan_id} {kind} {number}"
+    if kind not in KINDS:
+        damaged(where, f"its kind {str(kind)[:20]!r} is not one ketaplan writes")
+    begins, ends = from_utc_text(start, zone, where), from_utc_text(end, zone, where)
+    return Session(kind, number, of, begins, ends, resource, check_status(status, where))
+
+
+#: The kinds a plan's session rows hold.
+KINDS = frozenset({"consultation", "infusion", "maintenance"})
 
 
 class PlanSummary(NamedTuple):

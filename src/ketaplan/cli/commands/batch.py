@@ -96,7 +96,9 @@ def batch(
         rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
-        settings = engine.Settings(the_clinic, today, span, dry_run, suggest, allow_overlap)
+        settings = engine.Settings(
+            the_clinic, today, span, dry_run, suggest, allow_overlap, common.now(the_clinic.zone)
+        )
         if optimize:
             from ketaplan.app import optimize as joint_engine
 

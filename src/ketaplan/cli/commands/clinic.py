@@ -51,10 +51,14 @@ class Written(NamedTuple):
 @app.command("show")
 def show(
     clinic: Path | None = options.CLINIC,
-    days: int = typer.Option(90, "--days", help="How far ahead to list closures."),
+    days: int = typer.Option(90, "--days", help="How far ahead to list closures (1-3660)."),
     json_out: bool = options.JSON,
 ) -> ClinicShown:
     """Show the weekly hours, chairs, protocol and upcoming closures."""
+    if not 1 <= days <= 3660:
+        from ketaplan.core.errors import InputError
+
+        raise InputError("must be from 1 to 3660 (ten years)", field="--days")
     c = common.load_clinic(clinic)
     return ClinicShown(c, common.today(c.zone), days)
 

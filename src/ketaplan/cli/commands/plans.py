@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -71,8 +70,10 @@ def plans(
     return Listed(rows[:limit] if limit else rows, len(rows), every_clinic)
 
 
-def _local(utc: str | None, zone: str) -> str | None:
-    return datetime.fromisoformat(utc).astimezone(ZoneInfo(zone)).isoformat() if utc else None
+def _local(utc: str | None, zone: str, plan_id: str) -> str | None:
+    from ketaplan.store.records import from_utc_text
+
+    return from_utc_text(utc, ZoneInfo(zone), plan_id).isoformat() if utc else None
 
 
 def row_json(r: PlanSummary) -> dict[str, Any]:
@@ -81,9 +82,9 @@ def row_json(r: PlanSummary) -> dict[str, Any]:
         "patient": {"name": r.patient, "id": r.patient_id},
         "clinic": r.clinic,
         "window": {"first_day": r.first_day, "last_day": r.last_day},
-        "first_infusion": _local(r.first_infusion_utc, r.timezone),
-        "last_infusion": _local(r.last_infusion_utc, r.timezone),
-        "next_session": _local(r.next_session_utc, r.timezone),
+        "first_infusion": _local(r.first_infusion_utc, r.timezone, r.plan_id),
+        "last_infusion": _local(r.last_infusion_utc, r.timezone, r.plan_id),
+        "next_session": _local(r.next_session_utc, r.timezone, r.plan_id),
         "done": r.attended,
         "missed": r.missed,
         "to_mark": r.to_mark,
@@ -120,7 +121,7 @@ class Listed(NamedTuple):
             t.add_column("clinic", overflow="ellipsis")
         for r in self.rows:
             who = r.patient + (f" ({r.patient_id})" if r.patient_id else "")
-            nxt = _local(r.next_session_utc, r.timezone)
+            nxt = _local(r.next_session_utc, r.timezone, r.plan_id)
             cells = [r.plan_id, escape(who), (nxt or "")[:16].replace("T", " "), str(r.attended), str(r.left)]
             cells.append(r.status.replace("_", " ") + (f" ({r.to_mark})" if r.to_mark and r.left else ""))
             t.add_row(*cells, *([escape(r.clinic)] if self.every_clinic else []))

@@ -92,7 +92,9 @@ def schedule(
         # checked before booking: a bad path (or the ledger itself) books nothing
         files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger))
     common.note_other_clinics(the_ledger, the_clinic)
-    plan, results = plan_and_book(the_clinic, request, the_ledger, dry_run=dry_run, allow_overlap=allow_overlap)
+    plan, results = plan_and_book(
+        the_clinic, request, the_ledger, dry_run=dry_run, allow_overlap=allow_overlap, now=common.now(the_clinic.zone)
+    )
     if files is not None and dry_run:
         files.preview(plan)
     elif files is not None:
