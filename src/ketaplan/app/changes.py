@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from ketaplan.app.views import ledger_view
 from ketaplan.core.attendance import mark
+from ketaplan.core.availability import Availability
 from ketaplan.core.boosters import add_boosters, anchor
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
 from ketaplan.core.model import Plan, Request, Session, Status
+from ketaplan.core.planner import PlanCheckFailed, broken_rules
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
 from ketaplan.core.span import planning_span, series_span
 from ketaplan.core.times import local
@@ -52,7 +54,11 @@ def reschedule_in_ledger(
         plan, request = _load_for_change(tx, plan_id, expected)
         same_clinic(plan, clinic)
         avail = ledger_view(tx, clinic, series_span(clinic, plan.first_day, from_day), without=plan.plan_id)
-        result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
+        try:
+            result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
+        except PlanCheckFailed:
+            refuse_if_broken_already(clinic, plan, request, avail)
+            raise
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
         updated = (
             result.plan
@@ -60,6 +66,20 @@ def reschedule_in_ledger(
             else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic))
         )
     return result._replace(plan=updated)
+
+
+def refuse_if_broken_already(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -> None:
+    """A change that fails the final check because the plan as booked already breaks a
+    rule (the clinic file changed since, or a row was edited by hand) is not a bug: say
+    which rule, so the coordinator can act. A plan that keeps every rule: the bug stands."""
+    already = broken_rules(clinic, plan, request, avail)
+    if already:
+        rules = "; ".join(f"{r.rule}: {r.detail}" for r in already[:3])
+        raise InputError(
+            f"plan {plan.plan_id} as booked no longer keeps the clinic's rules ({rules}); the clinic file "
+            "changed since it was booked, or its rows were edited: `ketaplan check` shows the plan against the rules",
+            field="PLAN_ID",
+        )
 
 
 def _turnover(clinic: Clinic) -> timedelta:
@@ -145,7 +165,11 @@ def boosters_in_ledger(
         same_clinic(plan, clinic)
         last_day = local(anchor(plan, now, clinic.zone).start, clinic.zone).date()
         avail = ledger_view(tx, clinic, planning_span(clinic, last_day, last_day, count), without=plan.plan_id)
-        changed, added = add_boosters(clinic, plan, request, avail, count, now)
+        try:
+            changed, added = add_boosters(clinic, plan, request, avail, count, now)
+        except PlanCheckFailed:
+            refuse_if_broken_already(clinic, plan, request, avail)
+            raise
         what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
         updated = (
             changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", now, _turnover(clinic))

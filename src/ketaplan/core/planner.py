@@ -219,17 +219,22 @@ def booster_finder(
     return find
 
 
-def verify_change(
+def broken_rules(
     clinic: Clinic, plan: Plan, request: Request | None, avail: Availability, *, only: tuple[str, ...] = ()
-) -> None:
-    """A changed series (moved or added sessions), checked whole, past sessions included,
-    as the planner checks a new one; `only` limits it to those rules. A failure is a bug."""
+) -> list[checks.CheckResult]:
+    """The rules a series (booked, or changed) breaks, checked whole, past sessions
+    included, as the planner checks a new one; `only` limits it to those rules."""
     req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None) if request else None
     boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
     consultation = plan.consultation is not None and plan.consultation.active
     ctx = checks.CheckContext(clinic, req, avail.occupancy, consultation, boosters)
-    failed = [
-        r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count" and (not only or r.rule in only)
-    ]
+    return [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count" and (not only or r.rule in only)]
+
+
+def verify_change(
+    clinic: Clinic, plan: Plan, request: Request | None, avail: Availability, *, only: tuple[str, ...] = ()
+) -> None:
+    """A changed series must keep every rule (broken_rules); a failure is a bug."""
+    failed = broken_rules(clinic, plan, request, avail, only=only)
     if failed:
         raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))

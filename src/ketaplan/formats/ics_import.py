@@ -137,8 +137,13 @@ def _event_problem(comp: Any) -> str | None:
     negative (the DTEND form of the same is refused too) or longer than LONGEST."""
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
         prop = comp.get(name)
-        if prop is not None and not isinstance(prop, list) and not YEARS[0] <= prop.dt.year <= YEARS[1]:
-            return f"{name} is in the year {prop.dt.year}; bookings lie from {YEARS[0]} to {YEARS[1]}"
+        if prop is None or isinstance(prop, list):
+            continue
+        value = getattr(prop, "dt", None)
+        if not isinstance(value, date):  # a duration or a period where a time belongs
+            return f"{name} is not a date or a date-time"
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            return f"{name} is in the year {value.year}; bookings lie from {YEARS[0]} to {YEARS[1]}"
     duration = comp.get("DURATION")
     if duration is not None and not isinstance(duration, list):
         if not isinstance(duration.dt, timedelta) or duration.dt < timedelta(0):

@@ -57,9 +57,12 @@ def from_utc_text(text: str, zone: ZoneInfo, where: str = "") -> datetime:
     """A stored time. One that is not (a row changed by hand) is a LedgerError naming the
     row, never a traceback. `where`: the row, e.g. "KP-… infusion 2"."""
     try:
-        return datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
+        value = datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
     except (TypeError, ValueError, OverflowError):
         damaged(where, f"its time {str(text)[:40]!r} is not a time")
+    if not 1900 <= value.year <= 2200:  # a time no plan holds: 9999 overflows the first sum on it
+        damaged(where, f"its time {text!r} is not one a plan holds")
+    return value
 
 
 def damaged(where: str, what: str) -> NoReturn:

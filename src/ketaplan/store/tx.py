@@ -361,6 +361,8 @@ def _session(plan_id: str, row: tuple[Any, ...], zone: ZoneInfo) -> Session:
     where = f"{plan_id} {kind} {number}"
     if kind not in KINDS:
         damaged(where, f"its kind {str(kind)[:20]!r} is not one ketaplan writes")
+    if not (isinstance(number, int) and isinstance(of, int) and 1 <= number <= of <= 1000):
+        damaged(where, f"it is numbered {number} of {of}")
     begins, ends = from_utc_text(start, zone, where), from_utc_text(end, zone, where)
     return Session(kind, number, of, begins, ends, resource, check_status(status, where))
 
