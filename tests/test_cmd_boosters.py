@@ -66,3 +66,27 @@ def test_dry_run_books_nothing(cli, clinic_file: Path, ledger_path: Path, monkey
     before = snapshot(ledger_path)
     doc = run_json(cli, "boosters", plan["plan_id"], "2", "--clinic", clinic_file, "--dry-run")
     assert doc["data"]["dry_run"] and len(doc["data"]["added"]) == 2 and snapshot(ledger_path) == before
+
+
+def test_boosters_stop_ten_years_ahead(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """14 calls of 12 once booked 192 boosters out to 2041: now a call that would reach
+    past ten years from today is refused, naming the day."""
+    plan = book(cli, clinic_file, "Jane")
+    finish(cli, plan, monkeypatch, "2027-02-22T12:00:00")
+    refused = None
+    for _ in range(15):
+        r = cli("boosters", plan["plan_id"], "12", "--clinic", clinic_file)
+        if r.exit_code != 0:
+            refused = r
+            break
+    assert refused is not None and refused.exit_code == 2 and "10 years ahead" in refused.stderr, refused
+    last = max(s["start"] for s in run_json(cli, "show", plan["plan_id"])["data"]["sessions"])
+    assert last[:10] <= "2037-02-22"
+
+
+def test_no_boosters_for_a_plan_that_holds_nothing(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = book(cli, clinic_file, "Jane")
+    assert cli("cancel", plan["plan_id"]).exit_code == 0  # every session still to come
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-03-01T12:00:00")
+    r = cli("boosters", plan["plan_id"], "1", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "cancelled or missed" in r.stderr, r.stderr

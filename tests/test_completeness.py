@@ -190,9 +190,10 @@ def test_brute_force_finds_infeasibility() -> None:
     clinic = make_clinic(
         chairs=1,
         slot_minutes=60,
-        hours={"mon": ["08:00-09:00"]},
+        hours={"mon": ["08:00-09:00"]},  # one session a week: a second within 3 days cannot be
         protocol={
             "infusions": 2,
+            "session_minutes": 60,
             "min_days_apart": 1,
             "max_days_apart": 3,
             "window_days": [2, 7],

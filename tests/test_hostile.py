@@ -260,3 +260,23 @@ def test_the_test_clock_sets_today_and_history(cli, clinic_file: Path, monkeypat
 def test_a_leap_day_without_a_year_is_the_next_one(cli) -> None:
     r = cli("day", "29 Feb", "--json")  # today is Nov 25, 2026
     assert r.exit_code == 0 and '"date": "2028-02-29"' in r.stdout, r.stdout + r.stderr
+
+
+def test_a_batch_of_only_a_header_says_so(cli, clinic_file: Path) -> None:
+    r = cli("batch", "-", "--clinic", clinic_file, input="patient,start\n")
+    assert r.exit_code == 2 and "no requests" in r.stderr, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize(
+    "doc, words",
+    [
+        (clinic_doc(hours={"mon": ["08:00-09:00"]}), "90-minute infusion"),
+        (clinic_doc(hours={"mon": ["08:05-09:40"]}, slot_minutes=15), "90-minute infusion"),
+        (clinic_doc(hours={"mon": ["08:00-10:00"]}, protocol={"consultation_minutes": 150}), "150-minute consultation"),
+    ],
+)
+def test_a_clinic_where_no_session_can_fit_is_refused(cli, tmp_path: Path, doc: dict, words: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(to_toml(doc), encoding="utf-8")
+    r = cli("clinic", "check", path)
+    assert r.exit_code == 2 and "hours:" in r.stderr and words in r.stderr, r.stderr

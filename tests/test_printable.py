@@ -145,3 +145,20 @@ def test_emergency_line_and_date_format_follow_the_clinic() -> None:
     assert f"{day:%b} {day.day}, {day.year}" in text and "Call 112 now." in text  # Letter: Dec 4, 2026
     html = plan_html(plan, letter._replace(date_format="2026-12-04"))
     assert day.isoformat() in html and "Call 112 now." in html
+
+
+def test_a_long_name_is_shortened_in_the_page_header_never_the_ids() -> None:
+    """A ~100-character patient name once printed over the patient id and ran off the page."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from ketaplan.core.model import Patient
+    from ketaplan.formats.pdf import FONT, fitted
+
+    plan, clinic, _ = case("chicago")
+    long = "Maria de los Ángeles " + "Gonzalez-Villanueva " * 4 + "Ørsted"
+    plan = plan._replace(patient=Patient(long, "MRN-1001"))
+    _, text = pdf_text(plan_pdf(plan, clinic, copy="both"))
+    heads = [line for line in text.splitlines() if f"plan {plan.plan_id}" in line and "ID MRN-1001" in line]
+    assert heads and all("…" in h for h in heads), heads
+    shortened = fitted(f"{long} · ID MRN-1001 · plan {plan.plan_id}", 400)
+    assert stringWidth(shortened, FONT, 8) <= 400 and shortened.endswith(f"ID MRN-1001 · plan {plan.plan_id}")

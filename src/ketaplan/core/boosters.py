@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import short
+from ketaplan.core.dates import REACH_YEARS, short
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.planner import booster_finder, verify_change
@@ -22,7 +22,10 @@ from ketaplan.core.times import local
 
 def anchor(plan: Plan, now: datetime, zone: ZoneInfo) -> Session:
     """The session the next booster is spaced from: the latest attended infusion or booster,
-    or a booster still to come. Refused while infusions of the series are still to come."""
+    or a booster still to come. Refused while infusions of the series are still to come,
+    and for a plan that holds nothing any more."""
+    if not any(s.active for s in plan.sessions if s.kind in INFUSION_KINDS):
+        raise InputError(f"every session of {plan.plan_id} is cancelled or missed; plan a new series", field="plan")
     after = now.astimezone(UTC)
     upcoming = [s for s in plan.sessions if s.kind == INFUSION and s.status == "booked" and s.start > after]
     if upcoming:
@@ -59,6 +62,12 @@ def add_boosters(
     chain = booster_finder(clinic, req, avail)(last_day, local(last.start, zone).time())
     if chain is None:
         raise _none_fit(clinic, plan, request, avail, count, last, last_day, tomorrow, now)
+    horizon = local(now, zone).date() + timedelta(days=REACH_YEARS * 365)
+    if local(chain[-1].start, zone).date() > horizon:
+        raise InputError(
+            f"the boosters would reach past {horizon} ({REACH_YEARS} years ahead); book fewer now and more later",
+            field="N",
+        )
     done = [s for s in plan.sessions if s.kind == BOOSTER]
     total = len(done) + count
     new = [Session(BOOSTER, len(done) + i, total, o.start, o.end, o.resource, "booked") for i, o in enumerate(chain, 1)]

@@ -216,7 +216,27 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
     )
     if clinic.busy_ics is not None and (not isinstance(clinic.busy_ics, str) or not clinic.busy_ics):
         raise ClinicFileError("must be the path of an .ics file", field="closures.busy_ics")
+    _some_session_fits(clinic)
     return clinic
+
+
+def _some_session_fits(clinic: Clinic) -> None:
+    """A clinic whose opening hours hold no infusion (or no consultation) on any day, once
+    starts keep to the slot grid, can never book a series: refused here, not found out at
+    the first `schedule` (`clinic check` once said ok)."""
+    p = clinic.protocol
+    needs = [("infusion", p.session_minutes)] + ([("consultation", p.consultation_minutes)] if p.consultation else [])
+    for what, minutes in needs:
+        if not any(
+            -(-opens // clinic.slot_minutes) * clinic.slot_minutes + minutes <= closes
+            for day in clinic.hours
+            for opens, closes in day
+        ):
+            raise ClinicFileError(
+                f"no opening hours hold a {minutes}-minute {what} starting on the {clinic.slot_minutes}-minute grid; "
+                "lengthen the hours or shorten the session",
+                field="hours",
+            )
 
 
 def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:

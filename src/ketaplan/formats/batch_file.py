@@ -86,6 +86,8 @@ def check_file(stream: IO[bytes], source: str, fmt: str) -> tuple[int, list[str]
                     starts.append(value)
         if not header_seen:
             raise InputError("the file is empty", field=source)
+        if rows == 0:  # once exit 0 with no output and no word
+            raise InputError("the file has a header but no requests under it", field=source)
     else:
         for _, text in _lines(stream, source):
             if text.strip():

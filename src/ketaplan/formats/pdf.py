@@ -13,6 +13,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -139,6 +140,16 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
     return document(story, paper, title, head=pages[0].running_head if pages else None)
 
 
+def fitted(head: str, room: float) -> str:
+    """The running head within `room` points: a long patient name (its first part) is
+    shortened with an ellipsis, so the id and plan id stay whole and nothing runs off."""
+    name, sep, rest = head.partition(" · ")
+    while stringWidth(head, FONT, 8) > room and name:
+        name = name[:-1]
+        head = f"{name.rstrip()}…{sep}{rest}"
+    return head
+
+
 def _numbered(head: str | None) -> type:
     """A canvas that writes `head` and "page n of m" at the top of every page: the page
     count is known only at the end, so each page is kept and drawn when the file is saved."""
@@ -159,9 +170,11 @@ def _numbered(head: str | None) -> type:
                 width, height = self._pagesize
                 self.setFont(FONT, 8)
                 self.setFillColor(colors.HexColor("#444444"))
+                number = f"page {n} of {len(self._pages)}"
                 if head:
-                    self.drawString(15 * mm, height - 9 * mm, head)
-                self.drawRightString(width - 15 * mm, height - 9 * mm, f"page {n} of {len(self._pages)}")
+                    room = width - 30 * mm - stringWidth(number, FONT, 8) - 6 * mm
+                    self.drawString(15 * mm, height - 9 * mm, fitted(head, room))
+                self.drawRightString(width - 15 * mm, height - 9 * mm, number)
                 super().showPage()
             super().save()
 
