@@ -253,3 +253,32 @@ def test_placeholders_are_read_as_tokens() -> None:
     assert _pg("SELECT x::timestamptz, y % 2 FROM t WHERE z = :z_1") == (
         "SELECT x::timestamptz, y %% 2 FROM t WHERE z = %(z_1)s"
     )
+
+
+def test_a_refused_write_is_one_line(cli, pg_server, tmp_path: Path) -> None:
+    """A SELECT-only role: the write is refused in one clean line, with or without --json;
+    psycopg's pipeline warning ("error ignored terminating <psycopg.Pipeline [BAD]>") once
+    printed a second stderr line."""
+    import psycopg
+
+    url = pg_server.new_database()
+    clinic = write_clinic(tmp_path / "c.toml")
+    args = ["schedule", "--clinic", clinic, "--patient", "A", "--start", "2027-02-01"]
+    assert cli(*args, "--ledger", url).exit_code == 0  # the ledger exists
+    db = url.split("@/")[1].split("?")[0]
+    pg_server.admin("DO $$ BEGIN CREATE ROLE reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    reader = pg_server.url_of(db, user="reader")
+    for extra in ([], ["--json"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "ketaplan", *map(str, args), "--patient", "B", "--ledger", reader, *extra],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "KETAPLAN_TODAY": "2026-11-25"},
+        )
+        assert r.returncode == 2, r.stdout + r.stderr
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert len(lines) == (0 if extra else 1) and "Pipeline" not in r.stderr, r.stderr
+        if extra:
+            assert json.loads(r.stdout)["status"] == "error"
