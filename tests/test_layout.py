@@ -110,10 +110,10 @@ def test_each_layer_imports_only_what_it_may(module: str) -> None:
             assert top in THIRD_PARTY[mine], f"{module} imports {imported} (not allowed in {mine}/)"
 
 
-#: What storage may know of the core: values, errors and the admission rule's value type.
+#: What storage may know of the core: values, errors, dates and the admission rule's value type.
 #: Planning (availability, planner, checks, the optimiser's models) is combined with
 #: storage only in the application layer.
-STORE_MAY_USE = {"ketaplan.core.model", "ketaplan.core.errors", "ketaplan.core.admission"}
+STORE_MAY_USE = {"ketaplan.core.model", "ketaplan.core.errors", "ketaplan.core.admission", "ketaplan.core.dates"}
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if layer(m) == "store"))

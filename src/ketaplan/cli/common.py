@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from ketaplan.cli import config
 from ketaplan.cli.output import notice
 from ketaplan.core.clinic import DEMO_SOURCE, Clinic
-from ketaplan.core.dates import parse_date
+from ketaplan.core.dates import BOOKING_YEARS, parse_date
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Plan, Request
 from ketaplan.store.ledger import Ledger
@@ -27,9 +27,9 @@ def load_clinic(option: Path | None) -> Clinic:
     return clinic
 
 
-#: The years a test clock may be set to: plans reach years past today, and date arithmetic
-#: near 0001 or 9999 overflows.
-CLOCK_YEARS = (1970, 2200)
+#: The years a test clock may be set to: within the booking years (core.dates), starting
+#: at 1970 (a plan reaches years around today).
+CLOCK_YEARS = (1970, BOOKING_YEARS[1])
 
 
 def today(zone: ZoneInfo) -> date:

@@ -121,6 +121,9 @@ MAX_RANGE_DAYS = 3 * 366
 #: How far from today a plan's dates may lie: beyond it a date is a typo, and date
 #: arithmetic near year 9999 overflows.
 REACH_YEARS = 10
+#: The years a booking can lie in: outside them date sums overflow (9998 plus a window),
+#: and no clinic books there. Calendars, ledger rows and the test clock are held to them.
+BOOKING_YEARS = (1900, 2200)
 
 
 def parse_near(text: str, *, today: date, field: str) -> date:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ketaplan.core.dates import BOOKING_YEARS
 from ketaplan.core.errors import CalendarFileError
 from ketaplan.core.model import Booking, Patient, Plan, Session
 from ketaplan.core.span import series_span
@@ -125,9 +126,7 @@ class IcsFile:
         return found
 
 
-#: Years a booking can fall in: outside them date arithmetic overflows (9998 + a window)
-#: and no clinic books anyway.
-YEARS = (1900, 2200)
+YEARS = BOOKING_YEARS
 #: The longest event that is still a booking (a chair out of service for a season).
 LONGEST = timedelta(days=366)
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
+from ketaplan.core.dates import BOOKING_YEARS
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import HELD_STATUSES, Patient, Request, Status
 
@@ -60,7 +61,7 @@ def from_utc_text(text: str, zone: ZoneInfo, where: str = "") -> datetime:
         value = datetime.fromisoformat(text).astimezone(zone)  # 3.11 reads the "Z"; strptime is slow to load
     except (TypeError, ValueError, OverflowError):
         damaged(where, f"its time {str(text)[:40]!r} is not a time")
-    if not 1900 <= value.year <= 2200:  # a time no plan holds: 9999 overflows the first sum on it
+    if not BOOKING_YEARS[0] <= value.year <= BOOKING_YEARS[1]:  # 9999 overflows the first sum on it
         damaged(where, f"its time {text!r} is not one a plan holds")
     return value
 
