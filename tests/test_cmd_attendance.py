@@ -102,3 +102,25 @@ def test_each_session_is_printed_with_its_own_status(cli, plan: dict, tmp_path: 
         assert "Infusion (missed)" in text and "Infusion (cancelled)" in text
         assert text.count("(cancelled)") == 1 and text.count("(attended)") == 2 and text.count("(missed)") == 1
     assert html.read_text().count('class="cancelled"') == 2  # missed and cancelled are struck through
+
+
+def test_undoing_a_no_show_checks_the_chair_is_still_free(
+    cli, tmp_path: Path, ledger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a no-show another patient took the chair; marking the no-show attended once
+    exited 0 and left two patients in one chair (both back ends)."""
+    from helpers import write_clinic
+
+    one_chair = write_clinic(tmp_path / "one.toml", chairs=1, max_starts_per_slot=1,
+                             hours={d: ["08:00-10:00"] for d in ("mon", "tue", "wed", "thu", "fri")})  # fmt: skip
+    first = book(cli, one_chair, "P1", "2027-02-01", "--no-consultation")
+    pid = first["plan_id"]
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-01T11:00:00")
+    assert run_json(cli, "no-show", pid, "--session", "1")["status"] == "ok"
+    second = book(cli, one_chair, "P2", "2027-02-01", "--no-consultation", "--allow-past")
+    assert sessions(second)[1]["start"] == sessions(first)[1]["start"]  # the freed chair, taken
+    r = cli("attend", pid, "--session", "1")
+    assert r.exit_code == 2 and second["plan_id"] in r.stderr and "no-show" in r.stderr, r.stderr
+    from helpers import capacity_violations
+
+    assert capacity_violations(ledger_path, chairs=1, starts_per_slot=1, rooms=1, turnover_minutes=15) == []

@@ -143,6 +143,16 @@ def mark_in_ledger(
     with ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
         changed, session = mark(plan, kind, number, status, now)
+        before = next(s for s in plan.sessions if s.kind == kind and s.number == number)
+        other = tx.taken_by(plan.plan_id, kind, number) if not before.active and session.active else None
+        if other is not None:  # undoing a no-show once put two patients in one chair
+            where = "room" if kind == "consultation" else "chair"
+            raise InputError(
+                f"{session.label} was marked a no-show and its {where} ({before.resource}) is now held by "
+                f"{other}; it cannot be marked attended there. Record the visit with that plan changed first, "
+                f"or leave {session.label} a no-show",
+                field="session",
+            )
         what = "attended" if status == "attended" else "a no-show"
         updated = tx.update_plan(changed, expected, f"{session.label} marked {what}", now)
     return updated, session._replace(status=status)

@@ -300,6 +300,19 @@ class LedgerTx:
             for plan_id, name, patient_id, kind, number, of, s, e, resource, status in rows
         ]
 
+    def taken_by(self, plan_id: str, kind: str, number: int) -> str | None:
+        """Another plan holding this session's chair or room over its time (its own held
+        time, turnover included, against theirs): a session that stopped holding its
+        place (a no-show) may have lost it to someone else meanwhile."""
+        row = self.db.execute(
+            "SELECT o.plan_id FROM sessions s JOIN sessions o ON o.clinic = s.clinic AND o.resource = s.resource "
+            f"AND o.plan_id != s.plan_id AND o.status IN {HELD_SQL} AND o.start_utc < COALESCE(s.held_until_utc, "
+            "s.end_utc) AND COALESCE(o.held_until_utc, o.end_utc) > s.start_utc "
+            "WHERE s.plan_id = ? AND s.kind = ? AND s.number = ? LIMIT 1",
+            (plan_id, kind, number),
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def revision_of(self, plan_id: str) -> int | None:
         row = self.db.execute("SELECT revision FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
         return int(row[0]) if row else None
