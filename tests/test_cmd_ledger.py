@@ -54,7 +54,7 @@ def views(cli, ledger: str | Path, ids: list[str], clinic_file: Path) -> list[di
 def test_copy_round_trip_sqlite_postgresql_sqlite(
     cli, clinic_file: Path, tmp_path: Path, ledger_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-01T12:00:00")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-20T08:00:00")
     ids = a_busy_ledger(cli, clinic_file, tmp_path)
     monkeypatch.setenv("KETAPLAN_NOW", "2027-02-03T23:00:00")
     assert cli("attend", ids[2], "--session", "1").exit_code == 0

@@ -287,3 +287,47 @@ def test_a_retried_commit_writes_the_patient_files_once(
     assert ics.exists() and f"UID:{plan_id}-infusion-1@ketaplan" in ics.read_text()
     assert booked_rows(ledger_path) == 7
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left
+
+
+@pytest.mark.parametrize("notice", [0, 12, 48])
+def test_nothing_is_booked_sooner_than_the_minimum_notice(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notice: int
+) -> None:
+    """At 14:00, `schedule --start today` once put infusion 1 at 09:00 that morning (in the
+    past), and a batch run at 07:45 a consultation at 08:45. Every path keeps the clinic's
+    min_notice_hours from now (0: at least not in the past)."""
+    from datetime import datetime, timedelta
+
+    clinic = write_clinic(tmp_path / "c.toml", chairs=2, min_notice_hours=notice)
+    monkeypatch.delenv("KETAPLAN_TODAY")  # the clock is KETAPLAN_NOW alone: today is its day
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-01T14:00:00")
+    cutoff = datetime.fromisoformat("2027-02-01T14:00:00-06:00") + timedelta(hours=notice)
+    doc = json.loads(
+        cli("schedule", "--clinic", clinic, "--patient", "A", "--start", "today", "--no-consultation", "--json").stdout
+    )
+    assert doc["status"] == "ok", doc
+    assert min(datetime.fromisoformat(s["start"]) for s in doc["data"]["sessions"]) >= cutoff
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-01T07:45:00")
+    early = datetime.fromisoformat("2027-02-01T07:45:00-06:00") + timedelta(hours=notice)
+    r = cli("batch", "-", "--clinic", clinic, input="patient,start\nB,2027-02-02\n")  # its consultation: Feb 1
+    data = json.loads(r.stdout)["data"]
+    assert min(datetime.fromisoformat(s["start"]) for s in data["sessions"]) >= early, data["sessions"]
+    # a move keeps it too
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-03T16:00:00")
+    moved = json.loads(cli("reschedule", data["plan_id"], "--session", "3", "--clinic", clinic, "--json").stdout)
+    if moved["status"] == "ok":
+        later = datetime.fromisoformat("2027-02-03T16:00:00-06:00") + timedelta(hours=notice)
+        assert all(datetime.fromisoformat(m["to"]) >= later for m in moved["data"]["moved"]), moved["data"]["moved"]
+
+
+def test_arrive_by_is_never_before_the_clinic_opens() -> None:
+    from datetime import datetime
+
+    from helpers import make_clinic
+
+    clinic = make_clinic(hours={"mon": ["08:00-12:00", "13:00-17:00"]})
+    at = lambda hh, mm: datetime(2027, 2, 1, hh, mm, tzinfo=clinic.zone)  # noqa: E731
+    assert clinic.arrive_by(at(8, 0)) == at(8, 0)  # opens at 08:00: not 07:45
+    assert clinic.arrive_by(at(8, 15)) == at(8, 0)
+    assert clinic.arrive_by(at(9, 0)) == at(8, 45)
+    assert clinic.arrive_by(at(13, 0)) == at(13, 0)  # after the lunch break

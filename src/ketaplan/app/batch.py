@@ -230,7 +230,8 @@ def admit(settings: Settings, tx: BatchTx, avail: Availability, row: Row, known:
         plan, _ = tx.load_plan(plan_id)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, existing=True)
     try:
-        request = build_request(row.fields, clinic, settings.today)._replace(request_id=key)
+        now = settings.now or datetime.now(clinic.zone)  # the minimum notice counts from now
+        request = build_request(row.fields, clinic, settings.today, now)._replace(request_id=key)
     except InputError as e:
         return Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
     if request.first_day < avail_first(avail) or request.last_day > avail_last(avail):

@@ -196,12 +196,15 @@ class Availability:
             and (request.not_before is None or not days or request.not_before <= min(days))
         )
         out: dict[date, list[Option]] = {}
+        cutoff = request.not_before_at
         for day in days:
             if not any_day and checks.patient_day_problem(request, day):
                 out[day] = []
                 continue
             free = self._free_of(day, kind)
             out[day] = free.options if any_time else free.for_patient(request)
+            if cutoff is not None and day <= cutoff.astimezone(self.zone).date():  # the minimum notice
+                out[day] = [o for o in out[day] if o.start >= cutoff]
         return out
 
     def fits_times(self, day: date, minutes: int, request: Request) -> bool:

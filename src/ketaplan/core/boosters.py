@@ -58,7 +58,7 @@ def add_boosters(
     last = anchor(plan, now, zone)
     last_day = local(last.start, zone).date()
     tomorrow = local(now, zone).date() + timedelta(days=1)
-    req = request._replace(boosters=count, not_before=tomorrow)
+    req = request._replace(boosters=count, not_before=tomorrow, not_before_at=clinic.earliest_booking(now))
     chain = booster_finder(clinic, req, avail)(last_day, local(last.start, zone).time())
     if chain is None:
         raise _none_fit(clinic, plan, request, avail, count, last, last_day, tomorrow, now)

@@ -137,7 +137,8 @@ def patient_day_problem(request: Request, day: date) -> str | None:
 
 
 def patient_time_problem(request: Request, ls: datetime, le: datetime) -> str | None:
-    """The time-of-day half of the `patient` rule, on local start and end times."""
+    """The time-of-day half of the `patient` rule, on local start and end times (cached by
+    the patient's times: the minimum notice is checked in patient_problem)."""
     if request.earliest is not None and ls.time() < request.earliest:
         return f"starts before the patient's earliest time {request.earliest:%H:%M}"
     if request.latest is not None and (le.date() != ls.date() or le.time() > request.latest):
@@ -147,7 +148,20 @@ def patient_time_problem(request: Request, ls: datetime, le: datetime) -> str | 
 
 def patient_problem(request: Request, zone: ZoneInfo, start: datetime, end: datetime) -> str | None:
     ls, le = local(start, zone), local(end, zone)
-    return patient_day_problem(request, ls.date()) or patient_time_problem(request, ls, le)
+    return (
+        patient_day_problem(request, ls.date())
+        or notice_problem(request, ls, zone)
+        or patient_time_problem(request, ls, le)
+    )
+
+
+def notice_problem(request: Request, ls: datetime, zone: ZoneInfo) -> str | None:
+    """Part of the `patient` rule: nothing starts sooner than the clinic's minimum notice
+    from when it was booked (the request carries that moment)."""
+    cutoff = request.not_before_at
+    if cutoff is not None and ls < cutoff:
+        return f"starts sooner than the clinic's minimum notice (not before {local(cutoff, zone):%Y-%m-%d %H:%M})"
+    return None
 
 
 def window_problem(request: Request, day: date) -> str | None:

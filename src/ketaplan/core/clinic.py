@@ -53,7 +53,11 @@ _TOP_KEYS = {
     "protocol",
     "instructions",
     "date_format",
+    "min_notice_hours",
 }
+#: Hours between booking and a session, by default: a patient told in the morning cannot
+#: keep the six hours' fast before an infusion the same morning, nor arrange the escort.
+MIN_NOTICE_HOURS = 12
 _CLOSURE_KEYS = {"dates", "holidays", "busy_ics"}
 _INSTRUCTION_KEYS = {"fasting", "escort", "emergency", "arrive_minutes_early", "reminder_hours_before"}
 #: How printed plans write a date: the clinic's `date_format` names one by example.
@@ -91,6 +95,7 @@ class Clinic(NamedTuple):
     protocol: Protocol = Protocol()
     instructions: Instructions = Instructions()
     source: str = DEMO_SOURCE
+    min_notice_hours: int = MIN_NOTICE_HOURS  # nothing is booked sooner than this from now
 
     @property
     def zone(self) -> ZoneInfo:
@@ -118,6 +123,22 @@ class Clinic(NamedTuple):
         if self.holiday_source is None:  # the loaders require one: a Clinic built by hand forgot it
             raise ValueError(f"clinic {self.name!r} names holidays {self.holidays!r} but has no holiday source")
         return self.holiday_source.names(self.holidays, day.year).get(day)
+
+    def arrive_by(self, start: datetime) -> datetime:
+        """When the patient is asked to arrive: arrive_minutes_early before the start, but
+        never before the clinic opens that day (a 08:00 session once said 'arrive 07:45')."""
+        ls = start.astimezone(self.zone)
+        arrive = ls - timedelta(minutes=self.instructions.arrive_minutes_early)
+        minute = ls.hour * 60 + ls.minute
+        for opens, closes in self.hours[ls.weekday()]:
+            if opens <= minute < closes:
+                doors = datetime(ls.year, ls.month, ls.day, opens // 60, opens % 60, tzinfo=self.zone)
+                return max(arrive, doors)
+        return arrive
+
+    def earliest_booking(self, now: datetime) -> datetime:
+        """The first moment a session booked `now` may start (min_notice_hours later)."""
+        return now + timedelta(hours=self.min_notice_hours)
 
     def closed_reason(self, day: date) -> str | None:
         """Why the clinic is shut all day, or None when it opens."""
@@ -213,6 +234,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
         protocol=protocol,
         instructions=_instructions(_table(doc, "instructions")),
         source=source,
+        min_notice_hours=_int(doc, "min_notice_hours", MIN_NOTICE_HOURS, 0, 24 * 14),
     )
     if clinic.busy_ics is not None and (not isinstance(clinic.busy_ics, str) or not clinic.busy_ics):
         raise ClinicFileError("must be the path of an .ics file", field="closures.busy_ics")

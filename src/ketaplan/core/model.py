@@ -50,6 +50,7 @@ class Request(NamedTuple):
     consultation: bool = True
     boosters: int = 0  # maintenance boosters after the series (the option and JSON say maintenance)
     not_before: date | None = None  # nothing may be booked before this day (today)
+    not_before_at: datetime | None = None  # ... nor start before this moment (now + minimum notice)
     request_id: str | None = None
 
     @property

@@ -224,7 +224,11 @@ def broken_rules(
 ) -> list[checks.CheckResult]:
     """The rules a series (booked, or changed) breaks, checked whole, past sessions
     included, as the planner checks a new one; `only` limits it to those rules."""
-    req = request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None) if request else None
+    req = (
+        request._replace(first_day=plan.first_day, last_day=plan.last_day, not_before=None, not_before_at=None)
+        if request
+        else None
+    )
     boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
     consultation = plan.consultation is not None and plan.consultation.active
     ctx = checks.CheckContext(clinic, req, avail.occupancy, consultation, boosters)

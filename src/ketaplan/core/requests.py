@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from ketaplan.core.clinic import Clinic
@@ -59,8 +59,13 @@ def _whole(value: int | str | None, *, field: str, lo: int, hi: int) -> int | No
     return n
 
 
-def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
-    """Validate every field; raise InputError naming the first one at fault."""
+def _cutoff_day(clinic: Clinic, now: datetime | None) -> date:
+    return date.min if now is None else clinic.earliest_booking(now).astimezone(clinic.zone).date()
+
+
+def build_request(f: RequestFields, clinic: Clinic, today: date, now: datetime | None = None) -> Request:
+    """Validate every field; raise InputError naming the first one at fault. With `now`,
+    nothing starts sooner than the clinic's minimum notice from it (unless allow_past)."""
     for name in ("end", "days", "earliest", "latest", "unavailable"):
         value = getattr(f, name)
         if isinstance(value, str) and not value.strip():  # `--days ""` is a mistake, not "any day"
@@ -107,6 +112,7 @@ def build_request(f: RequestFields, clinic: Clinic, today: date) -> Request:
         unavailable=parse_date_list(f.unavailable, today=today, field="unavailable") if f.unavailable else frozenset(),
         consultation=f.consultation and clinic.protocol.consultation,
         boosters=maintenance,
-        not_before=None if f.allow_past else today,
+        not_before=None if f.allow_past else max(today, _cutoff_day(clinic, now)),
+        not_before_at=None if f.allow_past or now is None else clinic.earliest_booking(now),
         request_id=clean_text(f.request_id, field="request_id") if f.request_id else None,
     )

@@ -76,11 +76,12 @@ def reschedule(
 ) -> Rescheduled:
     """`avail` holds everyone else's bookings (not this plan's)."""
     target = find_session(plan, kind, number)
-    req = request._replace(not_before=from_day)
+    cutoff = clinic.earliest_booking(now)  # a moved session keeps the clinic's minimum notice too
+    req = request._replace(not_before=from_day, not_before_at=cutoff)
     zone = clinic.zone
 
     def future_options(day: date, what: str) -> list[Option]:
-        return [o for o in avail.options(day, what, req) if o.start.astimezone(UTC) > now.astimezone(UTC)]
+        return [o for o in avail.options(day, what, req) if o.start.astimezone(UTC) >= cutoff.astimezone(UTC)]
 
     if kind == "infusion":
         result = _move_infusions(clinic, plan, req, avail, target, from_day, future_options, now)

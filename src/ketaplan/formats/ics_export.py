@@ -42,8 +42,11 @@ def summary(plan: Plan, s: Session, clinic: Clinic, details: bool) -> str:
 
 def description(s: Session, clinic: Clinic) -> str:
     ins = clinic.instructions
-    arrive = local(s.start, clinic.zone) - timedelta(minutes=ins.arrive_minutes_early)
-    lines = [f"Please arrive at {arrive:%H:%M} ({ins.arrive_minutes_early} minutes early)."]
+    arrive = local(clinic.arrive_by(s.start), clinic.zone)
+    early = round((s.start - arrive).total_seconds() / 60)
+    lines = [
+        f"Please arrive at {arrive:%H:%M} ({early} minutes early)." if early else f"Please arrive at {arrive:%H:%M}."
+    ]
     if s.kind != "consultation":
         lines += [f"Before you come: {ins.fasting}", ins.escort]
     if clinic.phone:

@@ -94,7 +94,7 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
     rows = []
     for s in ordered:
         ls, le = local(s.start, zone), local(s.end, zone)
-        arrive = ls - timedelta(minutes=ins.arrive_minutes_early)
+        arrive = local(clinic.arrive_by(s.start), zone)
         number = "" if s.kind == "consultation" else f"{s.number} of {s.of}"
         rows.append(
             Row(

@@ -76,6 +76,7 @@ def schedule(
         ),
         the_clinic,
         common.today(the_clinic.zone),
+        common.now(the_clinic.zone),  # the minimum notice counts from now
     )
     from ketaplan.core.dates import read_as_next_year
 
