@@ -54,18 +54,21 @@ FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
 PREVIEW = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing.")
 
 # Which session of a plan (reschedule, cancel)
-KIND = typer.Option("infusion", "--kind", help="infusion, consultation or booster (with --session).")
+KIND = typer.Option(
+    "infusion", "--kind", help="infusion, consultation or booster (or maintenance, as JSON says) with --session."
+)
 KINDS = ("infusion", "consultation", "booster")
 
 
 def session_kind(kind: str) -> str:
-    """--kind as the session kind it names (a booster is stored as kind "maintenance")."""
+    """--kind as the session kind it names. A booster is stored, and written in JSON, as
+    kind "maintenance" (the contract's word); --kind takes either word for it."""
     from ketaplan.core.errors import InputError
     from ketaplan.core.model import BOOSTER
 
-    if kind not in KINDS:
-        raise InputError(f"{kind!r} is not one of {', '.join(KINDS)}", field="--kind")
-    return BOOSTER if kind == "booster" else kind
+    if kind not in (*KINDS, BOOSTER):
+        raise InputError(f"{kind!r} is not one of {', '.join(KINDS)} (or maintenance)", field="--kind")
+    return BOOSTER if kind in ("booster", BOOSTER) else kind
 
 
 class ExportOptions(NamedTuple):

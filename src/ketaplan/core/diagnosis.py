@@ -72,7 +72,8 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
         why.append(f"every chair is booked on {short_list(full)}")
     lines: list[str] = []
     if len(open_days) < p.infusions:
-        lines.append(f"only {len(open_days)} open days {span} for {p.infusions} infusions: " + "; ".join(why))
+        days = f"{len(open_days)} open day{'' if len(open_days) == 1 else 's'}"
+        lines.append(f"only {days} {span} for {p.infusions} infusions: " + "; ".join(why))
         return lines
 
     def always(_: date) -> bool:

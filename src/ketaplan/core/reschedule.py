@@ -167,10 +167,12 @@ def _move_infusions(
         ]
         notes: list[str] = []
         if k:
-            notes.append(
-                f"infusions {segment[1].number}-{segment[-1].number} had to move too, to keep "
-                f"{p.min_days_apart}-{p.max_days_apart} days between infusions"
+            others = (
+                f"infusion {segment[1].number} had"
+                if len(segment) == 2
+                else f"infusions {segment[1].number}-{segment[-1].number} had"
             )
+            notes.append(f"{others} to move too, to keep {p.min_days_apart}-{p.max_days_apart} days between infusions")
         extra = _fix_ends(clinic, plan, req, avail, moved, clock or usual, now)
         if extra is None:
             continue

@@ -46,7 +46,7 @@ def batch(
     optimize: bool = typer.Option(
         False,
         "--optimize",
-        help="Plan all rows together: book the most requests that fit at once (needs ketaplan[optimize]).",
+        help="Plan all rows together: book the most requests that fit at once (needs the solver: the optimize extra).",
     ),
     time_limit: float = typer.Option(
         60.0, "--time-limit", min=1.0, help="With --optimize: stop the solver after this many seconds."

@@ -85,5 +85,6 @@ class Added(NamedTuple):
             console.print("[yellow]dry run: nothing booked[/]")
         else:
             console.print(
-                f"booked {len(self.added)} booster(s); {self.plan.plan_id} is at revision {self.plan.revision}"
+                f"booked {len(self.added)} booster{'' if len(self.added) == 1 else 's'}; "
+                f"{self.plan.plan_id} is at revision {self.plan.revision}"
             )

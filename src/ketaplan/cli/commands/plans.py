@@ -62,7 +62,8 @@ def plans(
             return Listed([page[i] for i in ids], tx.count_plans(the_clinic.name), every_clinic)
         clinic_name = None if every_clinic else the_clinic.name
         rows = tx.plan_summaries(now, clinic=clinic_name, patient=patient, since=first, until=last)
-    rows = [r for r in rows if r.status in wanted]
+    # a plan with a past session left unmarked is to mark, whatever else is still to come
+    rows = [r for r in rows if r.status in wanted or ("to_mark" in wanted and r.to_mark)]
     # Plans with a session to come, soonest first; then the rest, latest window first.
     rows.sort(key=lambda r: r.plan_id)
     rows.sort(key=lambda r: r.last_day, reverse=True)
