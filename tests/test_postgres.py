@@ -282,3 +282,25 @@ def test_a_refused_write_is_one_line(cli, pg_server, tmp_path: Path) -> None:
         assert len(lines) == (0 if extra else 1) and "Pipeline" not in r.stderr, r.stderr
         if extra:
             assert json.loads(r.stdout)["status"] == "error"
+
+
+@pytest.mark.slow
+def test_a_silent_server_is_an_error_within_the_connect_timeout(cli) -> None:
+    """A server that accepts the connection and never answers (a host gone quiet): the desk
+    is told within the connect timeout (5 s), not left waiting (it took 10.2 s before)."""
+    import socket
+
+    from ketaplan.store.pg_ledger import CONNECT_TIMEOUT
+
+    quiet = socket.socket()
+    quiet.bind(("127.0.0.1", 0))
+    quiet.listen(8)  # the kernel completes the handshake; nobody ever speaks
+    port = quiet.getsockname()[1]
+    try:
+        started = time.monotonic()
+        r = cli("plans", "--ledger", f"postgresql://desk:pw@127.0.0.1:{port}/clinic")  # sslmode prefer: two tries
+        took = time.monotonic() - started
+    finally:
+        quiet.close()
+    assert r.exit_code == 2 and "cannot reach the ledger" in r.stderr and "pw" not in r.stderr, r.stderr
+    assert took < CONNECT_TIMEOUT * 2 + 1, took
