@@ -352,7 +352,7 @@ def market_split(m: int = 4, n: int = 34, seed: int = 1) -> joint.Program:
     rows = []
     for _ in range(m):
         a = [rnd.randrange(100) for _ in range(n)]
-        rows.append((list(range(n)), [float(x) for x in a], float(sum(a) // 2), float(sum(a) // 2)))
+        rows.append(joint.Row(list(range(n)), [float(x) for x in a], float(sum(a) // 2), float(sum(a) // 2)))
     return joint.Program(n, n, [1.0] * n, None, rows)
 
 

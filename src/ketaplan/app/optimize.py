@@ -265,7 +265,7 @@ class _Places:
             group = sorted(group)  # one order for one set: what is remembered is in it
             found = self._group(group)
             if isinstance(found, int):
-                cuts.append(([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
+                cuts.append(joint.Row([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
             else:
                 placed.update(zip(group, found, strict=True))
         if cuts:

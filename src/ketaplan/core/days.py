@@ -101,7 +101,7 @@ def master(
             if len(members) > 1:
                 most = pack(pool, sorted(places))
                 if len(members) > most:
-                    rows.append((members, [1.0] * len(members), 0.0, float(most)))
+                    rows.append(Row(members, [1.0] * len(members), 0.0, float(most)))
     return Master(Program(n + len(cols), n + len(cols), [float(w) for w in weights], None, rows), cols, unit, n)
 
 
@@ -139,5 +139,5 @@ def pack_program(spans: list[Span], free: Callable[[datetime], int], per_start: 
     for k, t in enumerate(starts):  # the most held at once is reached at some start
         covering = [i for i, s in enumerate(starts[: k + 1]) if hold[s] > t]
         if len(covering) > 1:
-            rows.append((covering, [1.0] * len(covering), 0.0, float(free(t))))
+            rows.append(Row(covering, [1.0] * len(covering), 0.0, float(free(t))))
     return Program(len(starts), len(starts), [1.0] * len(starts), upper, rows)

@@ -61,7 +61,13 @@ class Var(NamedTuple):
     held_until: datetime  # UTC: end + turnover for a chair, end for a room
 
 
-Row = tuple[list[int], list[float], float, float]  # column indexes, coefficients, lower, upper
+class Row(NamedTuple):
+    """One constraint: lower <= sum(coefs[i] * column cols[i]) <= upper."""
+
+    cols: list[int]
+    coefs: list[float]
+    lower: float
+    upper: float
 
 
 class Program(NamedTuple):
@@ -84,7 +90,7 @@ class Model(NamedTuple):
     n_requests: int
     vars: list[Var]
     n_days: int  # day-link columns after the Vars (continuous, 0..1)
-    rows: list[tuple[list[int], list[float], float, float]]
+    rows: list[Row]
     weights: list[int]
     unit: int  # the weight of one request: count = objective // unit
     day_cols: dict[tuple[int, int, date], int]  # (request, link, day) -> its column
@@ -180,7 +186,7 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
                     start, end = o.start.astimezone(UTC), o.end.astimezone(UTC)
                     held = end if e.kind == CONSULTATION else end + turnover
                     vars_.append(Var(r, j, day, o, e.kind, e.number, e.of, start, held))
-    rows: list[tuple[list[int], list[float], float, float]] = []
+    rows: list[Row] = []
     day_cols: dict[tuple[int, int, date], int] = {}
     by_link: dict[tuple[int, int, date], list[int]] = {}
     for i, v in enumerate(vars_):
@@ -191,10 +197,10 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
         next_col += 1
     # a day column is the sum of its sessions' columns
     for key, cols in by_link.items():
-        rows.append(([*cols, day_cols[key]], [1.0] * len(cols) + [-1.0], 0.0, 0.0))
+        rows.append(Row([*cols, day_cols[key]], [1.0] * len(cols) + [-1.0], 0.0, 0.0))
     for r, elements in enumerate(chains):
         if elements is None:
-            rows.append(([r], [1.0], 0.0, 0.0))  # no plan alone: never chosen
+            rows.append(Row([r], [1.0], 0.0, 0.0))  # no plan alone: never chosen
             continue
         rows += chain_rows(r, elements, day_cols)
     rows += _capacity_rows(clinic, vars_, n, avail)
@@ -208,21 +214,19 @@ def chain_rows(r: int, elements: list[Element], day_cols: dict[tuple[int, int, d
     rows: list[Row] = []
     for j, e in enumerate(elements):
         days = [day_cols[(r, j, d)] for d in sorted(e.days)]
-        rows.append(([*days, r], [1.0] * len(days) + [-1.0], 0.0, 0.0))
+        rows.append(Row([*days, r], [1.0] * len(days) + [-1.0], 0.0, 0.0))
         if j and e.gap is not None:
             prev = elements[j - 1]
             for d in e.days:
                 before = [day_cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
-                rows.append(([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
+                rows.append(Row([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
     return rows
 
 
-def _capacity_rows(
-    clinic: Clinic, vars_: list[Var], n: int, avail: Availability
-) -> list[tuple[list[int], list[float], float, float]]:
+def _capacity_rows(clinic: Clinic, vars_: list[Var], n: int, avail: Availability) -> list[Row]:
     occ = avail.occupancy
     turnover = occ.turnover
-    rows: list[tuple[list[int], list[float], float, float]] = []
+    rows: list[Row] = []
     for pool, kinds, gap in ((clinic.chairs, (INFUSION, BOOSTER), turnover), (clinic.rooms, (CONSULTATION,), None)):
         mine = [(i, v) for i, v in enumerate(vars_) if v.kind in kinds]
         if not mine:
@@ -241,7 +245,7 @@ def _capacity_rows(
         for k, cols in covering.items():
             free = free_at(occ, pool, wait, points[k])
             if len(cols) > free:
-                rows.append((cols, [1.0] * len(cols), 0.0, float(max(free, 0))))
+                rows.append(Row(cols, [1.0] * len(cols), 0.0, float(max(free, 0))))
         if gap is not None:  # infusion starts per slot
             starting: dict[datetime, list[int]] = {}
             for i, v in mine:
@@ -249,7 +253,7 @@ def _capacity_rows(
             for t, cols in starting.items():
                 room = clinic.starts_per_slot - occ.starts_at(t)
                 if len(cols) > room:
-                    rows.append((cols, [1.0] * len(cols), 0.0, float(max(room, 0))))
+                    rows.append(Row(cols, [1.0] * len(cols), 0.0, float(max(room, 0))))
     return rows
 
 

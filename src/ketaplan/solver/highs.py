@@ -84,11 +84,11 @@ class Solver:
 
     def _add_rows(self, h: Any, rows: Sequence[Row]) -> None:
         np = self.np
-        lower = np.array([r[2] for r in rows], dtype=float)
-        upper = np.array([r[3] for r in rows], dtype=float)
-        starts = np.cumsum([0] + [len(r[0]) for r in rows[:-1]]).astype(np.int32)
-        index = np.array([c for r in rows for c in r[0]], dtype=np.int32)
-        value = np.array([v for r in rows for v in r[1]], dtype=float)
+        lower = np.array([r.lower for r in rows], dtype=float)
+        upper = np.array([r.upper for r in rows], dtype=float)
+        starts = np.cumsum([0] + [len(r.cols) for r in rows[:-1]]).astype(np.int32)
+        index = np.array([c for r in rows for c in r.cols], dtype=np.int32)
+        value = np.array([v for r in rows for v in r.coefs], dtype=float)
         h.addRows(len(rows), lower, upper, len(index), starts, index, value)
 
     def start(self, values: list[float]) -> None:
@@ -101,7 +101,7 @@ class Solver:
     def forbid(self, cols: list[int]) -> None:
         """Never all of these together (a combination with no chair assignment)."""
         with _stdout_to_stderr():
-            self._add_rows(self.h, [(cols, [1.0] * len(cols), 0.0, float(len(cols) - 1))])
+            self._add_rows(self.h, [Row(cols, [1.0] * len(cols), 0.0, float(len(cols) - 1))])
 
     def solve(self) -> Solved:
         start = time.monotonic()
