@@ -220,3 +220,21 @@ def test_a_consultation_that_cannot_move_says_why_and_offers_a_runnable_command(
         and "--days mon,tue,wed,thu,fri" in command
     )
     assert "--no-consultation" not in command  # it was never held: the new series has one
+
+
+def test_a_cancelled_infusion_can_be_booked_again(cli, clinic_file: Path, ledger_path: Path) -> None:
+    """`reschedule --session 3` on a cancelled infusion once said 'infusion 3 is cancelled'
+    and the series kept a 10-day gap while reading '6 of 6'; now it books it again, at a
+    day that keeps every rule with its neighbours."""
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    assert run_json(cli, "cancel", pid, "--session", "3")["status"] == "ok"
+    doc = run_json(cli, "reschedule", pid, "--session", "3", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    infusions = sessions(doc["data"])
+    assert all(s["status"] == "booked" for s in infusions.values()) and len(infusions) == 6
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+    r = cli("cancel", pid, "--session", "3")
+    assert r.exit_code == 0
+    r = cli("cancel", pid, "--session", "3")
+    assert r.exit_code == 2 and "cancelled already" in r.stderr

@@ -39,8 +39,9 @@ def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
     return max(set(clocks), key=lambda c: (clocks.count(c), -c.hour * 60 - c.minute)) if clocks else None
 
 
-def find_session(plan: Plan, kind: str, number: int) -> Session:
-    """The session a change names, refused when it cannot change (cancelled, attended)."""
+def find_session(plan: Plan, kind: str, number: int, *, rebook: bool = False) -> Session:
+    """The session a change names, refused when it cannot change: attended, or cancelled
+    (unless `rebook`: a move books a cancelled session again, at its new time)."""
     same = [s for s in plan.sessions if s.kind == kind]
     if not same:
         raise InputError(f"plan {plan.plan_id} has no {kind}", field="session")
@@ -51,8 +52,8 @@ def find_session(plan: Plan, kind: str, number: int) -> Session:
             field="session",
         )
     s = match[0]
-    if s.status == "cancelled":
-        raise InputError(f"{s.label} is cancelled", field="session")
+    if s.status == "cancelled" and not rebook:
+        raise InputError(f"{s.label} is cancelled already", field="session")
     if s.status == "attended":
         raise InputError(f"{s.label} was attended on {s.start:%Y-%m-%d %H:%M}; it stays", field="session")
     return s
@@ -75,7 +76,7 @@ def reschedule(
     now: datetime,
 ) -> Rescheduled:
     """`avail` holds everyone else's bookings (not this plan's)."""
-    target = find_session(plan, kind, number)
+    target = find_session(plan, kind, number, rebook=True)  # a cancelled session is booked again
     cutoff = clinic.earliest_booking(now)  # a moved session keeps the clinic's minimum notice too
     req = request._replace(not_before=from_day, not_before_at=cutoff)
     zone = clinic.zone
