@@ -238,3 +238,44 @@ def test_a_cancelled_infusion_can_be_booked_again(cli, clinic_file: Path, ledger
     assert r.exit_code == 0
     r = cli("cancel", pid, "--session", "3")
     assert r.exit_code == 2 and "cancelled already" in r.stderr
+
+
+def test_a_move_the_coordinator_chooses(cli, clinic_file: Path, ledger_path: Path, monkeypatch) -> None:
+    """`reschedule --to DATE [--at HH:MM] [--chair NAME]`: the same day included, checked
+    against every rule; a move that breaks one is refused naming the rule, nothing changed."""
+    plan = book(cli, clinic_file, "Jane")
+    other = book(cli, clinic_file, "Ann")
+    pid = plan["plan_id"]
+    third = sessions(plan)[3]
+    day = third["start"][:10]
+    # same day, later, in the other chair
+    chair = "Chair 2" if third["chair"] == "Chair 1" else "Chair 1"
+    doc = run_json(cli, "reschedule", pid, "--session", "3", "--to", day, "--at", "14:00", "--chair", chair,
+                   "--clinic", clinic_file)  # fmt: skip
+    assert doc["status"] == "ok", doc
+    moved = sessions(doc["data"])[3]
+    assert moved["start"].startswith(f"{day}T14:00") and moved["chair"] == chair
+    assert [s for n, s in sessions(doc["data"]).items() if n != 3] == [
+        s for n, s in sessions(plan).items() if n != 3
+    ]  # nothing else moved
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+    before = snapshot(ledger_path)
+    # onto Ann's chair and time: the chairs rule, named; nothing changed
+    ann = sessions(other)[3]
+    r = cli("reschedule", pid, "--session", "3", "--to", ann["start"][:10], "--at", ann["start"][11:16],
+            "--chair", ann["chair"], "--clinic", clinic_file, "--json")  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 3 and any(e.startswith("chairs:") for e in doc["data"]["explanation"]), doc
+    # a day that breaks the spacing with infusion 2: the spacing rule, named
+    r = cli("reschedule", pid, "--session", "3", "--to", sessions(plan)[2]["start"][:10], "--at", "16:00",
+            "--clinic", clinic_file, "--json")  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 3 and any(e.startswith("spacing:") for e in doc["data"]["explanation"]), doc
+    # outside the opening hours; a chair the clinic does not have; --at without --to
+    r = cli("reschedule", pid, "--session", "3", "--to", day, "--at", "18:00", "--clinic", clinic_file, "--json")
+    assert r.exit_code == 3 and any(e.startswith("hours:") for e in json.loads(r.stdout)["data"]["explanation"])
+    r = cli("reschedule", pid, "--session", "3", "--to", day, "--chair", "Chair 9", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--chair:" in r.stderr
+    r = cli("reschedule", pid, "--session", "3", "--at", "14:00", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--at:" in r.stderr
+    assert snapshot(ledger_path) == before

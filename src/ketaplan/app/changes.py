@@ -3,7 +3,8 @@ plan changed since the coordinator looked at it (optimistic concurrency on `revi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from ketaplan.app.views import ledger_view
 from ketaplan.core.attendance import mark
@@ -13,6 +14,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
 from ketaplan.core.model import Plan, Request, Session, Status
+from ketaplan.core.move import move_to
 from ketaplan.core.planner import PlanCheckFailed, broken_rules
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
 from ketaplan.core.span import planning_span, series_span
@@ -47,15 +49,23 @@ def reschedule_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
+    to: MoveTo | None = None,
 ) -> Rescheduled:
-    """Move one session; `dry_run` answers what would move and changes nothing."""
+    """Move one session: to the best slot from `from_day` on, or where `to` says (a day,
+    and a time and place or the best left there); `dry_run` answers what would move and
+    changes nothing."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, request = _load_for_change(tx, plan_id, expected)
         same_clinic(plan, clinic)
-        avail = ledger_view(tx, clinic, series_span(clinic, plan.first_day, from_day), without=plan.plan_id)
+        span = series_span(clinic, plan.first_day, max(from_day, to.day) if to else from_day)
+        avail = ledger_view(tx, clinic, span, without=plan.plan_id)
         try:
-            result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
+            if to is not None:
+                result = move_to(clinic, plan, request, avail, kind=kind, number=number, day=to.day, at=to.at,
+                                 place=to.place, now=now)  # fmt: skip
+            else:
+                result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
         except PlanCheckFailed:
             refuse_if_broken_already(clinic, plan, request, avail)
             raise
@@ -66,6 +76,15 @@ def reschedule_in_ledger(
             else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic))
         )
     return result._replace(plan=updated)
+
+
+class MoveTo(NamedTuple):
+    """Where the coordinator moves a session: a day, and a time and a place (None: the
+    session's own clock time; the best place left free then)."""
+
+    day: date
+    at: time | None = None
+    place: str | None = None
 
 
 def refuse_if_broken_already(clinic: Clinic, plan: Plan, request: Request, avail: Availability) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -17,6 +18,8 @@ from ketaplan.core.reschedule import Rescheduled
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ketaplan.app.changes import MoveTo
+
 app = typer.Typer()
 
 
@@ -30,6 +33,13 @@ def reschedule(
     kind: str = options.KIND,
     from_: str | None = typer.Option(
         None, "--from", help="Earliest day for the new slot (default: today, from now on)."
+    ),
+    to: str | None = typer.Option(
+        None, "--to", help="Move it to this day (the same day included), checked against every rule."
+    ),
+    at: str | None = typer.Option(None, "--at", help="With --to: the start time HH:MM (default: its own)."),
+    chair: str | None = typer.Option(
+        None, "--chair", help="With --to: the chair (a room for a consultation); default: the lowest free."
     ),
     revision: int | None = options.REVISION,
     dry_run: bool = options.PREVIEW,  # the options a change of a booked plan takes: cli.options
@@ -46,6 +56,7 @@ def reschedule(
     from_day = parse_near(from_, today=today, field="--from") if from_ else today
     if from_day < today:
         raise InputError(f"{from_day} is in the past", field="--from")
+    target = _target(to, at, chair, from_, today)
     from ketaplan.cli.exports import writer
 
     the_ledger = common.existing_ledger(ledger)
@@ -58,12 +69,31 @@ def reschedule(
         number=session,
         from_day=from_day,
         now=common.now(the_clinic.zone),
+        to=target,
         expected=revision,
         dry_run=dry_run,
     )
     if not dry_run:
         files.after_commit(result.plan)
     return Moved(result, the_clinic, files.written, dry_run)
+
+
+def _target(to: str | None, at: str | None, chair: str | None, from_: str | None, today: date) -> MoveTo | None:
+    """--to/--at/--chair as a MoveTo; --at and --chair only go with --to, --from never."""
+    from ketaplan.app.changes import MoveTo
+    from ketaplan.core.dates import parse_time
+
+    if to is None:
+        for given, name in ((at, "--at"), (chair, "--chair")):
+            if given is not None:
+                raise InputError("goes with --to DATE (the day to move the session to)", field=name)
+        return None
+    if from_ is not None:
+        raise InputError("give --to (a day you choose) or --from (the best day from then), not both", field="--to")
+    day = parse_near(to, today=today, field="--to")
+    if day < today:
+        raise InputError(f"{day} is in the past", field="--to")
+    return MoveTo(day, parse_time(at, field="--at") if at else None, chair.strip() if chair else None)
 
 
 @result
