@@ -314,3 +314,10 @@ def test_a_slow_group_lets_go_of_the_lock_early(cli, clinic_file: Path, monkeypa
     r = cli("batch", "-", "--clinic", clinic_file, input="patient,start\n" + rows)
     assert [json.loads(x)["status"] for x in r.stdout.splitlines()].count("ok") == 5, r.stdout
     assert len(commits) == 5  # one row a group: every row committed on its own
+
+
+def test_a_batch_records_who_ran_it(cli, clinic_file: Path) -> None:
+    r = cli("batch", "-", "--clinic", clinic_file, "--by", "Night script", input="patient,start\nA,2027-02-01\n")
+    pid = json.loads(r.stdout)["data"]["plan_id"]
+    history = json.loads(cli("show", pid, "--json").stdout)["data"]["history"]
+    assert [(h["change"], h["by"]) for h in history] == [("booked", "Night script")]

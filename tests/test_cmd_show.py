@@ -90,3 +90,28 @@ def test_a_row_changed_by_hand_is_named_not_a_traceback(
             assert "damaged row" in r.stdout + r.stderr and words in r.stdout + r.stderr, (args, r.stderr)
         else:  # the day sheet leaves it out; plans counts statuses it knows (the row is skipped)
             assert args[0] == "day" or (args[0] == "plans" and column == "status"), args
+
+
+def test_every_change_records_who_made_it_and_why(cli, clinic_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--by` (default $KETAPLAN_USER, else the login name) and `--reason`, in `show` and
+    its JSON, for a booking, a move, attendance and a cancellation."""
+    monkeypatch.setenv("KETAPLAN_USER", "Front desk")
+    pid = book(cli, clinic_file, "Ann")["plan_id"]
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-01T12:00:00")
+    assert cli("attend", pid, "--session", "1", "--kind", "consultation", "--by", "Nurse Kim").exit_code == 0
+    assert cli("reschedule", pid, "--session", "3", "--clinic", clinic_file, "--reason", "school run").exit_code == 0
+    monkeypatch.delenv("KETAPLAN_USER")
+    assert cli("cancel", pid, "--session", "6", "--reason", "feels better").exit_code == 0
+    history = run_json(cli, "show", pid)["data"]["history"]
+    import getpass
+
+    assert [(h["by"], h["reason"]) for h in history] == [
+        ("Front desk", None),
+        ("Nurse Kim", None),
+        ("Front desk", "school run"),
+        (getpass.getuser(), "feels better"),
+    ], history
+    r = cli("show", pid, "--clinic", clinic_file)
+    assert "(by Nurse Kim)" in r.stdout and "(by Front desk: school run)" in r.stdout
+    r = cli("cancel", pid, "--session", "5", "--reason", "a\nb")
+    assert r.exit_code == 2 and "--reason:" in r.stderr

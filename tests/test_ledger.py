@@ -139,17 +139,19 @@ def test_a_version_1_ledger_is_upgraded_in_place(ledger: SqliteLedger) -> None:
     plan, _ = plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False)
     with sqlite3.connect(ledger.path) as db:  # as ketaplan's first schema left it
         db.execute("ALTER TABLE sessions DROP COLUMN held_until_utc")
+        db.execute("ALTER TABLE history DROP COLUMN author")
+        db.execute("ALTER TABLE history DROP COLUMN reason")
         db.execute("DROP INDEX history_by_plan")
         db.execute("DROP TABLE meta")
         db.execute("PRAGMA application_id = 0")
         db.execute("PRAGMA user_version = 1")
     ((loaded, _),) = all_plans(SqliteLedger(ledger.path))  # read as it is: reading changes nothing
-    assert loaded.sessions == plan.sessions and [h[2] for h in loaded.history] == ["booked"]
+    assert loaded.sessions == plan.sessions and [h.action for h in loaded.history] == ["booked"]
     with sqlite3.connect(ledger.path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
     plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False, allow_overlap=True)
     with sqlite3.connect(ledger.path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         held = db.execute(
             "SELECT COUNT(*) FROM sessions WHERE plan_id = ? AND held_until_utc = end_utc", (plan.plan_id,)
         ).fetchone()[0]
@@ -366,3 +368,32 @@ def test_a_paused_desk_gets_a_clear_answer_within_the_wait_limit(
     assert "is busy: another desk has held it for over 2 s" in doc["errors"][0]["message"]
     assert 1.5 < took < 10, took
     assert schedule("Q").exit_code == 0  # once let go, the desk books
+
+
+def test_a_schema_4_ledger_is_read_as_it_is_and_upgraded_by_the_next_change(
+    cli, ledger_path: Path | str, tmp_path: Path
+) -> None:
+    """Schema 5 adds who made each change and why. A schema-4 ledger (the last release's)
+    is read without them, copied as it is, and upgraded in place by its next write; older
+    changes have no author (both back ends)."""
+    clinic = write_clinic(tmp_path / "c.toml")
+    doc = json.loads(cli("schedule", "--clinic", clinic, "--patient", "A", "--start", "2027-02-01", "--json").stdout)
+    pid = doc["data"]["plan_id"]
+    if isinstance(ledger_path, str):
+        import psycopg
+
+        with psycopg.connect(ledger_path, autocommit=True) as conn:  # as the last release left it
+            conn.execute("ALTER TABLE history DROP COLUMN author, DROP COLUMN reason")
+            conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+    else:
+        with sqlite3.connect(ledger_path) as db:
+            db.execute("ALTER TABLE history DROP COLUMN author")
+            db.execute("ALTER TABLE history DROP COLUMN reason")
+            db.execute("PRAGMA user_version = 4")
+    shown = json.loads(cli("show", pid, "--json").stdout)["data"]  # read as it is
+    assert [(h["change"], h["by"], h["reason"]) for h in shown["history"]] == [("booked", None, None)]
+    r = cli("cancel", pid, "--session", "6", "--by", "Desk 2", "--reason", "patient moved away", "--json")
+    assert r.exit_code == 0, r.stdout
+    shown = json.loads(cli("show", pid, "--json").stdout)["data"]
+    assert [(h["by"], h["reason"]) for h in shown["history"]] == [(None, None), ("Desk 2", "patient moved away")]
+    assert json.loads(cli("ledger", "info", "--json").stdout)["data"]["schema"] == 5

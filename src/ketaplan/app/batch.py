@@ -22,7 +22,7 @@ from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
 from ketaplan.core.errors import ExitCode, InputError, KetaplanError, NoPlanError
-from ketaplan.core.model import Patient, Plan, Request
+from ketaplan.core.model import UNNAMED, Author, Patient, Plan, Request
 from ketaplan.core.requests import build_request
 from ketaplan.core.span import MAX_BOOSTERS, planning_span
 from ketaplan.formats.batch_file import Row
@@ -96,6 +96,7 @@ class Settings(NamedTuple):
     suggest: bool = False  # suggestions for rows with no plan (slow on big files)
     allow_overlap: bool = False
     now: datetime | None = None  # the run's clock (KETAPLAN_NOW); None: the real one
+    author: Author = UNNAMED  # who runs the batch (--by), recorded with each plan
 
 
 Booked = dict[str, tuple[str, Asked | None]]  # request id -> its plan, the fields it was booked from
@@ -191,7 +192,7 @@ class _Run:
         except NoPlanError as error:
             return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
         if not s.dry_run:
-            plan = book_plan(self.tx, s.clinic, plan, request, asked)
+            plan = book_plan(self.tx, s.clinic, plan, request, asked, s.author)
         avail.book(plan.sessions)
         self.seen.add(key, plan, asked)
         return Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=plan, checks=results)

@@ -9,7 +9,7 @@ from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import Plan, Request
+from ketaplan.core.model import UNNAMED, Author, Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import CONFLICT_RETRIES, Ledger, LedgerConflict, LedgerTx, new_plan_id
@@ -48,11 +48,13 @@ def availability_from(tx: LedgerTx | None, clinic: Clinic, request: Request) -> 
     return ledger_view(tx, clinic, planning_span(clinic, request.first_day, request.last_day, request.boosters))
 
 
-def book_plan(tx: LedgerTx, clinic: Clinic, plan: Plan, request: Request, asked: Asked | None = None) -> Plan:
+def book_plan(
+    tx: LedgerTx, clinic: Clinic, plan: Plan, request: Request, asked: Asked | None = None, author: Author = UNNAMED
+) -> Plan:
     """Write a planned plan into the transaction, its sessions booked: the one way a new
     plan enters the ledger (schedule, batch, --optimize). `asked`: a batch row's fields."""
     plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
-    tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked)
+    tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked, author=author)
     return plan
 
 
@@ -64,6 +66,7 @@ def plan_and_book(
     dry_run: bool,
     allow_overlap: bool = False,
     now: datetime | None = None,
+    author: Author = UNNAMED,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
     Returns the plan as committed: the caller writes the patient's files after this, so
@@ -85,7 +88,7 @@ def plan_and_book(
             refuse_overlap(tx, clinic, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
-        return book_plan(tx, clinic, plan, request), results
+        return book_plan(tx, clinic, plan, request, author=author), results
 
     try:  # planned again on what the other writer left when the database refused a clash
         return ledger.retrying(book)

@@ -13,7 +13,7 @@ from ketaplan.core.boosters import add_boosters, anchor
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
 from ketaplan.core.errors import InputError, LedgerError
-from ketaplan.core.model import Plan, Request, Session, Status
+from ketaplan.core.model import UNNAMED, Author, Plan, Request, Session, Status
 from ketaplan.core.move import move_to
 from ketaplan.core.planner import PlanCheckFailed, broken_rules
 from ketaplan.core.reschedule import Rescheduled, find_session, reschedule
@@ -50,6 +50,7 @@ def reschedule_in_ledger(
     expected: int | None = None,
     dry_run: bool = False,
     to: MoveTo | None = None,
+    author: Author = UNNAMED,
 ) -> Rescheduled:
     """Move one session: to the best slot from `from_day` on, or where `to` says (a day,
     and a time and place or the best left there); `dry_run` answers what would move and
@@ -73,7 +74,7 @@ def reschedule_in_ledger(
         updated = (
             result.plan
             if dry_run
-            else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic))
+            else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic), author)
         )
     return result._replace(plan=updated)
 
@@ -127,6 +128,7 @@ def cancel_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
+    author: Author = UNNAMED,
 ) -> tuple[Plan, list[Session]]:
     """Cancel one session, or every session still to come; frees their chairs. `dry_run`
     as for reschedule_in_ledger."""
@@ -143,7 +145,7 @@ def cancel_in_ledger(
         sessions = tuple(s._replace(status="cancelled") if (s.kind, s.number) in keys else s for s in plan.sessions)
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
         changed = plan._replace(sessions=sessions)
-        updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}", now)
+        updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}", now, author=author)
     return updated, targets
 
 
@@ -156,6 +158,7 @@ def mark_in_ledger(
     status: Status,
     now: datetime,
     expected: int | None = None,
+    author: Author = UNNAMED,
 ) -> tuple[Plan, Session]:
     """Record that a session was attended or missed, as a new revision with its time."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
@@ -173,7 +176,7 @@ def mark_in_ledger(
                 field="session",
             )
         what = "attended" if status == "attended" else "a no-show"
-        updated = tx.update_plan(changed, expected, f"{session.label} marked {what}", now)
+        updated = tx.update_plan(changed, expected, f"{session.label} marked {what}", now, author=author)
     return updated, session._replace(status=status)
 
 
@@ -186,6 +189,7 @@ def boosters_in_ledger(
     now: datetime,
     expected: int | None = None,
     dry_run: bool = False,
+    author: Author = UNNAMED,
 ) -> tuple[Plan, list[Session]]:
     """Add boosters to a series that is done (core.boosters), as one new revision."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
@@ -201,6 +205,8 @@ def boosters_in_ledger(
             raise
         what = ", ".join(f"{s.label} {_when(s, clinic)}" for s in added)
         updated = (
-            changed if dry_run else tx.update_plan(changed, expected, f"boosters added: {what}", now, _turnover(clinic))
+            changed
+            if dry_run
+            else tx.update_plan(changed, expected, f"boosters added: {what}", now, _turnover(clinic), author)
         )
     return updated, added

@@ -125,7 +125,7 @@ def run(
                 others = Availability(clinic, base + _bookings(p for q, p in finals.items() if q != i), span=span)
                 plan, results = finals[i], verify(finals[i], clinic, request, others)
                 if not dry_run:
-                    plan = book_plan(tx, clinic, plan, request, admitted[i].asked)
+                    plan = book_plan(tx, clinic, plan, request, admitted[i].asked, settings.author)
                 answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan, results)
             else:
                 answers[i] = _no_plan(clinic, row, request, everything, suggest, _rivals(request, finals, all_rows))

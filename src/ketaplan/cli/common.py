@@ -12,7 +12,7 @@ from ketaplan.cli.output import notice
 from ketaplan.core.clinic import DEMO_SOURCE, Clinic
 from ketaplan.core.dates import BOOKING_YEARS, parse_date
 from ketaplan.core.errors import InputError
-from ketaplan.core.model import Plan, Request
+from ketaplan.core.model import Author, Plan, Request
 from ketaplan.store.ledger import Ledger
 
 
@@ -86,6 +86,24 @@ def note_other_clinics(ledger: Ledger, clinic: Clinic) -> None:
             f"this ledger has bookings for {names} but none for {clinic.name!r}; bookings belong to a "
             "clinic by its name, so if the clinic was renamed, restore the old name or its booked chairs look free"
         )
+
+
+def author(by: str | None, reason: str | None = None) -> Author:
+    """Who makes a change: --by, else $KETAPLAN_USER, else the login name; and why."""
+    import getpass
+
+    from ketaplan.core.requests import clean_text
+
+    name = by if by is not None else os.environ.get("KETAPLAN_USER") or None
+    field = "--by" if by is not None else "KETAPLAN_USER"
+    if name is None:
+        try:
+            name, field = getpass.getuser(), "login name"
+        except (OSError, KeyError):  # no login name (a container with no passwd entry)
+            name = None
+    who = (clean_text(name, field=field, required=False) or None) if name else None
+    why = (clean_text(reason, field="--reason", required=False) or None) if reason else None
+    return Author(who, why)
 
 
 def protected(clinic: Clinic | None, ledger: Ledger | None = None) -> dict[Path, str]:

@@ -34,6 +34,9 @@ LEDGER = typer.Option(
 )
 JSON = typer.Option(False, "--json", help="Print only the JSON envelope on stdout.")
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")
+# Who makes a change, and why: recorded in the plan's history (show, JSON)
+BY = typer.Option(None, "--by", help="Who makes this change (default: $KETAPLAN_USER, else your login name).")
+REASON = typer.Option(None, "--reason", help="Why, in a few words; kept in the plan's history.")
 REVISION = typer.Option(None, "--revision", help="The revision you looked at; refused if the plan has changed since.")
 
 # The files a plan can be written as (schedule, export)

@@ -84,6 +84,27 @@ class Session(NamedTuple):
         return name if self.kind == CONSULTATION else f"{name} {self.number}"
 
 
+class Change(NamedTuple):
+    """One revision of a plan: when (UTC text), what, who made it and why."""
+
+    revision: int
+    at: str
+    action: str
+    author: str | None = None
+    reason: str | None = None
+
+
+class Author(NamedTuple):
+    """Who makes a change (--by, $KETAPLAN_USER, the OS user) and why (--reason)."""
+
+    name: str | None = None
+    reason: str | None = None
+
+
+#: A change nobody was named for (library callers, tests).
+UNNAMED = Author()
+
+
 class Plan(NamedTuple):
     plan_id: str
     patient: Patient
@@ -95,7 +116,7 @@ class Plan(NamedTuple):
     revision: int = 1
     stamp: datetime | None = None  # when this revision was made (the .ics DTSTAMP)
     request_id: str | None = None
-    history: tuple[tuple[int, str, str], ...] = ()  # (revision, when, what)
+    history: tuple[Change, ...] = ()
 
     def of_kind(self, kind: str) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.kind == kind)

@@ -76,16 +76,20 @@ CREATE TABLE history (
     plan_id  TEXT COLLATE "C" NOT NULL REFERENCES plans(plan_id),
     revision INTEGER NOT NULL,
     at_utc   TEXT NOT NULL,
-    action   TEXT NOT NULL
+    action   TEXT NOT NULL,
+    author   TEXT,
+    reason   TEXT
 );
 CREATE INDEX history_by_plan ON history (plan_id, revision);
 CREATE INDEX plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX plans_by_patient_name ON plans (patient_name, first_day);
 CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
 """.replace("{HELD}", HELD_SQL)  # model.HELD_STATUSES, written once
-#: Steps from each older schema to the next, run in one transaction (none yet: PostgreSQL
-#: ledgers start at schema 4).
-_UPGRADES: dict[int, str] = {}
+#: Steps from each older schema to the next, run in one transaction (PostgreSQL ledgers
+#: start at schema 4).
+_UPGRADES: dict[int, str] = {
+    4: "ALTER TABLE history ADD COLUMN author TEXT, ADD COLUMN reason TEXT",  # who made each change, and why
+}
 #: Serialises two desks creating or upgrading one ledger at the same moment.
 _SCHEMA_LOCK = 0x4B54504C
 

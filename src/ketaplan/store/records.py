@@ -14,7 +14,7 @@ from ketaplan.core.dates import BOOKING_YEARS
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import HELD_STATUSES, Patient, Request, Status
 
-#: Every table and column a ledger holds (schema 4), in a fixed order: the copy and its check.
+#: Every table and column a ledger holds (schema 5), in a fixed order: the copy and its check.
 TABLES: dict[str, tuple[str, ...]] = {
     "plans": (
         "plan_id",
@@ -41,8 +41,19 @@ TABLES: dict[str, tuple[str, ...]] = {
         "status",
         "held_until_utc",
     ),
-    "history": ("plan_id", "revision", "at_utc", "action"),
+    "history": ("plan_id", "revision", "at_utc", "action", "author", "reason"),
 }
+#: Columns each schema added, by table: a ledger on an older schema lacks them until its
+#: next write upgrades it, and is read with NULL in their place (schema 5: who and why).
+ADDED = {5: {"history": ("author", "reason")}}
+
+
+def columns_of(table: str, schema: int) -> str:
+    """TABLES[table] as a SELECT list for a ledger on `schema` (missing ones as NULL)."""
+    missing = {c for version, tables in ADDED.items() if version > schema for c in tables.get(table, ())}
+    return ", ".join(f"NULL AS {c}" if c in missing else c for c in TABLES[table])
+
+
 #: The statuses that hold a chair or room, as an SQL list: from model.HELD_STATUSES, the
 #: one definition (queries and the back ends' partial indexes and constraint use it).
 HELD_SQL = "(" + ", ".join(f"'{status}'" for status in HELD_STATUSES) + ")"

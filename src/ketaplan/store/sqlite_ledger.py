@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS history (
     plan_id  TEXT NOT NULL REFERENCES plans(plan_id),
     revision INTEGER NOT NULL,
     at_utc   TEXT NOT NULL,
-    action   TEXT NOT NULL
+    action   TEXT NOT NULL,
+    author   TEXT,
+    reason   TEXT
 );
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
@@ -214,8 +216,10 @@ def _not_ours(path: Path) -> LedgerError:
     )
 
 
-#: The tables of a schema 1-2 ledger, exactly: those of today without held_until_utc (schema 4).
-_OUR_TABLES = {table: [c for c in columns if c != "held_until_utc"] for table, columns in TABLES.items()}
+#: The tables of a schema 1-2 ledger, exactly: those of today without what schemas 4
+#: (held_until_utc) and 5 (history's author and reason) added.
+_LATER = {"held_until_utc", "author", "reason"}
+_OUR_TABLES = {table: [c for c in columns if c not in _LATER] for table, columns in TABLES.items()}
 
 
 def _has_our_tables(conn: sqlite3.Connection) -> bool:
@@ -292,6 +296,10 @@ def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
                 # as held until their end (ketaplan's own checks add the clinic's turnover).
                 conn.execute("ALTER TABLE sessions ADD COLUMN held_until_utc TEXT")
                 conn.execute("UPDATE sessions SET held_until_utc = end_utc")
+            if "author" not in [r[1] for r in conn.execute("PRAGMA table_info(history)")]:
+                # schema 5: who made each change and why (unknown for older changes)
+                conn.execute("ALTER TABLE history ADD COLUMN author TEXT")
+                conn.execute("ALTER TABLE history ADD COLUMN reason TEXT")
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:

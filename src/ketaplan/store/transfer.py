@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import Ledger
-from ketaplan.store.records import TABLES
+from ketaplan.store.records import TABLES, columns_of
 from ketaplan.store.sql import Db
 
 _ORDER = {"plans": "plan_id", "sessions": "plan_id, kind, number", "history": "plan_id, revision, at_utc, action"}
@@ -40,7 +40,7 @@ def info(ledger: Ledger) -> LedgerInfo:
 
 
 def _rows(db: Db, table: str) -> list[tuple[object, ...]]:
-    columns = ", ".join(TABLES[table])  # our own names, never input
+    columns = columns_of(table, db.schema_version())  # our own names, never input; an older source's as NULL
     return [tuple(r) for r in db.execute(f"SELECT {columns} FROM {table} ORDER BY {_ORDER[table]}")]
 
 

@@ -11,8 +11,11 @@ from ketaplan.core.admission import HeldSeries
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import (
     CONSULTATION,
+    UNNAMED,
+    Author,
     BookedSession,
     Booking,
+    Change,
     Patient,
     Plan,
     Request,
@@ -21,6 +24,7 @@ from ketaplan.core.model import (
 from ketaplan.store.records import (
     HELD_SQL,
     check_status,
+    columns_of,
     damaged,
     from_utc_text,
     new_plan_id,
@@ -36,6 +40,14 @@ class LedgerTx:
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        self._schema: int | None = None
+
+    @property
+    def schema(self) -> int:
+        """The ledger's schema version (asked once a transaction)."""
+        if self._schema is None:
+            self._schema = self.db.schema_version()
+        return self._schema
 
     def bookings(self, clinic: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[Booking]:
         """Booked sessions of this clinic that overlap [start, end) (a day of slack each side)."""
@@ -101,6 +113,7 @@ class LedgerTx:
         turnover: timedelta,
         action: str = "booked",
         asked: dict[str, str | None] | None = None,
+        author: Author = UNNAMED,
     ) -> None:
         stamp = plan.stamp or datetime.now(UTC)
         self.db.execute(
@@ -121,9 +134,12 @@ class LedgerTx:
             ),
         )
         self._write_sessions(plan, turnover)
+        self._history(plan.plan_id, plan.revision, stamp, action, author)
+
+    def _history(self, plan_id: str, revision: int, at: datetime, action: str, author: Author) -> None:
         self.db.execute(
-            "INSERT INTO history (plan_id, revision, at_utc, action) VALUES (?,?,?,?)",
-            (plan.plan_id, plan.revision, utc_text(stamp), action),
+            "INSERT INTO history (plan_id, revision, at_utc, action, author, reason) VALUES (?,?,?,?,?,?)",
+            (plan_id, revision, utc_text(at), action, author.name, author.reason),
         )
 
     def _write_sessions(self, plan: Plan, turnover: timedelta | None) -> None:
@@ -158,7 +174,13 @@ class LedgerTx:
         )
 
     def update_plan(
-        self, plan: Plan, expected_revision: int, action: str, at: datetime, turnover: timedelta | None = None
+        self,
+        plan: Plan,
+        expected_revision: int,
+        action: str,
+        at: datetime,
+        turnover: timedelta | None = None,
+        author: Author = UNNAMED,
     ) -> Plan:
         """Write a changed plan as the next revision made `at` (the command's clock, which
         a test or a re-run may set), refusing if someone changed it first. Read, then
@@ -185,10 +207,7 @@ class LedgerTx:
         )
         updated = plan._replace(revision=new_revision, stamp=stamp)
         self._write_sessions(updated, turnover)
-        self.db.execute(
-            "INSERT INTO history (plan_id, revision, at_utc, action) VALUES (?,?,?,?)",
-            (plan.plan_id, new_revision, utc_text(stamp), action),
-        )
+        self._history(plan.plan_id, new_revision, stamp, action, author)
         return updated
 
     def load_plan(self, plan_id: str) -> tuple[Plan, Request]:
@@ -209,10 +228,11 @@ class LedgerTx:
                 (pid,),
             )
         )
+        columns = columns_of("history", self.schema)  # a ledger not yet upgraded: no authors
         history = tuple(
-            (r, at, action)
-            for r, at, action in self.db.execute(
-                "SELECT revision, at_utc, action FROM history WHERE plan_id = ? ORDER BY revision", (pid,)
+            Change(r, at, action, author, reason)
+            for _, r, at, action, author, reason in self.db.execute(
+                f"SELECT {columns} FROM history WHERE plan_id = ? ORDER BY revision", (pid,)
             )
         )
         patient = Patient(name, patient_id)

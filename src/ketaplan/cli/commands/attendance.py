@@ -10,7 +10,7 @@ import typer
 
 from ketaplan.cli import common, options
 from ketaplan.cli.result import result
-from ketaplan.core.model import Plan, Session, Status
+from ketaplan.core.model import Author, Plan, Session, Status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,9 +31,11 @@ def attend(
     revision: int | None = options.REVISION,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
 ) -> Marked:
     """Record that the patient came to a session (once it has begun)."""
-    return _mark("attend", plan_id, session, kind, "attended", revision, ledger)
+    return _mark("attend", plan_id, session, kind, "attended", revision, ledger, common.author(by, reason))
 
 
 @no_show_app.command("no-show")
@@ -44,14 +46,23 @@ def no_show(
     revision: int | None = options.REVISION,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
 ) -> Marked:
     """Record that the patient missed a session: its chair is free, the calendar shows it
     cancelled, and `ketaplan reschedule` can move it to a future day."""
-    return _mark("no-show", plan_id, session, kind, "no_show", revision, ledger)
+    return _mark("no-show", plan_id, session, kind, "no_show", revision, ledger, common.author(by, reason))
 
 
 def _mark(
-    command: str, plan_id: str, session: int, kind: str, status: Status, revision: int | None, ledger: str | None
+    command: str,
+    plan_id: str,
+    session: int,
+    kind: str,
+    status: Status,
+    revision: int | None,
+    ledger: str | None,
+    author: Author,
 ) -> Marked:
     from zoneinfo import ZoneInfo
 
@@ -61,7 +72,14 @@ def _mark(
     plan, _ = common.load_plan(the_ledger, plan_id)
     now = common.now(ZoneInfo(plan.timezone))
     plan, marked = mark_in_ledger(
-        the_ledger, plan_id, kind=options.session_kind(kind), number=session, status=status, now=now, expected=revision
+        the_ledger,
+        plan_id,
+        kind=options.session_kind(kind),
+        number=session,
+        status=status,
+        now=now,
+        expected=revision,
+        author=author,
     )
     return Marked(plan, marked, command)
 

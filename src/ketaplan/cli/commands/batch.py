@@ -38,6 +38,7 @@ def batch(
         False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."
     ),
     allow_past: bool = typer.Option(False, "--allow-past", help="Allow start dates before today."),
+    by: str | None = options.BY,
     allow_overlap: bool = typer.Option(
         False,
         "--allow-overlap",
@@ -97,7 +98,7 @@ def batch(
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
         settings = engine.Settings(
-            the_clinic, today, span, dry_run, suggest, allow_overlap, common.now(the_clinic.zone)
+            the_clinic, today, span, dry_run, suggest, allow_overlap, common.now(the_clinic.zone), common.author(by)
         )
         if optimize:
             from ketaplan.app import optimize as joint_engine

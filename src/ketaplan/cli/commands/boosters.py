@@ -28,6 +28,8 @@ def boosters(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
     exports: options.ExportOptions | None = None,
 ) -> Added:
     """Add boosters to a finished series, spaced from the last attended session by the
@@ -51,6 +53,7 @@ def boosters(
         now=common.now(the_clinic.zone),
         expected=revision,
         dry_run=dry_run,
+        author=common.author(by, reason),
     )
     if not dry_run:
         files.after_commit(plan)

@@ -30,6 +30,8 @@ def cancel(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
     exports: options.ExportOptions | None = None,
 ) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
@@ -50,6 +52,7 @@ def cancel(
         now=common.now(ZoneInfo(plan.timezone)),
         expected=revision,
         dry_run=dry_run,
+        author=common.author(by, reason),
     )
     if files is not None and not dry_run:
         files.after_commit(plan)

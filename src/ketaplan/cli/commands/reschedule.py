@@ -46,6 +46,8 @@ def reschedule(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
     exports: options.ExportOptions | None = None,
 ) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
@@ -70,6 +72,7 @@ def reschedule(
         from_day=from_day,
         now=common.now(the_clinic.zone),
         to=target,
+        author=common.author(by, reason),
         expected=revision,
         dry_run=dry_run,
     )

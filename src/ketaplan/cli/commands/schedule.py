@@ -55,6 +55,8 @@ def schedule(
         False, "--allow-overlap", help="Book even when this patient has an active plan over these days."
     ),
     ledger: str | None = options.LEDGER,
+    by: str | None = options.BY,
+    reason: str | None = options.REASON,
     exports: options.ExportOptions | None = None,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
@@ -94,7 +96,13 @@ def schedule(
         files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger))
     common.note_other_clinics(the_ledger, the_clinic)
     plan, results = plan_and_book(
-        the_clinic, request, the_ledger, dry_run=dry_run, allow_overlap=allow_overlap, now=common.now(the_clinic.zone)
+        the_clinic,
+        request,
+        the_ledger,
+        dry_run=dry_run,
+        allow_overlap=allow_overlap,
+        now=common.now(the_clinic.zone),
+        author=common.author(by, reason),
     )
     if files is not None and dry_run:
         files.preview(plan)

@@ -43,8 +43,14 @@ class Shown(NamedTuple):
 
         zone = ZoneInfo(self.plan.timezone)
         return [
-            {"revision": r, "at": datetime.fromisoformat(at).astimezone(zone).isoformat(), "change": what}
-            for r, at, what in self.plan.history
+            {
+                "revision": c.revision,
+                "at": datetime.fromisoformat(c.at).astimezone(zone).isoformat(),
+                "change": c.action,
+                "by": c.author,
+                "reason": c.reason,
+            }
+            for c in self.plan.history
         ]
 
     def data(self) -> dict[str, Any]:
@@ -61,4 +67,5 @@ class Shown(NamedTuple):
         console.print(render.calendar(self.plan, self.clinic))
         console.print(f"revision {self.plan.revision}; history:")
         for h in self.history():
-            console.print(f"  {h['revision']}  {h['at'][:16].replace('T', ' ')}  {escape(str(h['change']))}")
+            who = f" (by {h['by']}{': ' + h['reason'] if h['reason'] else ''})" if h["by"] or h["reason"] else ""
+            console.print(f"  {h['revision']}  {h['at'][:16].replace('T', ' ')}  {escape(str(h['change']) + who)}")
