@@ -175,3 +175,24 @@ def test_temp_files_a_killed_write_left_are_removed_by_the_next(cli, tmp_path: P
             "--out", out)  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [mine.name]
+
+
+@pytest.mark.sqlite_only
+def test_a_half_made_ledger_a_killed_run_left_is_removed(cli, tmp_path: Path) -> None:
+    """A new ledger is built beside its name (`.ketaplan-<pid>-<name>.<id>.new`) and linked
+    into place; one a killed run left (it may hold a first plan) goes when the next ledger
+    is made in that folder; a live process's is left alone."""
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    folder = tmp_path / "ledgers"
+    folder.mkdir()
+    left = folder / f".ketaplan-{dead.pid}-l.sqlite3.ABCDEFGH.new"
+    left.write_bytes(b"SQLite format 3\x00")
+    live = folder / f".ketaplan-{os.getpid()}-l.sqlite3.ZZZZZZZZ.new"
+    live.write_bytes(b"x")
+    r = cli("schedule", "--patient", "A", "--start", "2027-02-01", "--ledger", folder / "l.sqlite3")
+    assert r.exit_code == 0, r.stderr
+    assert not left.exists() and live.exists()
