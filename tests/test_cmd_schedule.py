@@ -236,6 +236,9 @@ def test_the_same_patient_over_her_own_booster_days_is_refused(cli, ledger_path:
     for args in (["--dry-run"], []):
         r = cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", day, "--weeks", "2", *args)
         assert r.exit_code == 2 and first["plan_id"] in r.stderr and "--patient-id:" in r.stderr, r.stderr
+    r = cli("schedule", "--patient", "Maria", "--patient-id", "MRN-1001", "--start", day, "--weeks", "2",
+            "--dry-run", "--allow-overlap")  # fmt: skip
+    assert r.exit_code == 0, r.stderr  # on purpose: allowed
     # a batch row and an --optimize row are held to the same rule
     rows = json.dumps({"patient": "Maria", "patient_id": "MRN-1001", "start": day, "weeks": 2})
     for extra in ([], ["--optimize"]):

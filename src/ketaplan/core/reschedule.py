@@ -82,7 +82,7 @@ def reschedule(
     zone = clinic.zone
 
     def future_options(day: date, what: str) -> list[Option]:
-        return [o for o in avail.options(day, what, req) if o.start.astimezone(UTC) >= cutoff.astimezone(UTC)]
+        return avail.options(day, what, req)  # req.not_before_at: Availability keeps the notice
 
     if kind == "infusion":
         result = _move_infusions(clinic, plan, req, avail, target, from_day, future_options, now)
