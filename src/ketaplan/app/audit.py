@@ -29,5 +29,5 @@ def audit_series(plan: Plan, clinic: Clinic, ledger: Ledger | None) -> tuple[Pla
 
     plan = plan._replace(sessions=tuple(placed(s) for s in plan.sessions))
     boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
-    ctx = checks.CheckContext(clinic, None, avail.occupancy, plan.consultation is not None, boosters)
+    ctx = checks.CheckContext(avail.clinic, None, avail.occupancy, plan.consultation is not None, boosters)
     return plan, checks.run_checks(plan, ctx)

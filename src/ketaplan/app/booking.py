@@ -39,7 +39,7 @@ def plan_one(
     if found is None:
         from ketaplan.core.diagnosis import no_plan_error  # only when there is something to explain
 
-        raise no_plan_error(clinic, request, avail, suggestions=suggestions)
+        raise no_plan_error(avail.clinic, request, avail, suggestions=suggestions)
     return found
 
 

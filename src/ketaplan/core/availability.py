@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from ketaplan.core import checks
 from ketaplan.core.clinic import Clinic
+from ketaplan.core.closures import outage_problem, outage_span
 from ketaplan.core.model import INFUSION_KINDS, Booking, Request, Session
 from ketaplan.core.occupancy import Occupancy
 
@@ -53,6 +54,10 @@ class Availability:
                 raise ValueError("a clinic with busy_ics needs the span to plan in")
             busy = clinic.busy.between(*span)
         self.occupancy.add_all(busy + list(bookings))
+        for c in clinic.outages:  # a chair out of service (closed hours are left out of the slots)
+            if c.chair in clinic.chairs:
+                for i in range((c.last - c.first).days + 1):
+                    self.occupancy.block(c.chair, *outage_span(c, c.first + timedelta(days=i), clinic))
         self._slots: dict[tuple[date, int], list[Slot]] = {}
         # Free starts per (day, pool), and the same filtered by a patient's times per
         # (earliest, latest): kept up to date as a batch books (see `book`).
@@ -135,6 +140,8 @@ class Availability:
                     out.append(Slot(start, start + length, start_utc, start_utc + length))
             else:
                 out = self._changing_day_slots(day, minutes)
+            if self.clinic.outages:  # the clinic closed some hours of the day
+                out = [s for s in out if outage_problem(self.clinic, s.start, s.end, None) is None]
         self._slots[key] = out
         return out
 

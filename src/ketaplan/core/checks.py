@@ -13,6 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ketaplan.core.clinic import Clinic
+from ketaplan.core.closures import outage_problem
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
 from ketaplan.core.occupancy import Occupancy
 from ketaplan.core.times import hm, local
@@ -23,7 +24,7 @@ RULES: dict[str, str] = {
     "spacing": "consecutive infusions are min_days_apart to max_days_apart calendar days apart",
     "hours": "each session lies wholly inside one opening interval of its weekday",
     "grid": "each start falls on the clinic's slot grid",
-    "closures": "no session on a closure date or a public holiday",
+    "closures": "no session on a closure date, a public holiday, closed hours or a chair out of service",
     "chairs": "a chair holds one session at a time, with turnover between sessions",
     "starts": "at most max_starts_per_slot infusions start in one slot, clinic-wide",
     "consultation": "the consultation comes 1-14 days (protocol) before infusion 1, in a free consult room",
@@ -77,18 +78,21 @@ def grid_problem(clinic: Clinic, start: datetime) -> str | None:
 
 
 def closure_problem(clinic: Clinic, day: date) -> str | None:
+    """The day-level half of the `closures` rule (outage_problem is the other)."""
     if day in clinic.closures:
-        return "the clinic is closed that day"
+        reason = clinic.closure_reasons.get(day, "clinic closure")
+        return "the clinic is closed that day" + ("" if reason == "clinic closure" else f": {reason}")
     holiday = clinic.holiday_name(day)
     return f"public holiday: {holiday}" if holiday else None
 
 
 def chair_clash(
-    clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime
+    clinic: Clinic, occ: Occupancy, chair: str, start: datetime, end: datetime, *, blocks: bool = True
 ) -> tuple[datetime, datetime] | None:
-    """The booking on `chair` too close to [start, end), counting turnover both sides."""
+    """The booking on `chair` too close to [start, end), counting turnover both sides
+    (`blocks`: an outage counts too, for placing; the `chairs` rule leaves it to `closures`)."""
     turnover = occ.turnover  # the clinic's turnover_minutes, kept as a timedelta by Occupancy
-    return occ.overlap(chair, start - turnover, end + turnover)
+    return occ.overlap(chair, start - turnover, end + turnover, blocks=blocks)
 
 
 def chair_problem(clinic: Clinic, occ: Occupancy, chair: str | None, start: datetime, end: datetime) -> str | None:
@@ -96,7 +100,7 @@ def chair_problem(clinic: Clinic, occ: Occupancy, chair: str | None, start: date
         return "no chair is free at that time"
     if chair not in clinic.chairs:
         return f"{chair!r} is not a chair of this clinic"
-    clash = chair_clash(clinic, occ, chair, start, end)
+    clash = chair_clash(clinic, occ, chair, start, end, blocks=False)
     if clash is None:
         return None
     s, e = (local(t, clinic.zone) for t in clash)
@@ -321,11 +325,17 @@ def check_grid(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 
 def check_closures(plan: Plan, ctx: CheckContext) -> CheckResult:
-    zone = ctx.clinic.zone
+    clinic = ctx.clinic
     return _result(
         "closures",
-        _each(plan, lambda s: closure_problem(ctx.clinic, local(s.start, zone).date())),
-        "no session on a closure or public holiday",
+        _each(
+            plan,
+            lambda s: (
+                closure_problem(clinic, local(s.start, clinic.zone).date())
+                or outage_problem(clinic, s.start, s.end, s.resource)
+            ),
+        ),
+        "no session on a closure, a public holiday or a chair out of service",
     )
 
 

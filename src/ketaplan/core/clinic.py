@@ -4,14 +4,16 @@ that reads the TOML file and its busy_ics is formats.clinic_file)."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, NamedTuple
 from typing import Protocol as Protocol_
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketaplan.core.dates import WEEKDAYS, parse_minutes, parse_range
 from ketaplan.core.errors import ClinicFileError, InputError, KetaplanError
-from ketaplan.core.model import Booking
+from ketaplan.core.model import Booking, Closure
 from ketaplan.core.protocol import Protocol, protocol_from_table
 
 DEMO_SOURCE = "built-in demo clinic"
@@ -96,6 +98,12 @@ class Clinic(NamedTuple):
     instructions: Instructions = Instructions()
     source: str = DEMO_SOURCE
     min_notice_hours: int = MIN_NOTICE_HOURS  # nothing is booked sooner than this from now
+    # Why each closed date is closed (the file's label or the ledger's reason), and the
+    # closures that take only some hours or one chair (core.closures puts the ledger's in).
+    closure_reasons: Mapping[date, str] = MappingProxyType({})
+    outages: tuple[Closure, ...] = ()
+    file_closures: tuple[Closure, ...] = ()  # as the file wrote them, ranges kept
+    ledger_closures: tuple[Closure, ...] | None = None  # None: the ledger's not read in yet
 
     @property
     def zone(self) -> ZoneInfo:
@@ -143,7 +151,7 @@ class Clinic(NamedTuple):
     def closed_reason(self, day: date) -> str | None:
         """Why the clinic is shut all day, or None when it opens."""
         if day in self.closures:
-            return "clinic closure"
+            return self.closure_reasons.get(day) or "clinic closure"
         name = self.holiday_name(day)
         if name:
             return f"public holiday ({name})"
@@ -209,6 +217,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
             raise ClinicFileError('must be a country code like "US" or "US-CA"', field="closures.holidays")
         check_holiday_code(holiday_code, holidays)
     paper = check_paper(_text(doc, "paper") or "A4", "paper", ClinicFileError)
+    file_closures = _file_closures(closures_t.get("dates", []))
     date_format = _text(doc, "date_format")
     if date_format and date_format not in DATE_FORMATS:
         examples = ", ".join(map(repr, DATE_FORMATS))
@@ -227,7 +236,9 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
         consult_rooms=consult_rooms,
         paper=paper,
         date_format=date_format,
-        closures=_closure_dates(closures_t.get("dates", [])),
+        closures=frozenset(d for c in file_closures for d in _days_of(c)),
+        closure_reasons=MappingProxyType({d: c.reason for c in reversed(file_closures) for d in _days_of(c)}),
+        file_closures=file_closures,
         holidays=holiday_code,
         holiday_source=holidays,
         busy_ics=closures_t.get("busy_ics"),
@@ -356,13 +367,30 @@ def _span(text: str, field_name: str) -> tuple[int, int]:
     return (start, end)
 
 
-def _closure_dates(value: Any) -> frozenset[date]:
+_DATES_HINT = (
+    'must be a list like ["2026-12-24", "2026-12-31/2027-01-02", {dates = "2026-12-28", label = "Staff training"}]'
+)
+
+
+def _file_closures(value: Any) -> tuple[Closure, ...]:
+    """The file's closure dates: a day or an inclusive range, each maybe with a label
+    (an inline table), which `day`, `closures` and every refusal print."""
     if not isinstance(value, list):
-        raise ClinicFileError('must be a list like ["2026-12-24", "2026-12-31/2027-01-02"]', field="closures.dates")
-    out: set[date] = set()
+        raise ClinicFileError(_DATES_HINT, field="closures.dates")
+    out: list[Closure] = []
     for item in value:
+        label = "clinic closure"
+        if isinstance(item, dict):
+            if set(item) - {"dates", "label"} or "dates" not in item:
+                raise ClinicFileError("a labelled closure is {dates = \"YYYY-MM-DD\", label = \"...\"}",
+                                      field="closures.dates")  # fmt: skip
+            raw_label = item.get("label", label)
+            if not isinstance(raw_label, str) or not raw_label.strip():
+                raise ClinicFileError("a closure's label must be a non-empty string", field="closures.dates")
+            label = _plain(raw_label.strip(), "closures.dates", most=120)
+            item = item["dates"]
         if isinstance(item, date):
-            out.add(item)
+            out.append(Closure(item, item, label))
             continue
         if not isinstance(item, str):
             raise ClinicFileError(f"{item!r} is not a date or range", field="closures.dates")
@@ -375,10 +403,11 @@ def _closure_dates(value: Any) -> frozenset[date]:
                 f"{item!r} is not YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD", field="closures.dates"
             ) from None
         try:
-            out.update(parse_range(item, today=date(2000, 1, 1), field="closures.dates"))
+            days = parse_range(item, today=date(2000, 1, 1), field="closures.dates")
         except InputError as e:  # reversed, or longer than a few years: say which
             raise ClinicFileError(e.message, field="closures.dates") from None
-    return frozenset(out)
+        out.append(Closure(min(days), max(days), label))
+    return tuple(out)
 
 
 def _instructions(table: dict[str, Any]) -> Instructions:
@@ -398,6 +427,10 @@ def _instructions(table: dict[str, Any]) -> Instructions:
         arrive_minutes_early=_int(table, "arrive_minutes_early", base.arrive_minutes_early, 0, 240),
         reminder_hours_before=_int(table, "reminder_hours_before", base.reminder_hours_before, 0, 24 * 14),
     )
+
+
+def _days_of(c: Closure) -> list[date]:
+    return [c.first + timedelta(days=i) for i in range((c.last - c.first).days + 1)]
 
 
 def upcoming_closures(clinic: Clinic, start: date, days: int) -> list[tuple[date, str]]:

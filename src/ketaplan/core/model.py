@@ -158,3 +158,23 @@ class Booking(NamedTuple):
     resource: str | None
     kind: Kind = "busy"
     plan_id: str | None = None
+
+
+class Closure(NamedTuple):
+    """A stretch when the clinic, or one chair, takes no patients: from the clinic file
+    (whole days, no id) or recorded in the ledger by `close` (an id, maybe hours, a chair)."""
+
+    first: date
+    last: date
+    reason: str
+    hours: tuple[int, int] | None = None  # local minutes [from, to) each day; None = all day
+    chair: str | None = None  # None = the whole clinic
+    id: int | None = None
+    author: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return self.hours is None
+
+    def covers(self, day: date) -> bool:
+        return self.first <= day <= self.last

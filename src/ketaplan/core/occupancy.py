@@ -21,6 +21,7 @@ class Occupancy:
         self._held: dict[str, list[tuple[datetime, datetime]]] = {r: [] for r in self.chairs + self.rooms}
         self._longest: dict[str, timedelta] = {r: timedelta(0) for r in self._held}
         self._starts: Counter[datetime] = Counter()
+        self._blocks: set[tuple[str, datetime, datetime]] = set()  # chair outages, as held
 
     def add_all(self, bookings: Iterable[Booking]) -> None:
         """Named bookings first, then the unnamed ones on whichever chair is free."""
@@ -50,14 +51,39 @@ class Occupancy:
             self._starts[start] += 1
         return resource
 
+    def block(self, chair: str, start: datetime, end: datetime) -> None:
+        """A chair out of service over [start, end): placement keeps off it, but it is no
+        booking (the `chairs` rule asks `overlap(..., blocks=False)`; the `closures` rule
+        names the outage). Held shrunk by the turnover each side, which every placement
+        query adds back, so a session may end as it begins and start as it ends."""
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        pad = min(self.turnover, (end - start) / 2)
+        start, end = start + pad, end - pad
+        held = self._held.setdefault(chair, [])
+        insort(held, (start, end))
+        self._longest[chair] = max(self._longest.get(chair, timedelta(0)), end - start)
+        self._blocks.add((chair, start, end))
+
+    def remove(self, b: Booking, resource: str) -> None:
+        """Take back a booking `add` put on `resource` (conflicts check each plan against
+        everyone else's bookings)."""
+        start, end = b.start.astimezone(UTC), b.end.astimezone(UTC)
+        held = self._held[resource]
+        del held[bisect_left(held, (start, end))]
+        if b.kind in INFUSION_KINDS:
+            self._starts[start] -= 1
+
     def _first_free(self, b: Booking) -> str:
         for chair in self.chairs:
             if self.overlap(chair, b.start - self.turnover, b.end + self.turnover) is None:
                 return chair
         return self.chairs[0]  # over-full in the other system: it still holds a chair
 
-    def overlap(self, resource: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
-        """A held interval on `resource` that overlaps [start, end), if any."""
+    def overlap(
+        self, resource: str, start: datetime, end: datetime, *, blocks: bool = True
+    ) -> tuple[datetime, datetime] | None:
+        """A held interval on `resource` that overlaps [start, end), if any (`blocks`
+        False: bookings only, not a chair's outages)."""
         held = self._held.get(resource)
         if not held:
             return None
@@ -70,7 +96,7 @@ class Occupancy:
             s, e = held[i]
             if s < floor:
                 break
-            if e > start and s < end:
+            if e > start and s < end and (blocks or (resource, s, e) not in self._blocks):
                 return (s, e)
         return None
 

@@ -128,8 +128,9 @@ def plan_with_checks(
 
 
 def verify(plan: Plan, clinic: Clinic, request: Request, avail: Availability) -> list[checks.CheckResult]:
-    """Run every named check on a plan; a failure here is a planner bug."""
-    ctx = checks.CheckContext(clinic, request, avail.occupancy, request.consultation, request.boosters)
+    """Run every named check on a plan; a failure here is a planner bug. The clinic is the
+    one the options came from (avail.clinic: with the ledger's closures)."""
+    ctx = checks.CheckContext(avail.clinic, request, avail.occupancy, request.consultation, request.boosters)
     results = checks.run_checks(plan, ctx)
     failed = [r for r in results if not r.ok]
     if failed:
@@ -231,7 +232,7 @@ def broken_rules(
     )
     boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
     consultation = plan.consultation is not None and plan.consultation.active
-    ctx = checks.CheckContext(clinic, req, avail.occupancy, consultation, boosters)
+    ctx = checks.CheckContext(avail.clinic, req, avail.occupancy, consultation, boosters)  # as it stands
     return [r for r in checks.run_checks(plan, ctx) if not r.ok and r.rule != "count" and (not only or r.rule in only)]
 
 

@@ -30,6 +30,18 @@ APPLICATION = "ketaplan ledger"
 CONNECT_TIMEOUT = 5
 INSTALL = "pip install 'ketaplan[postgres]'"
 
+_CLOSURES = """CREATE TABLE closures (
+    id          BIGINT PRIMARY KEY,
+    clinic      TEXT COLLATE "C" NOT NULL,
+    first_day   TEXT COLLATE "C" NOT NULL,
+    last_day    TEXT COLLATE "C" NOT NULL,
+    from_minute INTEGER,
+    to_minute   INTEGER,
+    chair       TEXT COLLATE "C",
+    reason      TEXT NOT NULL,
+    author      TEXT,
+    at_utc      TEXT NOT NULL
+);"""
 # Text columns sort bytewise ("C"), as SQLite's do, so both back ends list in one order.
 _TABLES = """
 CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
@@ -80,15 +92,17 @@ CREATE TABLE history (
     author   TEXT,
     reason   TEXT
 );
+{CLOSURES}
 CREATE INDEX history_by_plan ON history (plan_id, revision);
 CREATE INDEX plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX plans_by_patient_name ON plans (patient_name, first_day);
 CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
-""".replace("{HELD}", HELD_SQL)  # model.HELD_STATUSES, written once
+""".replace("{HELD}", HELD_SQL).replace("{CLOSURES}", _CLOSURES)  # each written once
 #: Steps from each older schema to the next, run in one transaction (PostgreSQL ledgers
 #: start at schema 4).
 _UPGRADES: dict[int, str] = {
     4: "ALTER TABLE history ADD COLUMN author TEXT, ADD COLUMN reason TEXT",  # who made each change, and why
+    5: _CLOSURES,  # closures and chair outages recorded by `close`
 }
 #: Serialises two desks creating or upgrading one ledger at the same moment.
 _SCHEMA_LOCK = 0x4B54504C

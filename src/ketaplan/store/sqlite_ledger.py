@@ -16,7 +16,7 @@ from typing import Any
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.files import sweep_leftovers, temp_prefix
 from ketaplan.store.ledger import SCHEMA_VERSION, Ledger, busy_error, lock_wait, no_notice
-from ketaplan.store.records import HELD_SQL, TABLES, new_plan_id
+from ketaplan.store.records import HELD_SQL, TABLE_SINCE, TABLES, new_plan_id
 from ketaplan.store.sql import Args, Db
 
 #: PRAGMA application_id of a ketaplan ledger ("KTPL"): how a file is known to be ours.
@@ -59,6 +59,18 @@ CREATE TABLE IF NOT EXISTS history (
     action   TEXT NOT NULL,
     author   TEXT,
     reason   TEXT
+);
+CREATE TABLE IF NOT EXISTS closures (
+    id          INTEGER PRIMARY KEY,
+    clinic      TEXT NOT NULL,
+    first_day   TEXT NOT NULL,
+    last_day    TEXT NOT NULL,
+    from_minute INTEGER,
+    to_minute   INTEGER,
+    chair       TEXT,
+    reason      TEXT NOT NULL,
+    author      TEXT,
+    at_utc      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
@@ -219,7 +231,9 @@ def _not_ours(path: Path) -> LedgerError:
 #: The tables of a schema 1-2 ledger, exactly: those of today without what schemas 4
 #: (held_until_utc) and 5 (history's author and reason) added.
 _LATER = {"held_until_utc", "author", "reason"}
-_OUR_TABLES = {table: [c for c in columns if c not in _LATER] for table, columns in TABLES.items()}
+_OUR_TABLES = {
+    table: [c for c in columns if c not in _LATER] for table, columns in TABLES.items() if table not in TABLE_SINCE
+}
 
 
 def _has_our_tables(conn: sqlite3.Connection) -> bool:

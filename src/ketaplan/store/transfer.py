@@ -8,10 +8,15 @@ from typing import NamedTuple
 
 from ketaplan.core.errors import LedgerError
 from ketaplan.store.ledger import Ledger
-from ketaplan.store.records import TABLES, columns_of
+from ketaplan.store.records import TABLE_SINCE, TABLES, columns_of
 from ketaplan.store.sql import Db
 
-_ORDER = {"plans": "plan_id", "sessions": "plan_id, kind, number", "history": "plan_id, revision, at_utc, action"}
+_ORDER = {
+    "plans": "plan_id",
+    "sessions": "plan_id, kind, number",
+    "history": "plan_id, revision, at_utc, action",
+    "closures": "id",
+}
 
 
 class LedgerInfo(NamedTuple):
@@ -40,7 +45,10 @@ def info(ledger: Ledger) -> LedgerInfo:
 
 
 def _rows(db: Db, table: str) -> list[tuple[object, ...]]:
-    columns = columns_of(table, db.schema_version())  # our own names, never input; an older source's as NULL
+    schema = db.schema_version()
+    if schema < TABLE_SINCE.get(table, 0):
+        return []  # an older ledger, without this table yet
+    columns = columns_of(table, schema)  # our own names, never input; an older source's as NULL
     return [tuple(r) for r in db.execute(f"SELECT {columns} FROM {table} ORDER BY {_ORDER[table]}")]
 
 
