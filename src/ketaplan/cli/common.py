@@ -159,3 +159,15 @@ def view_clinic(plan: Plan, option: Path | None) -> Clinic:
     )
     every_day = ((0, 24 * 60),)
     return Clinic(name=plan.clinic, timezone=plan.timezone, chairs=clinic.chairs, hours=(every_day,) * 7)
+
+
+def day_range(start: str | None, end: str | None, zone: ZoneInfo) -> tuple[date | None, date | None]:
+    """--from/--to as days (either may be left out); refused when reversed."""
+    from ketaplan.core.dates import parse_near
+
+    today_ = today(zone)
+    first = parse_near(start, today=today_, field="--from") if start else None
+    last = parse_near(end, today=today_, field="--to") if end else None
+    if first and last and last < first:
+        raise InputError(f"{last} is before --from {first}", field="--to")
+    return first, last

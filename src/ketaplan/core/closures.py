@@ -10,8 +10,10 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.dates import short
+from ketaplan.core.dates import parse_date, parse_minutes, short
+from ketaplan.core.errors import InputError
 from ketaplan.core.model import Closure
+from ketaplan.core.requests import clean_text
 from ketaplan.core.times import hm, local
 
 #: The longest one `close` may record: a chair out for a season is a clinic file change.
@@ -82,3 +84,28 @@ def describe(c: Closure) -> str:
     when = f" {hm(c.hours[0])}-{hm(c.hours[1])}" if c.hours else ""
     days = "" if c.first == c.last else f" {short(c.first)}-{short(c.last)}"
     return f"{what}{when}{days}: {c.reason}"
+
+
+def new_closure(
+    clinic: Clinic, *, day: str, until: str | None, hours: str | None, chair: str | None, reason: str, today: date
+) -> Closure:
+    """A closure `close` was asked to record, checked field by field (InputError names it)."""
+    first = parse_date(day, today=today, field="DATE")
+    last = parse_date(until, today=today, field="--until") if until else first
+    if last < first:
+        raise InputError(f"{last} is before {first}", field="--until")
+    if last < today:
+        raise InputError(f"{last} is in the past; a closure is for days to come", field="--until" if until else "DATE")
+    if (last - first).days >= MOST_DAYS:
+        raise InputError(f"at most {MOST_DAYS} days at once (a longer one belongs in the clinic file)", field="--until")
+    span: tuple[int, int] | None = None
+    if hours:
+        start_s, sep, end_s = hours.partition("-")
+        if not sep:
+            raise InputError(f"{hours!r} is not HH:MM-HH:MM", field="--hours")
+        span = (parse_minutes(start_s, field="--hours"), parse_minutes(end_s, field="--hours", allow_24=True))
+        if span[1] <= span[0]:
+            raise InputError(f"{hours!r} ends before it begins", field="--hours")
+    if chair is not None and chair not in clinic.chairs:
+        raise InputError(f"{chair!r} is not a chair of this clinic ({', '.join(clinic.chairs)})", field="--chair")
+    return Closure(first, last, clean_text(reason, field="--reason"), span, chair)

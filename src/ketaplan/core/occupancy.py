@@ -22,6 +22,7 @@ class Occupancy:
         self._longest: dict[str, timedelta] = {r: timedelta(0) for r in self._held}
         self._starts: Counter[datetime] = Counter()
         self._blocks: set[tuple[str, datetime, datetime]] = set()  # chair outages, as held
+        self.placed: dict[Booking, str] = {}  # where add_all put bookings naming no chair of ours
 
     def add_all(self, bookings: Iterable[Booking]) -> None:
         """Named bookings first, then the unnamed ones on whichever chair is free."""
@@ -32,7 +33,7 @@ class Occupancy:
             else:
                 self.add(b)
         for b in sorted(unnamed, key=lambda b: (b.start, b.end)):
-            self.add(b)
+            self.placed[b] = self.add(b)
 
     def _resource_of(self, b: Booking) -> str | None:
         pool = self.chairs if b.kind in CHAIR_KINDS else self.rooms
@@ -64,9 +65,10 @@ class Occupancy:
         self._longest[chair] = max(self._longest.get(chair, timedelta(0)), end - start)
         self._blocks.add((chair, start, end))
 
-    def remove(self, b: Booking, resource: str) -> None:
-        """Take back a booking `add` put on `resource` (conflicts check each plan against
-        everyone else's bookings)."""
+    def remove(self, b: Booking) -> None:
+        """Take back a booking add_all put in (conflicts check each plan against everyone
+        else's bookings)."""
+        resource = self.placed.get(b) or b.resource or ""
         start, end = b.start.astimezone(UTC), b.end.astimezone(UTC)
         held = self._held[resource]
         del held[bisect_left(held, (start, end))]

@@ -91,7 +91,7 @@ def reschedule(
     else:
         result = _move_boosters(clinic, plan, req, avail, target, from_day, future_options)
     if result is None:
-        raise _no_slot(clinic, plan, request, target, from_day, _new_series(clinic, plan, request, avail, from_day))
+        raise _no_slot(clinic, plan, request, target, from_day, new_series(clinic, plan, request, avail, from_day))
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
@@ -294,7 +294,7 @@ def _before(clinic: Clinic, nxt: date | None) -> DayTest:
     return lambda d: nxt is None or checks.spacing_problem(clinic, d, nxt) is None
 
 
-def _new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date) -> list[Suggestion]:
+def new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability, from_day: date) -> list[Suggestion]:
     """The way out when nothing moves: cancel the rest and plan anew (checked to work)."""
     from ketaplan.core.diagnosis import LATER_START_WEEKS
     from ketaplan.core.planner import find_plan

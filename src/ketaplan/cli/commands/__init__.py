@@ -21,6 +21,11 @@ COMMANDS: dict[str, str] = {
     "check": "ketaplan.cli.commands.check",
     "availability": "ketaplan.cli.commands.availability",
     "day": "ketaplan.cli.commands.day",
+    "close": "ketaplan.cli.commands.close",
+    "closures": "ketaplan.cli.commands.closures",
+    "reopen": "ketaplan.cli.commands.reopen",
+    "conflicts": "ketaplan.cli.commands.conflicts",
+    "repair": "ketaplan.cli.commands.repair",
     "clinic": "ketaplan.cli.commands.clinic",
     "ledger": "ketaplan.cli.commands.ledger",
 }

@@ -1,0 +1,325 @@
+"""Conflicts and their repair (pure: no ledger here).
+
+A *conflict* is a session still to come that the clinic as it stands (its file, the
+ledger's closures, busy calendars) no longer admits: a named check fails on it. A series
+keeps its first day and may run to the protocol's longest window.
+
+A *repair* moves the sessions of every affected plan so that each keeps every rule, with
+the most patients kept, then the fewest sessions moved; the same day (another chair or
+time) comes first, then the nearest days. Each plan's repairs are found by moving its
+conflicting sessions, then one more of its sessions still to come, then two, ...; plans
+are then fitted together (`choose`), searching jointly when taking each plan's first
+repair in turn does not already prove the best."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from itertools import combinations
+from typing import NamedTuple
+
+from ketaplan.core import checks
+from ketaplan.core.availability import Availability, Option
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import BOOSTER, CONSULTATION, INFUSION, Booking, Plan, Request, Session
+from ketaplan.core.times import local
+
+Key = tuple[str, int]  # (kind, number): a session of a plan
+
+
+class Problem(NamedTuple):
+    session: Session
+    rule: str
+    reason: str
+
+
+class Budget:
+    """Search steps left; a search that runs out says its answer is not proven."""
+
+    def __init__(self, steps: int) -> None:
+        self.left = steps
+        self.ran_out = False
+
+    def spend(self) -> bool:
+        self.left -= 1
+        if self.left < 0:
+            self.ran_out = True
+        return not self.ran_out
+
+
+def key(s: Session) -> Key:
+    return (s.kind, s.number)
+
+
+def check_request(clinic: Clinic, plan: Plan, request: Request) -> Request:
+    """What a booked series is checked against: its first day, the protocol's longest
+    window from there, and the patient's days and times (minimum notice: see `options`)."""
+    last = plan.first_day + timedelta(days=clinic.protocol.window_days[1] - 1)
+    return request._replace(first_day=plan.first_day, last_day=last, not_before=None, not_before_at=None)
+
+
+def problems(clinic: Clinic, plan: Plan, request: Request, avail: Availability, now: datetime) -> list[Problem]:
+    """Every named check on the plan (everyone else's bookings in `avail`), the failures on
+    its sessions still to come (`count` aside: a cancelled session is not a conflict)."""
+    sessions = {s.label: s for s in plan.active}
+    consult = plan.consultation is not None and plan.consultation.active
+    boosters = sum(1 for s in plan.active if s.kind == BOOSTER)
+    ctx = checks.CheckContext(clinic, check_request(clinic, plan, request), avail.occupancy, consult, boosters)
+    found = []
+    for result in checks.run_checks(plan, ctx):
+        if result.ok or result.rule == "count":
+            continue
+        for label, reason in result.problems:
+            s = sessions.get(label)
+            if s is not None and _to_come(s, now):
+                found.append(Problem(s, result.rule, reason))
+    return found
+
+
+def _to_come(s: Session, now: datetime) -> bool:
+    return s.status in ("booked", "planned") and s.start.astimezone(UTC) > now.astimezone(UTC)
+
+
+class Candidate(NamedTuple):
+    plan: Plan
+    moved: list[tuple[Session, Session]]  # (before, after)
+    shift: int  # days moved, summed: the nearer the better
+
+
+def candidates(
+    clinic: Clinic, plan: Plan, request: Request, must: set[Key], avail: Availability, now: datetime, budget: Budget
+) -> Iterator[Candidate]:
+    """The plan's repairs against `avail`, fewest sessions moved first: the conflicting
+    ones (`must`), then with one more of those still to come, and so on."""
+    movable = sorted((s for s in plan.active if _to_come(s, now)), key=lambda s: s.start)
+    rest = [s for s in movable if key(s) not in must]
+    for extra in range(len(rest) + 1):
+        for more in combinations(rest, extra):
+            moving = {key(s) for s in more} | must
+            yield from _placements(clinic, plan, request, moving, avail, now, budget)
+            if budget.ran_out:
+                return
+
+
+def _placements(
+    clinic: Clinic, plan: Plan, request: Request, moving: set[Key], avail: Availability, now: datetime, budget: Budget
+) -> Iterator[Candidate]:
+    """Every way to place the `moving` sessions that keeps every rule, nearest days first:
+    a depth-first search, infusions in order, then the consultation, then the boosters."""
+    zone, p = clinic.zone, clinic.protocol
+    req = check_request(clinic, plan, request)
+    cutoff = clinic.earliest_booking(now)
+    today = now.astimezone(zone).date()
+    placing = req._replace(not_before=today, not_before_at=cutoff)  # new times keep the notice
+    by_key = {key(s): s for s in plan.sessions}
+    chain = sorted((s for s in plan.active if s.kind == INFUSION), key=lambda s: s.number)
+    boosters = sorted((s for s in plan.active if s.kind == BOOSTER), key=lambda s: s.number)
+    consult = plan.consultation if plan.consultation and plan.consultation.active else None
+    order = [key(s) for s in chain + ([consult] if consult else []) + boosters if key(s) in moving]
+    placed: dict[Key, Session] = {}
+
+    def day_of(k: Key) -> date | None:
+        s = placed.get(k) or (by_key[k] if k not in moving else None)
+        return None if s is None else local(s.start, zone).date()
+
+    def days_for(s: Session) -> list[date]:
+        if s.kind == INFUSION:
+            i = chain.index(s)
+            prev = day_of(key(chain[i - 1])) if i else None
+            nxt = day_of(key(chain[i + 1])) if i + 1 < len(chain) else None
+            lo, hi = req.first_day, req.last_day
+            if prev:
+                lo, hi = max(lo, prev + timedelta(p.min_days_apart)), min(hi, prev + timedelta(p.max_days_apart))
+            if nxt:
+                lo, hi = max(lo, nxt - timedelta(p.max_days_apart)), min(hi, nxt - timedelta(p.min_days_apart))
+        elif s.kind == CONSULTATION:
+            first = day_of(key(chain[0])) if chain else None
+            if first is None:
+                return []
+            lo, hi = (first - timedelta(days=n) for n in reversed(p.consultation_days_before))
+        else:
+            i = boosters.index(s)
+            prev = day_of(key(boosters[i - 1])) if i else (day_of(key(chain[-1])) if chain else None)
+            if prev is None:
+                return []
+            every, tol = p.maintenance_every_days, p.maintenance_tolerance_days
+            lo, hi = prev + timedelta(every - tol), prev + timedelta(every + tol)
+        lo = max(lo, today)
+        was = local(s.start, zone).date()
+        return sorted((lo + timedelta(i) for i in range((hi - lo).days + 1)), key=lambda d: (abs((d - was).days), d))
+
+    def options(s: Session, day: date) -> list[Option]:
+        found = avail.options(day, s.kind, placing)
+        was = local(s.start, zone)
+        minute = was.hour * 60 + was.minute
+        return sorted(found, key=lambda o: (abs(o.clock.hour * 60 + o.clock.minute - minute), o.start, o.resource))
+
+    def search(i: int) -> Iterator[Candidate]:
+        if i == len(order):
+            new = plan._replace(sessions=tuple(placed.get(key(s), s) for s in plan.sessions))
+            new = new._replace(last_day=max(new.last_day, *(local(s.start, zone).date() for s in new.infusions)))
+            if not problems(clinic, new, request, avail, now):
+                moved = [(by_key[k], placed[k]) for k in order]
+                shift = sum(abs((local(a.start, zone).date() - local(b.start, zone).date()).days) for b, a in moved)
+                yield Candidate(new, moved, shift)
+            return
+        s = by_key[order[i]]
+        for day in days_for(s):
+            for o in options(s, day):
+                if not budget.spend():
+                    return
+                placed[order[i]] = s._replace(start=o.start, end=o.end, resource=o.resource, status="booked")
+                yield from search(i + 1)
+                if budget.ran_out:
+                    return
+        placed.pop(order[i], None)
+
+    yield from search(0)
+
+
+class Fits:
+    """Sessions chosen so far for the plans being repaired, to fit the next one with:
+    chairs (turnover), consult rooms and infusion starts per slot (everyone else's are
+    in the availability every candidate was found against)."""
+
+    def __init__(self, clinic: Clinic, avail: Availability) -> None:
+        self.clinic, self.avail = clinic, avail
+        self.turnover = timedelta(minutes=clinic.turnover_minutes)
+        self.held: dict[str, list[tuple[datetime, datetime]]] = {}
+        self.starts: Counter[datetime] = Counter()
+
+    def admits(self, plan: Plan) -> bool:
+        own = Counter(s.start.astimezone(UTC) for s in plan.active if s.kind in (INFUSION, BOOSTER))
+        most = self.clinic.starts_per_slot
+        for at, n in own.items():
+            if self.starts[at] and self.avail.occupancy.starts_at(at) + self.starts[at] + n > most:
+                return False
+        for s in plan.active:
+            gap = timedelta(0) if s.kind == CONSULTATION else self.turnover
+            start, end = s.start.astimezone(UTC), s.end.astimezone(UTC)
+            for a, b in self.held.get(s.resource or "", ()):
+                if a < end + gap and start < b + gap:
+                    return False
+        return True
+
+    def take(self, plan: Plan) -> None:
+        for s in plan.active:
+            self.held.setdefault(s.resource or "", []).append((s.start.astimezone(UTC), s.end.astimezone(UTC)))
+            if s.kind in (INFUSION, BOOSTER):
+                self.starts[s.start.astimezone(UTC)] += 1
+
+    def copy(self) -> Fits:
+        other = Fits(self.clinic, self.avail)
+        other.held = {r: list(v) for r, v in self.held.items()}
+        other.starts = Counter(self.starts)
+        return other
+
+
+class Affected(NamedTuple):
+    plan: Plan
+    request: Request
+    must: set[Key]  # its conflicting sessions
+
+
+class Choice(NamedTuple):
+    repairs: dict[str, Candidate | None]  # plan id -> its repair; None: it cannot be placed
+    proven: bool  # the most patients kept, then the fewest moves, was proven
+
+
+#: Repairs of one plan kept for the joint search, and its steps (`--optimize`: more).
+CANDIDATES = 200
+STEPS = 200_000
+
+
+def _bookings(plans: list[Plan]) -> list[Booking]:
+    return [Booking(s.start, s.end, s.resource, s.kind, p.plan_id) for p in plans for s in p.active]
+
+
+def choose(
+    clinic: Clinic,
+    base: list[Booking],
+    span: tuple[datetime, datetime],
+    affected: list[Affected],
+    now: datetime,
+    steps: int = STEPS,
+) -> Choice:
+    """Repairs for every affected plan (`base`: everyone else's bookings). First each plan
+    in turn takes its first repair that fits the others as they stand; when every plan
+    then moves no more sessions than it would alone, that is the best there is. Otherwise
+    a joint search (most plans kept, then fewest moves) within `steps`."""
+    budget = Budget(steps)
+    alone = Availability(clinic, base, span=span)
+    least: dict[str, int | None] = {}
+    for a in affected:
+        first = next(candidates(clinic, a.plan, a.request, a.must, alone, now, budget), None)
+        least[a.plan.plan_id] = None if first is None else len(first.moved)
+    greedy: dict[str, Candidate | None] = {}
+    done: dict[str, Plan] = {}
+    for a in affected:
+        others = [done.get(b.plan.plan_id) or _kept(b) for b in affected if b is not a]
+        avail = Availability(clinic, base + _bookings(others), span=span)
+        found = next(candidates(clinic, a.plan, a.request, a.must, avail, now, budget), None)
+        greedy[a.plan.plan_id] = found
+        done[a.plan.plan_id] = found.plan if found else a.plan
+    best_there_is = all(
+        (found is not None and len(found.moved) == least[pid]) or (found is None and least[pid] is None)
+        for pid, found in greedy.items()
+    )
+    if (best_there_is and not budget.ran_out) or steps <= 0:
+        return Choice(greedy, best_there_is and not budget.ran_out)
+    return _joint(clinic, alone, affected, now, budget, greedy)
+
+
+def _kept(a: Affected) -> Plan:
+    """A plan not yet repaired, as the others see it: its sessions that will stay."""
+    return a.plan._replace(sessions=tuple(s for s in a.plan.sessions if key(s) not in a.must))
+
+
+def _joint(
+    clinic: Clinic, alone: Availability, affected: list[Affected], now: datetime, budget: Budget,
+    greedy: dict[str, Candidate | None],
+) -> Choice:  # fmt: skip
+    """Branch and bound over the plans' repairs: most plans kept, then fewest moves, then
+    the nearest days; `greedy` is the first answer to beat."""
+    lists: list[list[Candidate]] = []
+    capped = False
+    for a in affected:
+        found: list[Candidate] = []
+        for c in candidates(clinic, a.plan, a.request, a.must, alone, now, budget):
+            found.append(c)
+            if len(found) >= CANDIDATES:
+                capped = True
+                break
+        lists.append(sorted(found, key=lambda c: (len(c.moved), c.shift)))
+
+    def value(choice: dict[str, Candidate | None]) -> tuple[int, int, int]:
+        kept = [c for c in choice.values() if c is not None]
+        return (-len(kept), sum(len(c.moved) for c in kept), sum(c.shift for c in kept))
+
+    best = (value(greedy), dict(greedy))
+    chosen: dict[str, Candidate | None] = {}
+
+    def search(i: int, fits: Fits, lost: int, moves: int) -> None:
+        nonlocal best
+        if (-(len(affected) - lost), moves, 0) >= best[0] or not budget.spend():
+            return  # cannot beat the best (keeping everyone left, moving nothing more)
+        if i == len(affected):
+            if value(chosen) < best[0]:
+                best = (value(chosen), dict(chosen))
+            return
+        a = affected[i]
+        for c in lists[i]:
+            if fits.admits(c.plan):
+                nxt = fits.copy()
+                nxt.take(c.plan)
+                chosen[a.plan.plan_id] = c
+                search(i + 1, nxt, lost, moves + len(c.moved))
+        nxt = fits.copy()  # this patient cannot be placed: the series stays as booked
+        nxt.take(a.plan)
+        chosen[a.plan.plan_id] = None
+        search(i + 1, nxt, lost + 1, moves)
+        del chosen[a.plan.plan_id]
+
+    search(0, Fits(clinic, alone), 0, 0)
+    return Choice(best[1], not budget.ran_out and not capped)
