@@ -261,7 +261,7 @@ def choose(
         avail = Availability(clinic, base + _bookings(others), span=span)
         found = next(candidates(clinic, a.plan, a.request, a.must, avail, now, budget), None)
         greedy[a.plan.plan_id] = found
-        done[a.plan.plan_id] = found.plan if found else a.plan
+        done[a.plan.plan_id] = found.plan if found else _kept(a)
     best_there_is = all(
         (found is not None and len(found.moved) == least[pid]) or (found is None and least[pid] is None)
         for pid, found in greedy.items()
@@ -315,11 +315,13 @@ def _joint(
                 nxt.take(c.plan)
                 chosen[a.plan.plan_id] = c
                 search(i + 1, nxt, lost, moves + len(c.moved))
-        nxt = fits.copy()  # this patient cannot be placed: the series stays as booked
-        nxt.take(a.plan)
-        chosen[a.plan.plan_id] = None
-        search(i + 1, nxt, lost + 1, moves)
-        del chosen[a.plan.plan_id]
+        stays = _kept(a)  # this patient cannot be placed: the series stays as booked (its
+        if fits.admits(stays):  # conflicting sessions stay listed by `conflicts`)
+            nxt = fits.copy()
+            nxt.take(stays)
+            chosen[a.plan.plan_id] = None
+            search(i + 1, nxt, lost + 1, moves)
+            del chosen[a.plan.plan_id]
 
     search(0, Fits(clinic, alone), 0, 0)
     return Choice(best[1], not budget.ran_out and not capped)
