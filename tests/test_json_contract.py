@@ -33,9 +33,14 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "check": (["{tmp}/p.ics"], PLAN | {"file", "current_revision"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
-    "day": (["2026-12-01"], {"date", "clinic", "timezone", "sessions", "files"}),
+    "day": (["2026-12-01"], {"date", "clinic", "timezone", "closed", "notes", "sessions", "files"}),
+    "close": (["2026-12-28", "--reason", "staff training"], {"closure", "conflicts", "repair"}),
+    "closures": ([], {"from", "to", "closures"}),
+    "reopen": (["1"], {"closure"}),
+    "conflicts": ([], {"conflicts", "plans"}),
+    "repair": (["--dry-run"], {"dry_run", "conflicts", "moved", "not_placed", "proven", "files"}),
     "clinic show": ([], {"name", "timezone", "chairs", "consult_rooms", "hours", "protocol", "closures", "source"}),
-    "clinic check": ([], {"file", "name", "chairs", "timezone"}),
+    "clinic check": ([], {"file", "name", "chairs", "timezone", "conflicts"}),
     "ledger info": ([], {"backend", "location", "schema", "plans", "sessions_by_status", "history", "clinics"}),
     "ledger copy": (["{ledger}", "{tmp}/copy.sqlite3"], {"source", "target", "rows"}),
 }
@@ -74,6 +79,8 @@ def test_data_keys_are_pinned(cli, booked: str, tmp_path: Path, monkeypatch: pyt
         monkeypatch.setenv("KETAPLAN_NOW", "2026-12-24T12:00:00")
         for n in range(1, 7):
             assert cli("attend", booked, "--session", str(n)).exit_code == 0
+    if command == "reopen":  # a closure to take back
+        assert cli("close", "2026-12-28", "--reason", "staff training").exit_code == 0
     if command == "check":  # a series file to check: the booked plan, exported
         assert cli("export", booked, "--ics", tmp_path / "p.ics").exit_code == 0
     words = [a.format(plan=booked, tmp=tmp_path, ledger=os.environ["KETAPLAN_LEDGER"]) for a in args]

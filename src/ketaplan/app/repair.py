@@ -177,6 +177,8 @@ def _left(clinic: Clinic, x: Left, found: Found, taken: list[Booking], now: date
         "sessions still to come"
     )
     avail = Availability(clinic, [b for b in taken if b.plan_id != x.plan.plan_id], span=found.span)
-    tomorrow = now.astimezone(clinic.zone).date() + timedelta(days=1)
+    # From the first session it cannot keep (tomorrow at the soonest): the days before stay.
+    first = min(s.start for s in x.sessions).astimezone(clinic.zone).date()
+    since = max(first, now.astimezone(clinic.zone).date() + timedelta(days=1))
     request = next(a.request for a in found.affected if a.plan.plan_id == x.plan.plan_id)
-    return x._replace(why=why, suggestions=new_series(clinic, x.plan, request, avail, tomorrow))
+    return x._replace(why=why, suggestions=new_series(clinic, x.plan, request, avail, since))

@@ -171,3 +171,16 @@ def day_range(start: str | None, end: str | None, zone: ZoneInfo) -> tuple[date 
     if first and last and last < first:
         raise InputError(f"{last} is before --from {first}", field="--to")
     return first, last
+
+
+def mention_conflicts(ledger: Ledger, clinic: Clinic) -> None:
+    """A notice when booked sessions are in conflict with the clinic as it stands (`day`,
+    `clinic check`, `close` point to `conflicts`)."""
+    from ketaplan.app.repair import count_conflicts
+
+    n = count_conflicts(ledger, clinic, now(clinic.zone))
+    if n:
+        notice(
+            f"{n} booked session{'s are' if n != 1 else ' is'} in conflict with the clinic as it stands; "
+            "see `ketaplan conflicts`, move them with `ketaplan repair`"
+        )

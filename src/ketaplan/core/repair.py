@@ -117,11 +117,13 @@ def _placements(
     boosters = sorted((s for s in plan.active if s.kind == BOOSTER), key=lambda s: s.number)
     consult = plan.consultation if plan.consultation and plan.consultation.active else None
     order = [key(s) for s in chain + ([consult] if consult else []) + boosters if key(s) in moving]
-    placed: dict[Key, Session] = {}
+    days_at: dict[Key, date] = {}  # the days chosen so far, then
+    placed: dict[Key, Session] = {}  # the sessions placed on them
 
     def day_of(k: Key) -> date | None:
-        s = placed.get(k) or (by_key[k] if k not in moving else None)
-        return None if s is None else local(s.start, zone).date()
+        if k in days_at:
+            return days_at[k]
+        return None if k in moving else local(by_key[k].start, zone).date()
 
     def days_for(s: Session) -> list[date]:
         if s.kind == INFUSION:
@@ -133,6 +135,10 @@ def _placements(
                 lo, hi = max(lo, prev + timedelta(p.min_days_apart)), min(hi, prev + timedelta(p.max_days_apart))
             if nxt:
                 lo, hi = max(lo, nxt - timedelta(p.max_days_apart)), min(hi, nxt - timedelta(p.min_days_apart))
+            held = day_of(key(consult)) if consult and not i else None  # a consultation that stays
+            if held:
+                lo_c, hi_c = p.consultation_days_before
+                lo, hi = max(lo, held + timedelta(lo_c)), min(hi, held + timedelta(hi_c))
         elif s.kind == CONSULTATION:
             first = day_of(key(chain[0])) if chain else None
             if first is None:
@@ -147,35 +153,67 @@ def _placements(
             lo, hi = prev + timedelta(every - tol), prev + timedelta(every + tol)
         lo = max(lo, today)
         was = local(s.start, zone).date()
-        return sorted((lo + timedelta(i) for i in range((hi - lo).days + 1)), key=lambda d: (abs((d - was).days), d))
+        days = sorted((lo + timedelta(i) for i in range((hi - lo).days + 1)), key=lambda d: (abs((d - was).days), d))
+        return [d for d in days if options(s, d)]
+
+    seen: dict[tuple[Key, date], list[Option]] = {}
 
     def options(s: Session, day: date) -> list[Option]:
-        found = avail.options(day, s.kind, placing)
-        was = local(s.start, zone)
-        minute = was.hour * 60 + was.minute
-        return sorted(found, key=lambda o: (abs(o.clock.hour * 60 + o.clock.minute - minute), o.start, o.resource))
+        """Free places that day, the session's own clock time first, then the nearest."""
+        found = seen.get((key(s), day))
+        if found is None:
+            was = local(s.start, zone)
+            minute = was.hour * 60 + was.minute
+            found = seen[(key(s), day)] = sorted(
+                avail.options(day, s.kind, placing),
+                key=lambda o: (abs(o.clock.hour * 60 + o.clock.minute - minute), o.start, o.resource),
+            )
+        return found
 
-    def search(i: int) -> Iterator[Candidate]:
+    # Days first (the spacing rules are about days), then places on those days: a day
+    # that cannot work is dropped before its many times and chairs are tried.
+    def by_days(i: int) -> Iterator[Candidate]:
         if i == len(order):
-            new = plan._replace(sessions=tuple(placed.get(key(s), s) for s in plan.sessions))
-            new = new._replace(last_day=max(new.last_day, *(local(s.start, zone).date() for s in new.infusions)))
-            if not problems(clinic, new, request, avail, now):
-                moved = [(by_key[k], placed[k]) for k in order]
-                shift = sum(abs((local(a.start, zone).date() - local(b.start, zone).date()).days) for b, a in moved)
-                yield Candidate(new, moved, shift)
+            yield from by_places(0)
             return
         s = by_key[order[i]]
         for day in days_for(s):
-            for o in options(s, day):
-                if not budget.spend():
-                    return
-                placed[order[i]] = s._replace(start=o.start, end=o.end, resource=o.resource, status="booked")
-                yield from search(i + 1)
-                if budget.ran_out:
-                    return
+            if not budget.spend():
+                return
+            days_at[order[i]] = day
+            yield from by_days(i + 1)
+            if budget.ran_out:
+                return
+        days_at.pop(order[i], None)
+
+    day_rules = {"window", "spacing", "maintenance", "patient"}
+    wrong_days = False  # the days chosen break a rule whatever the places
+
+    def by_places(i: int) -> Iterator[Candidate]:
+        nonlocal wrong_days
+        if i == 0:
+            wrong_days = False
+        if i == len(order):
+            new = plan._replace(sessions=tuple(placed.get(key(s), s) for s in plan.sessions))
+            new = new._replace(last_day=max(new.last_day, *(local(s.start, zone).date() for s in new.infusions)))
+            broken = problems(clinic, new, request, avail, now)
+            if not broken:
+                moved = [(by_key[k], placed[k]) for k in order]
+                shift = sum(abs((local(a.start, zone).date() - local(b.start, zone).date()).days) for b, a in moved)
+                yield Candidate(new, moved, shift)
+            wrong_days = any(b.rule in day_rules for b in broken)
+            return
+        s = by_key[order[i]]
+        for o in options(s, days_at[order[i]]):
+            if not budget.spend():
+                return
+            placed[order[i]] = s._replace(start=o.start, end=o.end, resource=o.resource, status="booked")
+            yield from by_places(i + 1)
+            if budget.ran_out or wrong_days:
+                return
         placed.pop(order[i], None)
 
-    yield from search(0)
+    yield from by_days(0)
 
 
 class Fits:

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from ketaplan.core.clinic import Clinic
+from ketaplan.core.closures import describe, outages_on
 from ketaplan.core.model import KIND_LABEL, BookedSession
 from ketaplan.core.status import look
 
@@ -35,6 +36,8 @@ class DaySheet(NamedTuple):
     day: date
     rows: list[DayRow]
     day_text: str  # the day as the clinic writes dates, e.g. "Tue Dec 1, 2026"
+    closed: str | None = None  # why the clinic is shut all day (closure, holiday, weekday)
+    notes: tuple[str, ...] = ()  # closed hours and chairs out of service that day
 
     @property
     def title(self) -> str:
@@ -42,7 +45,8 @@ class DaySheet(NamedTuple):
 
 
 def day_sheet(clinic: Clinic, day: date, booked: list[BookedSession]) -> DaySheet:
-    """The day's booked sessions, by chair/room then time; cancelled ones left out."""
+    """The day's booked sessions by time, then chair or room; cancelled ones left out.
+    `clinic` as it stands (the ledger's closures in): a closed day says so, with why."""
     rows = []
     for b in booked:
         s = b.session
@@ -55,8 +59,11 @@ def day_sheet(clinic: Clinic, day: date, booked: list[BookedSession]) -> DayShee
             DayRow(start, end, s.resource or "-", b.patient.name, b.patient.id, what, s.kind, s.number, s.of,
                    b.plan_id, s.status)
         )  # fmt: skip
-    rows.sort(key=lambda r: (_resource_order(r.resource), r.start))
-    return DaySheet(clinic.name, clinic.timezone, day, rows, clinic.date_text(day, weekday=True))
+    rows.sort(key=lambda r: (r.start, _resource_order(r.resource)))
+    notes = tuple(describe(c) for c in outages_on(clinic, day))
+    return DaySheet(
+        clinic.name, clinic.timezone, day, rows, clinic.date_text(day, weekday=True), clinic.closed_reason(day), notes
+    )
 
 
 def _resource_order(name: str) -> tuple[int, int, str]:
@@ -80,10 +87,16 @@ def cells(r: DayRow) -> list[str]:
     return [f"{r.start:%H:%M}–{r.end:%H:%M}", r.resource, who, r.what, r.plan_id, look(r.status).word, "☐"]
 
 
+def warnings(sheet: DaySheet) -> list[str]:
+    """What the desk must see first: the clinic closed that day, or hours and chairs out."""
+    return ([f"Closed: {sheet.closed}"] if sheet.closed else []) + list(sheet.notes)
+
+
 def day_html(sheet: DaySheet, paper: str) -> str:
     head = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(sheet.title)}</title>'
     parts = [head, f"<style>{_CSS % {'paper': paper}}</style>\n</head>\n<body>"]
     parts.append(f"<h1>{escape(sheet.clinic)}</h1>\n<h2>{escape(sheet.title)}</h2>")
+    parts += [f"<p><strong>{escape(line)}</strong></p>" for line in warnings(sheet)]
     if not sheet.rows:
         parts.append("<p>No sessions booked this day.</p>")
     else:
@@ -106,10 +119,14 @@ def day_pdf(sheet: DaySheet, paper: str) -> bytes:
 
     def story(st: dict[str, Any], width: float) -> list[Any]:
         out: list[Any] = [Paragraph(xml(sheet.clinic), st["h1"]), Paragraph(xml(sheet.title), st["h2"])]
+        out += [Paragraph(f"<b>{xml(line)}</b>", st["body"]) for line in warnings(sheet)]
         if not sheet.rows:
             return [*out, Paragraph("No sessions booked this day.", st["body"])]
-        data = [list(COLUMNS)] + [[Paragraph(xml(c), st["cell"]) for c in cells(r)] for r in sheet.rows]
-        fixed = [27 * mm, 22 * mm, 0, 28 * mm, 27 * mm, 17 * mm, 16 * mm]
+        # The plan id as plain text, which a table cell never wraps (a Paragraph broke it in two).
+        data = [list(COLUMNS)] + [
+            [c if i == 4 else Paragraph(xml(c), st["cell"]) for i, c in enumerate(cells(r))] for r in sheet.rows
+        ]
+        fixed = [27 * mm, 22 * mm, 0, 28 * mm, 29 * mm, 17 * mm, 14 * mm]
         fixed[2] = width - sum(fixed)
         table = Table(data, colWidths=fixed, repeatRows=1)
         table.setStyle(TableStyle(GRID + HEAD))

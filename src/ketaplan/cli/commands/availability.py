@@ -29,6 +29,7 @@ def availability(
     json_out: bool = options.JSON,
 ) -> Capacity:
     """Show free chairs per day and hour, closures marked, and how many infusions could start."""
+    from ketaplan.app.views import as_it_stands
     from ketaplan.core.capacity import capacity
 
     if not 1 <= days <= 92:
@@ -43,10 +44,12 @@ def availability(
     span = (start - timedelta(days=1), start + timedelta(days=days + 1))
     the_ledger = common.open_ledger(ledger)
     bookings = []
+    standing = as_it_stands(None, the_clinic)
     if the_ledger.exists():
         with the_ledger.read() as tx:
             bookings = tx.bookings(the_clinic.name, *span, the_clinic.zone)
-    report = capacity(the_clinic, bookings, first, days, span)
+            standing = as_it_stands(tx, the_clinic)  # closures recorded with `close`
+    report = capacity(standing, bookings, first, days, span)
     return Capacity(report, len(the_clinic.chairs))
 
 

@@ -140,25 +140,42 @@ def _show(c: Clinic, start: date, days: int, console: Console) -> None:
 @app.command("check")
 def check(
     file: Path | None = typer.Argument(None, help="Clinic file (default: as for schedule)."),
+    ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
 ) -> ClinicChecked:
-    """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault."""
+    """Validate a clinic file: exit 0 when it is usable, 2 with the key at fault; say how many
+    booked sessions it no longer admits."""
+    from ketaplan.app.repair import count_conflicts
+
     c = common.load_clinic(file)
     if c.busy is not None:  # expand a year of its busy_ics now, so broken recurrences show here
         start = datetime.now(c.zone)
         c.busy.between(start, start + timedelta(days=365))
-    return ClinicChecked(c)
+    return ClinicChecked(c, count_conflicts(common.open_ledger(ledger), c, common.now(c.zone)))
 
 
 @result
 class ClinicChecked(NamedTuple):
     clinic: Clinic
+    conflicts: int  # booked sessions from now on this clinic file no longer admits
     command: str = "clinic check"
 
     def data(self) -> dict[str, Any]:
         c = self.clinic
-        return {"file": c.source, "name": c.name, "chairs": len(c.chairs), "timezone": c.timezone}
+        return {
+            "file": c.source,
+            "name": c.name,
+            "chairs": len(c.chairs),
+            "timezone": c.timezone,
+            "conflicts": self.conflicts,
+        }
 
     def show(self, console: Console) -> None:
         c = self.clinic
         console.print(f"ok: {c.source}: {c.name}, {len(c.chairs)} chairs, {c.timezone}")
+        if self.conflicts:
+            console.print(
+                f"[yellow]{self.conflicts} booked session{'s' if self.conflicts != 1 else ''} in the ledger "
+                "no longer fit this clinic[/]; see `ketaplan conflicts`, move them with `ketaplan repair`",
+                soft_wrap=True,
+            )

@@ -42,7 +42,8 @@ def close(
     now = common.now(the_clinic.zone)
     closure = new_closure(the_clinic, day=day, until=until, hours=hours, chair=chair, reason=reason, today=now.date())
     the_ledger = common.open_ledger(ledger)
-    closed = close_in_ledger(the_ledger, the_clinic, closure, now, repair=repair, author=common.author(by))
+    who = common.author(by, reason)  # a plan moved by --repair records the closure's reason
+    closed = close_in_ledger(the_ledger, the_clinic, closure, now, repair=repair, author=who)
     shown = RepairShown(closed.repaired, the_clinic, []) if closed.repaired is not None else None
     return ClosedShown(closed.closure, closed.conflicts, shown)
 

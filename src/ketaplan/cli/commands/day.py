@@ -36,6 +36,7 @@ def day(
     json_out: bool = options.JSON,
 ) -> DayShown:
     """Show one day's sessions by chair and room, with patients and status; print it."""
+    from ketaplan.app.views import as_it_stands
     from ketaplan.core.clinic import check_paper
     from ketaplan.formats.day_sheet import day_sheet
 
@@ -48,10 +49,13 @@ def day(
     end = datetime(end.year, end.month, end.day, tzinfo=the_clinic.zone)  # the next local midnight, DST or not
     rows: list[BookedSession] = []
     the_ledger = common.open_ledger(ledger)
+    standing = as_it_stands(None, the_clinic)
     if the_ledger.exists():
         with the_ledger.read() as tx:
             rows = tx.day_sessions(the_clinic.name, start, end, the_clinic.zone)
-    sheet = day_sheet(the_clinic, the_day, rows)
+            standing = as_it_stands(tx, the_clinic)
+        common.mention_conflicts(the_ledger, the_clinic)
+    sheet = day_sheet(standing, the_day, rows)
     written = _write(sheet, pdf, html, out, paper or the_clinic.paper, force, common.protected(the_clinic, the_ledger))
     return DayShown(sheet, written)
 
@@ -116,6 +120,8 @@ class DayShown(NamedTuple):
             "date": s.day.isoformat(),
             "clinic": s.clinic,
             "timezone": s.timezone,
+            "closed": s.closed,
+            "notes": list(s.notes),
             "sessions": sessions,
             "files": files,
         }
@@ -124,7 +130,7 @@ class DayShown(NamedTuple):
         from rich.markup import escape
 
         from ketaplan.cli.render import listing, where
-        from ketaplan.formats.day_sheet import cells
+        from ketaplan.formats.day_sheet import cells, warnings
 
         s = self.sheet
         t = listing(f"{escape(s.clinic)} · {s.day_text}", f"times are local ({s.timezone})")
@@ -135,6 +141,8 @@ class DayShown(NamedTuple):
             what = r.what.replace(" of ", "/")
             style = "dim strike" if look(r.status).struck else None
             t.add_row(time, escape(where(place)), escape(who), what, plan, status, style=style)
-        console.print(t if s.rows else f"no sessions on {s.day:%a %d %b %Y}")
+        for line in warnings(s):
+            console.print(f"[bold yellow]{escape(line)}[/]", soft_wrap=True)
+        console.print(t if s.rows else f"no sessions on {s.day_text}")
         for path in self.written:
             console.print(f"wrote {path}")
