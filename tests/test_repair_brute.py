@@ -14,8 +14,8 @@ from itertools import product
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from tests.helpers import make_clinic
 
+from helpers import make_clinic
 from ketaplan.core import repair
 from ketaplan.core.availability import Availability
 from ketaplan.core.closures import standing
@@ -177,9 +177,8 @@ def test_repair_keeps_the_most_patients_with_the_fewest_moves(seed: int) -> None
     assert choice.proven
     assert (len(kept), sum(len(c.moved) for c in kept)) == brute_best(now_clinic, affected, base, base_plans)
     # The repair's answer, checked with every rule against everyone as they end up.
-    final = base_plans + [
-        (choice.repairs[a.plan.plan_id].plan if choice.repairs[a.plan.plan_id] else a.plan) for a in affected
-    ]
+    repaired = {pid: c.plan for pid, c in choice.repairs.items() if c is not None}
+    final = base_plans + [repaired.get(a.plan.plan_id, a.plan) for a in affected]
     for plan in final:
         if plan.plan_id in mine and choice.repairs[plan.plan_id] is None:
             continue  # left as it was: its conflict stays, listed by `conflicts`

@@ -94,10 +94,12 @@ def refuse_if_broken_already(clinic: Clinic, plan: Plan, request: Request, avail
     which rule, so the coordinator can act. A plan that keeps every rule: the bug stands."""
     already = broken_rules(clinic, plan, request, avail)
     if already:
-        rules = "; ".join(f"{r.rule}: {r.detail}" for r in already[:3])
+        first = already[0].problems[0] if already[0].problems else ("series", already[0].detail)
+        more = sum(len(r.problems) or 1 for r in already) - 1
         raise InputError(
-            f"plan {plan.plan_id} as booked no longer keeps the clinic's rules ({rules}); the clinic file "
-            "changed since it was booked, or its rows were edited: `ketaplan check` shows the plan against the rules",
+            f"plan {plan.plan_id} as booked no longer fits the clinic as it stands ({already[0].rule}: "
+            f"{first[0]}: {first[1]}{f'; and {more} more' if more else ''}); `ketaplan conflicts` lists what "
+            "the clinic (its file, closures) no longer admits, and `ketaplan repair` moves it, every rule kept",
             field="PLAN_ID",
         )
 

@@ -30,7 +30,11 @@ def close_in_ledger(
         recorded = add_closure(tx, clinic.name, closure._replace(author=author.name), now)
         found = find_conflicts(tx, clinic, now, None, None)
     repaired = repair_in_ledger(ledger, clinic, now, author=author) if repair and found.conflicts else None
-    left = count_conflicts(ledger, clinic, now) if repaired is not None else len(found.conflicts)
+    left = (
+        count_conflicts(ledger, clinic, now)
+        if repaired is not None
+        else len({(c.plan.plan_id, c.session.kind, c.session.number) for c in found.conflicts})
+    )
     return Closed(recorded, left, repaired)
 
 

@@ -13,7 +13,7 @@ from ketaplan.core import repair
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short
-from ketaplan.core.model import UNNAMED, Author, Booking, Plan, Session
+from ketaplan.core.model import HELD_STATUSES, UNNAMED, Author, Booking, Plan, Session
 from ketaplan.core.reschedule import new_series
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
@@ -52,24 +52,26 @@ def find_conflicts(tx: LedgerTx, clinic: Clinic, now: datetime, first: date | No
     reach = timedelta(days=clinic.protocol.window_days[1] + clinic.protocol.maintenance_every_days + 31)
     span = (min(starts) - timedelta(days=1), max(ends) + reach)
     everyone = tx.bookings(clinic.name, *span, zone)
-    avail = Availability(clinic, everyone, span=span)
-    by_plan: dict[str | None, list[Booking]] = defaultdict(list)
-    for b in everyone:
-        by_plan[b.plan_id].append(b)
+    # First come, first kept: each plan is checked against the sessions of the plans booked
+    # before it that keep their place, so of two sessions that clash (fewer chairs now,
+    # fewer starts per slot) only the later booked one is in conflict.
+    loaded.sort(key=lambda pr: (pr[0].history[0].at if pr[0].history else "", pr[0].plan_id))
+    kept = Availability(clinic, [b for b in everyone if b.plan_id not in {p.plan_id for p, _ in loaded}], span=span)
+    places = set(clinic.chairs) | set(clinic.rooms)  # a session on a chair no longer there keeps none
     conflicts: list[Conflict] = []
     affected: list[repair.Affected] = []
     for plan, request in loaded:
-        for b in by_plan[plan.plan_id]:
-            avail.occupancy.remove(b)
-        found = [
-            p
-            for p in repair.problems(clinic, plan, request, avail, now)
-            if _within(local(p.session.start, zone).date(), first, last)
-        ]
-        avail.occupancy.add_all(by_plan[plan.plan_id])
-        if found:
+        found = repair.problems(clinic, plan, request, kept, now)
+        must = {repair.key(p.session) for p in found}
+        kept.occupancy.add_all(
+            Booking(s.start, s.end, s.resource, s.kind, plan.plan_id)
+            for s in plan.sessions
+            if s.status in HELD_STATUSES and repair.key(s) not in must and s.resource in places
+        )
+        # A plan with a conflict in first..last is repaired whole (all its conflicts move).
+        if any(_within(local(p.session.start, zone).date(), first, last) for p in found):
             conflicts += [Conflict(plan, p.session, p.rule, p.reason) for p in found]
-            affected.append(repair.Affected(plan, request, {repair.key(p.session) for p in found}))
+            affected.append(repair.Affected(plan, request, must))
     mine = {a.plan.plan_id for a in affected}
     others = [b for b in everyone if b.plan_id not in mine]
     conflicts.sort(key=lambda c: (c.session.start, c.plan.plan_id))
@@ -86,7 +88,8 @@ def count_conflicts(ledger: Ledger, clinic: Clinic, now: datetime) -> int:
     if not ledger.exists():
         return 0
     with ledger.read() as tx:
-        return len(find_conflicts(tx, clinic, now, None, None).conflicts)
+        found = find_conflicts(tx, clinic, now, None, None).conflicts
+    return len({(c.plan.plan_id, c.session.kind, c.session.number) for c in found})
 
 
 class Left(NamedTuple):

@@ -38,6 +38,13 @@ def conflicts(
     if the_ledger.exists():
         with the_ledger.read() as tx:
             found = find_conflicts(tx, the_clinic, common.now(the_clinic.zone), first, last).conflicts
+    zone = the_clinic.zone
+    found = [
+        c
+        for c in found
+        if (first is None or c.session.start.astimezone(zone).date() >= first)
+        and (last is None or c.session.start.astimezone(zone).date() <= last)
+    ]
     return ConflictsShown(found, the_clinic)
 
 
@@ -90,8 +97,9 @@ class ConflictsShown(NamedTuple):
                 soft_wrap=True,
             )
         plans = len({c.plan.plan_id for c in self.found})
+        n = len({(c.plan.plan_id, c.session.kind, c.session.number) for c in self.found})
         console.print(
-            f"[yellow]{len(self.found)} session{'s' if len(self.found) != 1 else ''} of {plans} "
+            f"[yellow]{n} session{'s' if n != 1 else ''} of {plans} "
             f"plan{'s' if plans != 1 else ''} in conflict[/]; `ketaplan repair --dry-run` shows how they would move",
             soft_wrap=True,
         )
