@@ -117,7 +117,7 @@ def repair_in_ledger(
     first: date | None = None,
     last: date | None = None,
     dry_run: bool = False,
-    steps: int = repair.STEPS,
+    optimize: bool = False,
     author: Author = UNNAMED,
 ) -> Repaired:
     """Move every conflicting session of every affected plan, together, in one transaction
@@ -127,7 +127,9 @@ def repair_in_ledger(
         if not found.affected:
             return Repaired([], [], [], True, dry_run)
         standing = found.clinic
-        choice = repair.choose(standing, found.others, found.span, found.affected, now, steps)
+        # --optimize: a joint search over many more plans, for far longer (core.repair).
+        steps, joint = (repair.STEPS * 25, 60) if optimize else (repair.STEPS, repair.JOINT_PLANS)
+        choice = repair.choose(standing, found.others, found.span, found.affected, now, steps, joint)
         moved: list[tuple[Plan, list[tuple[Session, Session]]]] = []
         left: list[Left] = []
         reasons = _reasons(found.conflicts)

@@ -247,11 +247,12 @@ class Fits:
             if s.kind in (INFUSION, BOOSTER):
                 self.starts[s.start.astimezone(UTC)] += 1
 
-    def copy(self) -> Fits:
-        other = Fits(self.clinic, self.avail)
-        other.held = {r: list(v) for r, v in self.held.items()}
-        other.starts = Counter(self.starts)
-        return other
+    def give_back(self, plan: Plan) -> None:
+        """Undo the last `take` of this plan (the joint search is depth-first)."""
+        for s in reversed(plan.active):
+            self.held[s.resource or ""].pop()
+            if s.kind in (INFUSION, BOOSTER):
+                self.starts[s.start.astimezone(UTC)] -= 1
 
 
 class Affected(NamedTuple):
@@ -265,9 +266,11 @@ class Choice(NamedTuple):
     proven: bool  # the most patients kept, then the fewest moves, was proven
 
 
-#: Repairs of one plan kept for the joint search, and its steps (`--optimize`: more).
+#: Repairs of one plan kept for the joint search, its steps, and the most plans it takes
+#: on (`--optimize`: more steps and plans).
 CANDIDATES = 200
 STEPS = 200_000
+JOINT_PLANS = 12
 
 
 def _bookings(plans: list[Plan]) -> list[Booking]:
@@ -281,32 +284,56 @@ def choose(
     affected: list[Affected],
     now: datetime,
     steps: int = STEPS,
+    joint_plans: int = JOINT_PLANS,
 ) -> Choice:
     """Repairs for every affected plan (`base`: everyone else's bookings). First each plan
     in turn takes its first repair that fits the others as they stand; when every plan
     then moves no more sessions than it would alone, that is the best there is. Otherwise
-    a joint search (most plans kept, then fewest moves) within `steps`."""
+    the plans left out go first in a second round, and with up to `joint_plans` plans a
+    joint search (most plans kept, then fewest moves) runs within `steps`."""
     budget = Budget(steps)
     alone = Availability(clinic, base, span=span)
     least: dict[str, int | None] = {}
     for a in affected:
         first = next(candidates(clinic, a.plan, a.request, a.must, alone, now, budget), None)
         least[a.plan.plan_id] = None if first is None else len(first.moved)
-    greedy: dict[str, Candidate | None] = {}
-    done: dict[str, Plan] = {}
-    for a in affected:
-        others = [done.get(b.plan.plan_id) or _kept(b) for b in affected if b is not a]
-        avail = Availability(clinic, base + _bookings(others), span=span)
-        found = next(candidates(clinic, a.plan, a.request, a.must, avail, now, budget), None)
-        greedy[a.plan.plan_id] = found
-        done[a.plan.plan_id] = found.plan if found else _kept(a)
+    greedy = _in_turn(clinic, base, span, affected, now, budget)
     best_there_is = all(
         (found is not None and len(found.moved) == least[pid]) or (found is None and least[pid] is None)
         for pid, found in greedy.items()
     )
-    if (best_there_is and not budget.ran_out) or steps <= 0:
-        return Choice(greedy, best_there_is and not budget.ran_out)
+    if best_there_is and not budget.ran_out:
+        return Choice(greedy, True)
+    left = [a for a in affected if greedy[a.plan.plan_id] is None]
+    if left:
+        again = _in_turn(clinic, base, span, left + [a for a in affected if a not in left], now, budget)
+        if _value(again) < _value(greedy):
+            greedy = again
+    if len(affected) > joint_plans or budget.ran_out:
+        return Choice(greedy, False)
     return _joint(clinic, alone, affected, now, budget, greedy)
+
+
+def _in_turn(
+    clinic: Clinic, base: list[Booking], span: tuple[datetime, datetime], affected: list[Affected], now: datetime,
+    budget: Budget,
+) -> dict[str, Candidate | None]:  # fmt: skip
+    """Each plan in turn takes its first repair that fits the others as they stand."""
+    found: dict[str, Candidate | None] = {}
+    done: dict[str, Plan] = {}
+    for a in affected:
+        others = [done.get(b.plan.plan_id) or _kept(b) for b in affected if b is not a]
+        avail = Availability(clinic, base + _bookings(others), span=span)
+        c = next(candidates(clinic, a.plan, a.request, a.must, avail, now, budget), None)
+        found[a.plan.plan_id] = c
+        done[a.plan.plan_id] = c.plan if c else _kept(a)
+    return found
+
+
+def _value(choice: dict[str, Candidate | None]) -> tuple[int, int, int]:
+    """Most plans kept, then fewest sessions moved, then the nearest days (smaller is better)."""
+    kept = [c for c in choice.values() if c is not None]
+    return (-len(kept), sum(len(c.moved) for c in kept), sum(c.shift for c in kept))
 
 
 def _kept(a: Affected) -> Plan:
@@ -331,11 +358,7 @@ def _joint(
                 break
         lists.append(sorted(found, key=lambda c: (len(c.moved), c.shift)))
 
-    def value(choice: dict[str, Candidate | None]) -> tuple[int, int, int]:
-        kept = [c for c in choice.values() if c is not None]
-        return (-len(kept), sum(len(c.moved) for c in kept), sum(c.shift for c in kept))
-
-    best = (value(greedy), dict(greedy))
+    best = (_value(greedy), dict(greedy))
     chosen: dict[str, Candidate | None] = {}
 
     def search(i: int, fits: Fits, lost: int, moves: int) -> None:
@@ -343,22 +366,22 @@ def _joint(
         if (-(len(affected) - lost), moves, 0) >= best[0] or not budget.spend():
             return  # cannot beat the best (keeping everyone left, moving nothing more)
         if i == len(affected):
-            if value(chosen) < best[0]:
-                best = (value(chosen), dict(chosen))
+            if _value(chosen) < best[0]:
+                best = (_value(chosen), dict(chosen))
             return
         a = affected[i]
         for c in lists[i]:
             if fits.admits(c.plan):
-                nxt = fits.copy()
-                nxt.take(c.plan)
+                fits.take(c.plan)
                 chosen[a.plan.plan_id] = c
-                search(i + 1, nxt, lost, moves + len(c.moved))
+                search(i + 1, fits, lost, moves + len(c.moved))
+                fits.give_back(c.plan)
         stays = _kept(a)  # this patient cannot be placed: the series stays as booked (its
         if fits.admits(stays):  # conflicting sessions stay listed by `conflicts`)
-            nxt = fits.copy()
-            nxt.take(stays)
+            fits.take(stays)
             chosen[a.plan.plan_id] = None
-            search(i + 1, nxt, lost + 1, moves)
+            search(i + 1, fits, lost + 1, moves)
+            fits.give_back(stays)
             del chosen[a.plan.plan_id]
 
     search(0, Fits(clinic, alone), 0, 0)

@@ -40,7 +40,6 @@ def repair(
     from ketaplan.app.repair import repair_in_ledger
     from ketaplan.cli.exports import writer
     from ketaplan.core.errors import InputError
-    from ketaplan.core.repair import STEPS
 
     the_clinic = common.load_clinic(clinic)
     first, last = common.day_range(start, end, the_clinic.zone)
@@ -55,7 +54,7 @@ def repair(
         first=first,
         last=last,
         dry_run=dry_run,
-        steps=STEPS * 25 if optimize else STEPS,
+        optimize=optimize,
         author=common.author(by, reason),
     )
     written: list[Path] = []
