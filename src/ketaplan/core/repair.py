@@ -159,14 +159,23 @@ def _placements(
     seen: dict[tuple[Key, date], list[Option]] = {}
 
     def options(s: Session, day: date) -> list[Option]:
-        """Free places that day, the session's own clock time first, then the nearest."""
+        """Free places that day: the session's own clock time first, then the nearest; at each
+        time every free chair (or room), its own first, then from the lowest. (Availability
+        offers the lowest free one only; plans repaired together may need another.)"""
         found = seen.get((key(s), day))
         if found is None:
             was = local(s.start, zone)
             minute = was.hour * 60 + was.minute
+            pool = clinic.rooms if s.kind == CONSULTATION else clinic.chairs
+            every = [
+                o._replace(resource=r)
+                for o in avail.options(day, s.kind, placing)
+                for r in pool[pool.index(o.resource) :]
+                if r == o.resource or _free(clinic, avail, s.kind, r, o.start, o.end)
+            ]
             found = seen[(key(s), day)] = sorted(
-                avail.options(day, s.kind, placing),
-                key=lambda o: (abs(o.clock.hour * 60 + o.clock.minute - minute), o.start, o.resource),
+                every,
+                key=lambda o: (abs(o.clock.hour * 60 + o.clock.minute - minute), o.resource != s.resource, o.start),
             )
         return found
 
@@ -214,6 +223,12 @@ def _placements(
         placed.pop(order[i], None)
 
     yield from by_days(0)
+
+
+def _free(clinic: Clinic, avail: Availability, kind: str, resource: str, start: datetime, end: datetime) -> bool:
+    if kind == CONSULTATION:
+        return checks.room_clash(avail.occupancy, resource, start, end) is None
+    return checks.chair_clash(clinic, avail.occupancy, resource, start, end) is None
 
 
 class Fits:
@@ -268,7 +283,7 @@ class Choice(NamedTuple):
 
 #: Repairs of one plan kept for the joint search, its steps, and the most plans it takes
 #: on (`--optimize`: more steps and plans).
-CANDIDATES = 200
+CANDIDATES = 5000
 STEPS = 200_000
 JOINT_PLANS = 12
 
@@ -347,16 +362,7 @@ def _joint(
 ) -> Choice:  # fmt: skip
     """Branch and bound over the plans' repairs: most plans kept, then fewest moves, then
     the nearest days; `greedy` is the first answer to beat."""
-    lists: list[list[Candidate]] = []
-    capped = False
-    for a in affected:
-        found: list[Candidate] = []
-        for c in candidates(clinic, a.plan, a.request, a.must, alone, now, budget):
-            found.append(c)
-            if len(found) >= CANDIDATES:
-                capped = True
-                break
-        lists.append(sorted(found, key=lambda c: (len(c.moved), c.shift)))
+    lists = [_Lazy(candidates(clinic, a.plan, a.request, a.must, alone, now, budget)) for a in affected]
 
     best = (_value(greedy), dict(greedy))
     chosen: dict[str, Candidate | None] = {}
@@ -370,7 +376,7 @@ def _joint(
                 best = (_value(chosen), dict(chosen))
             return
         a = affected[i]
-        for c in lists[i]:
+        for c in lists[i].each():
             if fits.admits(c.plan):
                 fits.take(c.plan)
                 chosen[a.plan.plan_id] = c
@@ -385,4 +391,32 @@ def _joint(
             del chosen[a.plan.plan_id]
 
     search(0, Fits(clinic, alone), 0, 0)
-    return Choice(best[1], not budget.ran_out and not capped)
+    return Choice(best[1], not budget.ran_out and not any(x.capped for x in lists))
+
+
+class _Lazy:
+    """A plan's repairs, found as the joint search first asks for them (fewest moves first),
+    kept for the next time; at most CANDIDATES."""
+
+    def __init__(self, source: Iterator[Candidate]) -> None:
+        self.source: Iterator[Candidate] | None = source
+        self.found: list[Candidate] = []
+        self.capped = False
+
+    def each(self) -> Iterator[Candidate]:
+        i = 0
+        while True:
+            if i < len(self.found):
+                yield self.found[i]
+                i += 1
+                continue
+            if self.source is None:
+                return
+            if len(self.found) >= CANDIDATES:
+                self.capped, self.source = True, None
+                return
+            c = next(self.source, None)
+            if c is None:
+                self.source = None
+                return
+            self.found.append(c)
