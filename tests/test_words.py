@@ -55,3 +55,11 @@ def test_one_booster_is_one_booster(cli, clinic_file: Path, monkeypatch: pytest.
     r = cli("boosters", plan["plan_id"], "1", "--clinic", clinic_file)
     assert r.exit_code == 0 and "booked 1 booster;" in " ".join(r.stdout.split()), r.stdout
     assert json.loads(cli("show", plan["plan_id"], "--json").stdout)["data"]["revision"] == 8
+
+
+def test_a_missed_consultation_frees_its_room_not_a_chair(cli, clinic_file: Path, monkeypatch) -> None:
+    plan = book(cli, clinic_file, "Ann")
+    consult = next(s for s in plan["sessions"] if s["kind"] == "consultation")
+    monkeypatch.setenv("KETAPLAN_NOW", consult["end"][:16])
+    r = cli("no-show", plan["plan_id"], "--session", "1", "--kind", "consultation")
+    assert r.exit_code == 0 and "its room is free again" in r.stdout and "chair" not in r.stdout.split("\n")[0]

@@ -71,8 +71,8 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
     if full:
         why.append(f"every chair is booked on {short_list(full)}")
     lines: list[str] = []
+    days = f"{len(open_days)} open day{'' if len(open_days) == 1 else 's'}"
     if len(open_days) < p.infusions:
-        days = f"{len(open_days)} open day{'' if len(open_days) == 1 else 's'}"
         lines.append(f"only {days} {span} for {p.infusions} infusions: " + "; ".join(why))
         return lines
 
@@ -81,7 +81,7 @@ def explain(clinic: Clinic, request: Request, avail: Availability) -> list[str]:
 
     if best_sequence(open_days, p.infusions, p.min_days_apart, p.max_days_apart, always, always) is None:
         lines.append(
-            f"the {len(open_days)} open days {span} ({short_list(open_days)}) cannot hold "
+            f"the {days} {span} ({short_list(open_days)}) cannot hold "
             f"{p.infusions} infusions {p.min_days_apart}-{p.max_days_apart} days apart"
             + (": " + "; ".join(why) if why else "")
         )

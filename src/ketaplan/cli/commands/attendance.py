@@ -98,7 +98,8 @@ class Marked(NamedTuple):
 
     def show(self, console: Console) -> None:
         s, plan = self.session, self.plan
-        what = "attended" if s.status == "attended" else "a no-show (its chair is free again)"
+        place = "room" if s.kind == "consultation" else "chair"  # a consultation holds a consult room
+        what = "attended" if s.status == "attended" else f"a no-show (its {place} is free again)"
         console.print(
             f"{s.label} ({s.start:%a %Y-%m-%d %H:%M}) marked {what}; {plan.plan_id} is at revision {plan.revision}"
         )
