@@ -35,3 +35,19 @@ def test_revision_and_sequence_rise_with_each_change(cli, clinic_file: Path, tmp
     history = run_json(cli, "show", pid)["data"]["history"]
     assert [h["revision"] for h in history] == [1, 2, 3]
     assert "rescheduled: infusion 4" in history[1]["change"] and "cancelled infusion 6" in history[2]["change"]
+
+
+def test_several_plans_at_once_into_a_folder(cli, clinic_file: Path, tmp_path: Path) -> None:
+    """The morning's patients printed at once; one file name for several plans is refused."""
+    from helpers import book, run_json
+
+    ids = [book(cli, clinic_file, name)["plan_id"] for name in ("Ann", "Ben")]
+    r = cli("export", *ids, "--pdf", tmp_path / "one.pdf", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--out" in r.stderr and not (tmp_path / "one.pdf").exists()
+    r = cli("export", ids[0], "KP-NOSUCH22", "--out", tmp_path / "x", "--clinic", clinic_file)
+    assert r.exit_code == 2 and not (tmp_path / "x").exists()  # an unknown id: nothing written
+    doc = run_json(cli, "export", *ids, "--out", tmp_path / "out", "--clinic", clinic_file)
+    assert [p["plan_id"] for p in doc["data"]["plans"]] == ids
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == sorted(
+        f"{pid}.{kind}" for pid in ids for kind in ("html", "ics", "pdf")
+    )

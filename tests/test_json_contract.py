@@ -25,7 +25,7 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "schedule": (["--patient", "Ann", "--start", "2026-12-07", "--dry-run"], PLAN | {"dry_run", "files"}),
     "plans": ([], {"plans", "total"}),
     "show": (["{plan}"], PLAN | {"history"}),
-    "export": (["{plan}", "--ics", "{tmp}/p.ics"], {"plan_id", "revision", "files"}),
+    "export": (["{plan}", "--ics", "{tmp}/p.ics"], {"plan_id", "revision", "files", "plans"}),
     "reschedule": (["{plan}", "--session", "2"], PLAN | {"moved", "notes", "dry_run", "files"}),
     "cancel": (["{plan}", "--session", "6"], PLAN | {"cancelled", "dry_run", "files"}),
     "attend": (["{plan}", "--session", "1"], PLAN | {"marked"}),

@@ -1,4 +1,4 @@
-"""`ketaplan export PLAN_ID`: the .ics and printable plan of a booked plan, again."""
+"""`ketaplan export PLAN_ID...`: the .ics and printable plan of booked plans, again."""
 
 from __future__ import annotations
 
@@ -22,34 +22,47 @@ app = typer.Typer()
 @app.command("export")
 @options.with_exports
 def export(
-    plan_id: str = options.PLAN_ID,
+    plan_ids: list[str] = typer.Argument(
+        ..., metavar="PLAN_ID...", help="One plan id, or several (with --out): the morning's patients at once."
+    ),
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
     exports: options.ExportOptions | None = None,
 ) -> Exported:
-    """Write a booked plan's .ics (same UIDs, SEQUENCE = revision) and printable plan."""
+    """Write booked plans' .ics (same UIDs, SEQUENCE = revision) and printable plans."""
     from ketaplan.cli.exports import Targets
 
     if exports is None or not exports.wanted:
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
+    if len(plan_ids) > 1 and any(x is not None for x in (exports.ics, exports.pdf, exports.html)):
+        raise InputError("several plans need --out DIR (each file named by its plan id)", field="--out")
     the_ledger = common.existing_ledger(ledger)
-    plan, _ = common.load_plan(the_ledger, plan_id)
-    the_clinic = common.plan_clinic(plan, clinic)
+    plans = list({p.plan_id: p for p in (common.load_plan(the_ledger, pid)[0] for pid in plan_ids)}.values())
+    the_clinic = common.plan_clinic(plans[0], clinic)
+    for plan in plans[1:]:
+        common.plan_clinic(plan, clinic)  # every plan is this clinic's, or nothing is written
     targets = Targets.from_options(exports, common.protected(the_clinic, the_ledger))
     targets.check_writable()
-    return Exported(plan, targets.write(plan, the_clinic))
+    return Exported(plans, [targets.write(plan, the_clinic) for plan in plans])
 
 
 @result
 class Exported(NamedTuple):
-    plan: Plan
-    written: list[Path]
+    plans: list[Plan]
+    written: list[list[Path]]  # per plan
     command: str = "export"
 
     def data(self) -> dict[str, Any]:
-        return {"plan_id": self.plan.plan_id, "revision": self.plan.revision, "files": [str(p) for p in self.written]}
+        each: list[dict[str, Any]] = [
+            {"plan_id": p.plan_id, "revision": p.revision, "files": [str(f) for f in files]}
+            for p, files in zip(self.plans, self.written, strict=True)
+        ]
+        # The first plan's keys stay where one plan's always were; `plans` has each.
+        every = [str(f) for files in self.written for f in files]
+        return {**each[0], "files": every, "plans": each}
 
     def show(self, console: Console) -> None:
-        for path in self.written:
-            console.print(f"wrote {path}")
+        for files in self.written:
+            for path in files:
+                console.print(f"wrote {path}")
