@@ -28,8 +28,8 @@ def test_the_day_lists_every_session_by_chair_with_patient_and_status(cli, clini
     assert len(sessions) == len(expected) >= 2
     assert {x["plan_id"] for x in sessions} <= {a["plan_id"], b["plan_id"]}
     assert all(x["resource"] for x in sessions) and {x["patient"]["name"] for x in sessions} >= {"Zoë Ørsted"}
-    resources = [x["resource"] for x in sessions]
-    assert resources == sorted(resources, key=lambda r: (r.startswith("Consult"), r))  # chairs, then rooms
+    starts = [x["start"] for x in sessions]
+    assert starts == sorted(starts)  # by time, as the desk works through the day
     r = cli("day", day, "--clinic", clinic_file)
     assert r.exit_code == 0 and "Zoë Ørsted (MRN-1)" in r.stdout and "booked" in r.stdout
 
@@ -65,3 +65,19 @@ def test_an_empty_day_and_a_bad_date(cli, clinic_file: Path) -> None:
     assert r.exit_code == 0 and "no sessions" in r.stdout
     r = cli("day", "01/02/2027", "--clinic", clinic_file)
     assert r.exit_code == 2 and "DATE:" in r.stderr
+
+
+def test_a_week_of_sheets_at_once(cli, clinic_file: Path, two_plans, tmp_path: Path) -> None:
+    """`--days 7`: every day with its sessions, the weekend closed with why, one printable
+    file for the week; a plan id is never broken across lines in the PDF."""
+    a, _ = two_plans
+    doc = run_json(cli, "day", "2027-02-01", "--days", "7", "--clinic", clinic_file, "--out", tmp_path / "desk")
+    days = doc["data"]["days"]
+    assert [d["date"] for d in days] == [f"2027-02-0{i}" for i in range(1, 8)]
+    assert [d["closed"] for d in days[5:]] == ["closed on Saturdays", "closed on Sundays"]
+    assert sum(len(d["sessions"]) for d in days) >= 6 and doc["data"]["date"] == "2027-02-01"
+    pdf = tmp_path / "desk" / "days-2027-02-01-to-2027-02-07.pdf"
+    pages, text = pdf_text(pdf.read_bytes())
+    assert pages >= 7 and text.count(a["plan_id"]) >= 3  # whole on each line it appears
+    r = cli("day", "2027-02-01", "--days", "15", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--days" in r.stderr

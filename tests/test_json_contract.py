@@ -33,7 +33,7 @@ PINNED: dict[str, tuple[list[str], set[str]]] = {
     "no-show": (["{plan}", "--session", "1"], PLAN | {"marked"}),
     "check": (["{tmp}/p.ics"], PLAN | {"file", "current_revision"}),
     "availability": (["--days", "3"], {"clinic", "timezone", "chairs", "hours", "days"}),
-    "day": (["2026-12-01"], {"date", "clinic", "timezone", "closed", "notes", "sessions", "files"}),
+    "day": (["2026-12-01"], {"date", "clinic", "timezone", "closed", "notes", "sessions", "files", "days"}),
     "close": (["2026-12-28", "--reason", "staff training"], {"closure", "conflicts", "repair"}),
     "closures": ([], {"from", "to", "closures"}),
     "reopen": (["1"], {"closure"}),

@@ -6,6 +6,7 @@ and named by the day, never by a patient."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 from typing import Any, NamedTuple
@@ -92,32 +93,38 @@ def warnings(sheet: DaySheet) -> list[str]:
     return ([f"Closed: {sheet.closed}"] if sheet.closed else []) + list(sheet.notes)
 
 
-def day_html(sheet: DaySheet, paper: str) -> str:
-    head = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(sheet.title)}</title>'
+def day_html(sheets: Sequence[DaySheet], paper: str) -> str:
+    """One day's sheet, or several days', each on a page of its own when printed."""
+    title = sheets[0].title if len(sheets) == 1 else f"Day sheets — {sheets[0].day_text} to {sheets[-1].day_text}"
+    head = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{escape(title)}</title>'
     parts = [head, f"<style>{_CSS % {'paper': paper}}</style>\n</head>\n<body>"]
-    parts.append(f"<h1>{escape(sheet.clinic)}</h1>\n<h2>{escape(sheet.title)}</h2>")
-    parts += [f"<p><strong>{escape(line)}</strong></p>" for line in warnings(sheet)]
-    if not sheet.rows:
-        parts.append("<p>No sessions booked this day.</p>")
-    else:
-        parts.append("<table>\n<tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>")
-        for r in sheet.rows:
-            cls = ' class="missed"' if look(r.status).struck else ""
-            parts.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>")
-        parts.append("</table>")
-    parts.append(f"<p>Times are local clinic time ({escape(sheet.timezone)}).</p>\n</body>\n</html>\n")
+    for i, sheet in enumerate(sheets):
+        brk = ' style="break-before: page"' if i else ""
+        parts.append(f"<section{brk}>\n<h1>{escape(sheet.clinic)}</h1>\n<h2>{escape(sheet.title)}</h2>")
+        parts += [f"<p><strong>{escape(line)}</strong></p>" for line in warnings(sheet)]
+        if not sheet.rows:
+            parts.append("<p>No sessions booked this day.</p>")
+        else:
+            parts.append("<table>\n<tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>")
+            for r in sheet.rows:
+                cls = ' class="missed"' if look(r.status).struck else ""
+                parts.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells(r)) + "</tr>")
+            parts.append("</table>")
+        parts.append(f"<p>Times are local clinic time ({escape(sheet.timezone)}).</p>\n</section>")
+    parts.append("</body>\n</html>\n")
     return "\n".join(parts)
 
 
-def day_pdf(sheet: DaySheet, paper: str) -> bytes:
+def day_pdf(sheets: Sequence[DaySheet], paper: str) -> bytes:
+    """One day's sheet, or several days', a page (or more) each."""
     from xml.sax.saxutils import escape as xml
 
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
 
     from ketaplan.formats.pdf import GRID, HEAD, document
 
-    def story(st: dict[str, Any], width: float) -> list[Any]:
+    def one(sheet: DaySheet, st: dict[str, Any], width: float) -> list[Any]:
         out: list[Any] = [Paragraph(xml(sheet.clinic), st["h1"]), Paragraph(xml(sheet.title), st["h2"])]
         out += [Paragraph(f"<b>{xml(line)}</b>", st["body"]) for line in warnings(sheet)]
         if not sheet.rows:
@@ -133,4 +140,12 @@ def day_pdf(sheet: DaySheet, paper: str) -> bytes:
         note = Paragraph(xml(f"Times are local clinic time ({sheet.timezone})."), st["small"])
         return [*out, table, note]
 
-    return document(story, paper, f"{sheet.title} — {sheet.clinic}", head=f"{sheet.clinic} · {sheet.title}")
+    def story(st: dict[str, Any], width: float) -> list[Any]:
+        out: list[Any] = []
+        for i, sheet in enumerate(sheets):
+            out += ([PageBreak()] if i else []) + one(sheet, st, width)
+        return out
+
+    first, last = sheets[0], sheets[-1]
+    title = first.title if len(sheets) == 1 else f"Day sheets — {first.day_text} to {last.day_text}"
+    return document(story, paper, f"{title} — {first.clinic}", head=f"{first.clinic} · {title}")
