@@ -31,13 +31,12 @@ def closures(
 ) -> ClosuresShown:
     """List closures: the clinic file's, public holidays and the ledger's (with their ids)."""
     from ketaplan.app.closures import list_closures
-    from ketaplan.core.dates import parse_near
     from ketaplan.core.errors import InputError
 
     the_clinic = common.load_clinic(clinic)
-    today = common.today(the_clinic.zone)
-    first = parse_near(start, today=today, field="--from") if start else today
-    last = parse_near(end, today=today, field="--to") if end else first + timedelta(days=89)
+    first, last = common.day_range(start, end, the_clinic.zone)
+    first = first or common.today(the_clinic.zone)
+    last = last or first + timedelta(days=89)
     if last < first:
         raise InputError(f"{last} is before --from {first}", field="--to")
     if (last - first).days > 3660:
