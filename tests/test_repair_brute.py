@@ -145,16 +145,23 @@ def brute_best(clinic, affected: list[repair.Affected], base: Availability, base
         if i == len(affected):
             best[:] = [kept, moves]
             return
-        for n, plan in options[i]:
+        rest = len(affected) - i - 1
+        for n, plan in options[i]:  # placed versions by moves ascending, then left unplaced
+            k, m = kept + (n is not None), moves + (n or 0)
+            if best[0] >= 0 and (k + rest < best[0] or (k + rest == best[0] and m >= best[1])):
+                if n is not None:
+                    continue  # this and every later placed version move more: only 'unplaced' is left to try
+                break
             if fits([*chosen, plan], clinic):
-                search(i + 1, [*chosen, plan], kept + (n is not None), moves + (n or 0))
+                search(i + 1, [*chosen, plan], k, m)
 
     search(0, [], 0, 0)
     return best[0], best[1]
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, phases=[Phase.explicit, Phase.generate])  # no shrinking: slow here
+# The same examples every run (CI), and no shrinking (each try enumerates every repair).
+@settings(max_examples=30, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate])
 @given(st.integers(0, 10**6))
 def test_repair_keeps_the_most_patients_with_the_fewest_moves(seed: int) -> None:
     rng = random.Random(seed)
