@@ -56,7 +56,8 @@ def find_conflicts(tx: LedgerTx, clinic: Clinic, now: datetime, first: date | No
     # before it that keep their place, so of two sessions that clash (fewer chairs now,
     # fewer starts per slot) only the later booked one is in conflict.
     loaded.sort(key=lambda pr: (pr[0].history[0].at if pr[0].history else "", pr[0].plan_id))
-    kept = Availability(clinic, [b for b in everyone if b.plan_id not in {p.plan_id for p, _ in loaded}], span=span)
+    checked = {p.plan_id for p, _ in loaded}
+    kept = Availability(clinic, [b for b in everyone if b.plan_id not in checked], span=span)
     places = set(clinic.chairs) | set(clinic.rooms)  # a session on a chair no longer there keeps none
     conflicts: list[Conflict] = []
     affected: list[repair.Affected] = []
