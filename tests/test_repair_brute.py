@@ -192,3 +192,37 @@ def test_repair_keeps_the_most_patients_with_the_fewest_moves(seed: int) -> None
         others = Availability(now_clinic, bookings([p for p in final if p is not plan]), span=SPAN)
         assert repair.problems(now_clinic, plan, requests[plan.plan_id], others, NOW) == []
         assert all(isinstance(s, Session) for s in plan.sessions)
+
+
+def final_plans_keep_every_rule(clinic, choice, affected, base_plans, requests) -> bool:
+    repaired = {pid: c.plan for pid, c in choice.repairs.items() if c is not None}
+    kept = {a.plan.plan_id: a.plan._replace(sessions=tuple(s for s in a.plan.sessions if repair.key(s) not in a.must))
+            for a in affected}  # fmt: skip
+    final = base_plans + [repaired.get(pid, plan) for pid, plan in kept.items()]
+    for plan in final:
+        if plan.plan_id in repaired:
+            others = Availability(clinic, bookings([p for p in final if p is not plan]), span=SPAN)
+            if repair.problems(clinic, plan, requests[plan.plan_id], others, NOW):
+                return False
+    return True
+
+
+@pytest.mark.slow
+def test_the_named_checks_have_the_last_word_over_the_joint_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the joint search's own fit test broken (it admits everything), what repair
+    answers still keeps every rule: it is checked with the named checks and falls back."""
+    monkeypatch.setattr(repair.Fits, "admits", lambda self, plan: True)
+    joint = 0
+    for seed in range(150):
+        rng = random.Random(seed)
+        clinic = tiny_clinic(rng.choice([1, 2]))
+        plans, requests = book_patients(clinic, rng)
+        day = rng.choice(sorted({local(s.start, clinic.zone).date() for p in plans for s in p.active}))
+        now_clinic = standing(clinic, [Closure(day, day, "test", None, None, 1)])
+        affected = affected_by(now_clinic, plans, requests)
+        mine = {a.plan.plan_id for a in affected}
+        base_plans = [p for p in plans if p.plan_id not in mine]
+        choice = repair.choose(now_clinic, bookings(base_plans), SPAN, affected, NOW)
+        joint += not choice.proven
+        assert final_plans_keep_every_rule(now_clinic, choice, affected, base_plans, requests), seed
+    assert joint  # the joint search ran on some of these
