@@ -279,3 +279,24 @@ def test_a_move_the_coordinator_chooses(cli, clinic_file: Path, ledger_path: Pat
     r = cli("reschedule", pid, "--session", "3", "--at", "14:00", "--clinic", clinic_file)
     assert r.exit_code == 2 and "--at:" in r.stderr
     assert snapshot(ledger_path) == before
+
+
+def test_moving_infusion_2_after_infusion_1_was_cancelled_and_the_consultation_moved(
+    cli, clinic_file: Path, ledger_path: Path
+) -> None:
+    """Once exit 1: the final check measured the consultation from the cancelled infusion 1
+    (the consultation had moved to the day before infusion 2, the cancelled one's day)."""
+    plan = book(cli, clinic_file, "Jane")
+    pid = plan["plan_id"]
+    first = sessions(plan)[1]["start"][:10]
+    assert (
+        run_json(cli, "reschedule", pid, "--session", "1", "--kind", "consultation", "--clinic", clinic_file)["status"]
+        == "ok"
+    )
+    assert run_json(cli, "cancel", pid, "--session", "1")["status"] == "ok"
+    # infusion 2 moves to the day after the cancelled infusion 1; the consultation follows it
+    doc = run_json(cli, "reschedule", pid, "--session", "2", "--from", first, "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    consult = [s for s in doc["data"]["sessions"] if s["kind"] == "consultation"][0]
+    assert consult["start"][:10] < sessions(doc["data"])[2]["start"][:10]
+    assert_all_rules_hold(ledger_path, clinic_file, pid)

@@ -69,3 +69,18 @@ def test_readable_at(cli, desk, monkeypatch: pytest.MonkeyPatch, name: str, widt
     for text in wanted:
         text = text.format(**desk)
         assert any(text in line for line in lines), f"{text!r} not whole on one line:\n{r.stdout}"
+
+
+def test_piped_messages_and_suggested_commands_are_never_wrapped(cli, desk, monkeypatch) -> None:
+    """Piped into a file or another program (no terminal, no COLUMNS), a message and the
+    command it suggests stay on one line: they once broke at column 80 mid-sentence."""
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.setenv("KETAPLAN_TODAY", "2027-02-20")
+    r = cli("no-show", desk["plan"], "--session", "1")
+    assert r.exit_code == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if "marked a no-show" in x)
+    assert len(line) > 80 and line.rstrip().endswith("revision 2"), r.stdout
+    assert f"to book it again: ketaplan reschedule {desk['plan']} --session 1" in r.stdout.splitlines()
+    # the plan as a table still fits the default 80 columns
+    r = cli("show", desk["plan"], "--clinic", desk["clinic"])
+    assert max(len(x.rstrip()) for x in r.stdout.splitlines() if "│" in x or "─" in x) <= 80

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -21,13 +22,21 @@ REPORT_URL = "https://github.com/ketaplan/ketaplan/issues"
 def out() -> Console:
     from rich.console import Console  # not needed for --json: keep it off that path
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=_piped(sys.stdout))
 
 
 def err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=_piped(sys.stderr))
+
+
+def _piped(stream: Any) -> bool:
+    """Output for a file or another program: lines are never wrapped (a message or a
+    suggested command stays one line for copy-paste and grep). On a terminal, or when
+    COLUMNS sets a width, prose wraps to the width and tables fit it."""
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty is not None and isatty()) and "COLUMNS" not in os.environ
 
 
 def notice(text: str) -> None:
@@ -81,7 +90,8 @@ def report_error(e: KetaplanError, command: str, json_mode: bool) -> None:
         if e.suggestions:
             c.print("[bold]What would work[/] (each one checked):")
             for s in suggestions:
-                c.print(f"  - {_esc(s['message'])}: [bold]{_esc(s['option'])}[/]")
+                # The command never wraps, even on a terminal: it is there to be copied.
+                c.print(f"  - {_esc(s['message'])}: [bold]{_esc(s['option'])}[/]", soft_wrap=True)
         return
     if json_mode:
         emit_json(envelope(command, "error", e.exit_code, {}, [e.as_json()]))

@@ -394,7 +394,8 @@ def check_consultation(plan: Plan, ctx: CheckContext) -> CheckResult:
     if consult is None:
         return CheckResult("consultation", True, "no consultation in this series")
     clinic, zone = ctx.clinic, ctx.clinic.zone
-    infusions = sorted(plan.infusions, key=lambda s: s.start)
+    # Measured from the first infusion the patient will have: a cancelled one holds no day.
+    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start)
     problems = []
     if infusions:
         reason = consultation_day_problem(
