@@ -204,8 +204,17 @@ def test_moving_booster_1_leaves_booster_2_when_its_day_still_keeps_the_rule(cli
     assert after[1]["start"][11:16] == before[1]["start"][11:16]  # the usual time kept
 
 
-def test_a_consultation_that_cannot_move_says_why_and_offers_a_runnable_command(cli, clinic_file: Path) -> None:
-    plan = book(cli, clinic_file, "Jane Roe", "2027-02-01", "--days", "mon,tue,wed,thu,fri", "--patient-id", "MRN-9")
+def test_a_consultation_that_cannot_move_says_why_and_offers_a_runnable_command(cli, tmp_path: Path) -> None:
+    # A 14-day window: infusion 1 cannot move later with it (the series would not fit).
+    clinic_file = write_clinic(
+        tmp_path / "c14.toml",
+        chairs=2,
+        protocol={"window_days": [14, 14]},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
+    doc = run_json(cli, "schedule", "--clinic", clinic_file, "--patient", "Jane Roe", "--start", "2027-02-01",
+                   "--weeks", "2", "--days", "mon,tue,wed,thu,fri", "--patient-id", "MRN-9")  # fmt: skip
+    plan = doc["data"]
     first = min(s["start"][:10] for s in plan["sessions"] if s["kind"] == "infusion")
     assert first == "2027-02-01"  # a Monday: from Saturday Jan 30 on, only the weekend is left
     r = cli("reschedule", plan["plan_id"], "--session", "1", "--kind", "consultation", "--from", "2027-01-30",
@@ -300,3 +309,61 @@ def test_moving_infusion_2_after_infusion_1_was_cancelled_and_the_consultation_m
     consult = [s for s in doc["data"]["sessions"] if s["kind"] == "consultation"][0]
     assert consult["start"][:10] < sessions(doc["data"])[2]["start"][:10]
     assert_all_rules_hold(ledger_path, clinic_file, pid)
+
+
+def _missed_consultation(cli, clinic: Path, monkeypatch) -> str:
+    """Jane's consultation (Fri Jan 29, 08:00) was missed; it is Friday 16:30, the clinic
+    shut for the weekend, and infusion 1 is on Monday Feb 1."""
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-20T09:00:00")
+    plan = book(cli, clinic, "Jane")
+    consult = [s for s in plan["sessions"] if s["kind"] == "consultation"][0]
+    assert consult["start"].startswith("2027-01-29"), consult
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-29T16:30:00")
+    r = cli("no-show", plan["plan_id"], "--session", "1", "--kind", "consultation")
+    assert r.exit_code == 0, r.stderr
+    return str(plan["plan_id"])
+
+
+@pytest.mark.parametrize("kind", ["consultation", "infusion"])
+def test_a_missed_consultation_and_infusion_1_move_in_one_command(
+    cli, clinic_file: Path, ledger_path: Path, monkeypatch, kind: str
+) -> None:
+    """Moving the missed consultation, when no day before infusion 1 is left, moves
+    infusion 1 too; moving infusion 1 books the missed consultation again before it. Once
+    the first said 'no consult room free Jan 29' and the second left the consultation
+    missed, so it took two commands."""
+    pid = _missed_consultation(cli, clinic_file, monkeypatch)
+    doc = run_json(cli, "reschedule", pid, "--session", "1", "--kind", kind, "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    consult = [s for s in doc["data"]["sessions"] if s["kind"] == "consultation"][0]
+    first = sessions(doc["data"])[1]
+    assert consult["status"] == "booked" and "2027-02-01" <= consult["start"][:10] < first["start"][:10]
+    assert {m["kind"] for m in doc["data"]["moved"]} >= {"consultation", "infusion"}
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+
+
+def test_a_day_that_is_over_is_named_too_late_not_full(cli, tmp_path: Path, monkeypatch) -> None:
+    """With the window too short for infusion 1 to move, the refusal says Friday is too
+    late to book (not 'no consult room free'), and the new series it offers keeps the
+    clinic's minimum notice (it once offered a consultation for Friday night)."""
+    short_window = write_clinic(
+        tmp_path / "c14.toml",
+        chairs=2,
+        protocol={"window_days": [14, 14]},
+        hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-20T09:00:00")
+    doc = run_json(cli, "schedule", "--clinic", short_window, "--patient", "Jane", "--start", "2027-02-01",
+                   "--weeks", "2")  # fmt: skip
+    pid = doc["data"]["plan_id"]
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-29T16:30:00")
+    assert cli("no-show", pid, "--session", "1", "--kind", "consultation").exit_code == 0
+    r = cli("reschedule", pid, "--session", "1", "--kind", "consultation", "--clinic", short_window, "--json")
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 3, doc
+    why = " ".join(doc["data"]["explanation"])
+    assert "too late to book Jan 29" in why and "no consult room" not in why, why
+    (offer,) = doc["data"]["suggestions"]
+    assert "--start 2027-02-02" in offer["option"], offer

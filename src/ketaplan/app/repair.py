@@ -187,4 +187,5 @@ def _left(clinic: Clinic, x: Left, found: Found, taken: list[Booking], now: date
     first = min(s.start for s in x.sessions).astimezone(clinic.zone).date()
     since = max(first, now.astimezone(clinic.zone).date() + timedelta(days=1))
     request = next(a.request for a in found.affected if a.plan.plan_id == x.plan.plan_id)
+    request = request._replace(not_before_at=clinic.earliest_booking(now))  # the offer keeps the notice
     return x._replace(why=why, suggestions=new_series(clinic, x.plan, request, avail, since))

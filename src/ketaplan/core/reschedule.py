@@ -88,10 +88,19 @@ def reschedule(
         result = _move_infusions(clinic, plan, req, avail, target, from_day, future_options, now)
     elif kind == "consultation":
         result = _move_consultation(clinic, plan, target, from_day, future_options)
+        first = _first_to_come(plan)
+        if result is None and first is not None:
+            # No day before infusion 1 is left (a missed consultation, say): infusion 1
+            # moves too, in one step, and the consultation is booked before it.
+            result = _move_infusions(clinic, plan, req, avail, first, from_day, future_options, now, follows=True)
+            if result is not None:
+                lo, hi = clinic.protocol.consultation_days_before
+                result[1].insert(0, f"no day {lo}-{hi} days before infusion 1 was left for the consultation")
     else:
         result = _move_boosters(clinic, plan, req, avail, target, from_day, future_options)
     if result is None:
-        raise _no_slot(clinic, plan, request, target, from_day, new_series(clinic, plan, request, avail, from_day))
+        suggestions = new_series(clinic, plan, req, avail, from_day)  # the notice kept
+        raise _no_slot(clinic, plan, request, target, from_day, suggestions, avail, cutoff)
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
@@ -115,7 +124,10 @@ def _move_infusions(
     from_day: date,
     future_options: OptionsFor,
     now: datetime,
+    *,
+    follows: bool = False,
 ) -> Moves | None:
+    """`follows`: the consultation is booked again before the new infusion 1 (it asked to move)."""
     p = clinic.protocol
     zone = clinic.zone
     # A missed infusion (a no-show) is moved like any other; the ones before it stay, and
@@ -174,7 +186,7 @@ def _move_infusions(
                 else f"infusions {segment[1].number}-{segment[-1].number} had"
             )
             notes.append(f"{others} to move too, to keep {p.min_days_apart}-{p.max_days_apart} days between infusions")
-        extra = _fix_ends(clinic, plan, req, avail, moved, clock or usual, now)
+        extra = _fix_ends(clinic, plan, req, avail, moved, clock or usual, now, follows=follows)
         if extra is None:
             continue
         moved += extra[0]
@@ -191,8 +203,12 @@ def _fix_ends(
     moved: list[tuple[Session, Session]],
     clock: time | None,
     now: datetime,
+    *,
+    follows: bool = False,
 ) -> Moves | None:
-    """Consultation and boosters follow a moved first or last infusion when their rules break."""
+    """Consultation and boosters follow a moved first or last infusion when their rules
+    break. A missed consultation (or one that asked to move: `follows`) is booked again
+    before a moved infusion 1, so one command moves both."""
     zone = clinic.zone
     new = {(b.kind, b.number): a for b, a in moved}
     infusions = sorted(
@@ -203,15 +219,24 @@ def _fix_ends(
     out: list[tuple[Session, Session]] = []
     notes: list[str] = []
     consult = plan.consultation
-    if consult is not None and consult.active:
-        if checks.consultation_day_problem(clinic, local(consult.start, zone).date(), first):
-            if consult.start.astimezone(UTC) <= now.astimezone(UTC):
+    first_moved = any(b.kind == "infusion" and local(a.start, zone).date() == first for b, a in moved)
+    again = (
+        consult is not None
+        and consult.status != "attended"
+        and first_moved
+        and (follows or (consult.status != "cancelled" and missed(consult, now)))
+    )
+    if consult is not None and (again or consult.active):
+        if again or checks.consultation_day_problem(clinic, local(consult.start, zone).date(), first):
+            if not again and consult.start.astimezone(UTC) <= now.astimezone(UTC):
                 return None  # held already, and now too far from the first infusion
             c = consultation_finder(clinic, req._replace(consultation=True), avail)(first, clock)
             if c is None:
                 return None
-            out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource)))
-            notes.append("the consultation moved with infusion 1")
+            out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource, status="booked")))
+            notes.append(
+                "the consultation moved with infusion 1" if consult.active else "the consultation is booked again"
+            )
     boosters = sorted((s for s in plan.boosters if s.active), key=lambda s: s.number)
     if boosters and checks.maintenance_problem(clinic, last, local(boosters[0].start, zone).date()):
         chain = booster_finder(clinic, req._replace(boosters=len(boosters)), avail)(last, clock)
@@ -223,6 +248,15 @@ def _fix_ends(
         ]
         notes.append("the boosters moved with the last infusion")
     return out, notes
+
+
+def _first_to_come(plan: Plan) -> Session | None:
+    """Infusion 1 as the patient will have it: the first infusion not attended nor cancelled,
+    when none was attended yet (after that the consultation has done its job)."""
+    infusions = sorted((s for s in plan.infusions if s.status != "cancelled"), key=lambda s: s.number)
+    if not infusions or any(s.status == "attended" for s in infusions):
+        return None
+    return infusions[0]
 
 
 def _move_consultation(
@@ -325,7 +359,14 @@ def new_series(clinic: Clinic, plan: Plan, request: Request, avail: Availability
 
 
 def _no_slot(
-    clinic: Clinic, plan: Plan, request: Request, target: Session, from_day: date, suggestions: list[Suggestion]
+    clinic: Clinic,
+    plan: Plan,
+    request: Request,
+    target: Session,
+    from_day: date,
+    suggestions: list[Suggestion],
+    avail: Availability,
+    cutoff: datetime,
 ) -> NoPlanError:
     p = clinic.protocol
     latest = plan.first_day + timedelta(days=p.window_days[1] - 1)
@@ -336,16 +377,19 @@ def _no_slot(
             f"between infusions within the longest window (until {short(latest)}), even moving the later infusions"
         )
     elif target.kind == "consultation":
-        why = _consultation_why(clinic, plan, request, from_day)
+        why = _consultation_why(clinic, plan, request, from_day, avail, cutoff)
     else:
         every, tolerance = p.maintenance_every_days, p.maintenance_tolerance_days
         why = f"no free slot for {target.label} {every}+-{tolerance} days after the session before it"
     return NoPlanError(f"Cannot move {target.label}.", explanation=[why], suggestions=suggestions)
 
 
-def _consultation_why(clinic: Clinic, plan: Plan, request: Request, from_day: date) -> str:
+def _consultation_why(
+    clinic: Clinic, plan: Plan, request: Request, from_day: date, avail: Availability, cutoff: datetime
+) -> str:
     """Why no day before infusion 1 takes the consultation: closed days, the patient's days,
-    or full rooms, each named (not a blanket "no consult room")."""
+    a day too late to book (over, or inside the minimum notice), or full rooms, each named
+    (not a blanket "no consult room")."""
     lo, hi = clinic.protocol.consultation_days_before
     infusions = [local(s.start, clinic.zone).date() for s in plan.infusions if s.active]
     first = min(infusions) if infusions else plan.first_day
@@ -356,7 +400,15 @@ def _consultation_why(clinic: Clinic, plan: Plan, request: Request, from_day: da
         return f"{head}, and those days are before {short(from_day)}"
     closed = [d for d in days if clinic.closed_reason(d)]
     patient = [d for d in days if d not in closed and checks.patient_day_problem(request, d)]
-    full = [d for d in days if d not in closed and d not in patient]
+    anytime = request._replace(not_before=None, not_before_at=None)
+    late = [
+        d for d in days
+        if d not in closed and d not in patient and d <= local(cutoff, clinic.zone).date()
+        and avail.options(d, "consultation", anytime)
+    ]  # fmt: skip
+    full = [d for d in days if d not in closed and d not in patient and d not in late]
+    soonest = f"{local(cutoff, clinic.zone):%a %H:%M}"
     parts = [f"closed {short_list(closed)}" if closed else "", f"the patient cannot come {short_list(patient)}"
-             if patient else "", f"no consult room free {short_list(full)}" if full else ""]  # fmt: skip
+             if patient else "", f"too late to book {short_list(late)} (nothing sooner than {soonest})"
+             if late else "", f"no consult room free {short_list(full)}" if full else ""]  # fmt: skip
     return f"{head}: " + "; ".join(x for x in parts if x)
