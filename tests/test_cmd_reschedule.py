@@ -367,3 +367,44 @@ def test_a_day_that_is_over_is_named_too_late_not_full(cli, tmp_path: Path, monk
     assert "too late to book Jan 29" in why and "no consult room" not in why, why
     (offer,) = doc["data"]["suggestions"]
     assert "--start 2027-02-02" in offer["option"], offer
+
+
+def test_a_series_near_its_end_is_kept_with_a_longer_gap_the_coordinator_allows(
+    cli, clinic_file: Path, ledger_path: Path, monkeypatch
+) -> None:
+    """Five of six done, infusion 6 missed and the protocol's 7 days gone: once the only
+    offer was a whole new series. Now a checked `--allow-gap` offer comes first; run with a
+    reason, the gap is recorded with the plan, so `conflicts` and every rule accept it."""
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-20T09:00:00")
+    pid = book(cli, clinic_file, "Jane")["plan_id"]  # infusions Feb 1, 3, 5, 8, 10, 12
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-02-21T09:00:00")
+    for n in range(1, 6):
+        assert cli("attend", pid, "--session", str(n)).exit_code == 0
+    assert cli("attend", pid, "--session", "1", "--kind", "consultation").exit_code == 0
+    assert cli("no-show", pid, "--session", "6").exit_code == 0
+    r = cli("reschedule", pid, "--session", "6", "--clinic", clinic_file, "--json")
+    assert r.exit_code == 3
+    offers = json.loads(r.stdout)["data"]["suggestions"]
+    assert [o["change"] for o in offers] == ["allow_gap", "new_series"], offers
+    command = offers[0]["option"]
+    assert command == f"ketaplan reschedule {pid} --session 6 --from 2027-02-21 --allow-gap 12 --reason 'WHY'"
+    # without a reason: refused, nothing changed
+    before = snapshot(ledger_path)
+    r = cli("reschedule", pid, "--session", "6", "--allow-gap", "12", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "--allow-gap:" in r.stderr and "reason" in r.stderr
+    assert snapshot(ledger_path) == before
+    args = command.split()[1:-2]
+    doc = run_json(cli, *args, "--reason", "snow week", "--by", "Sam", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc
+    assert sessions(doc["data"])[6]["start"].startswith("2027-02-22")
+    assert any("12-day gap is allowed before infusion 6" in n for n in doc["data"]["notes"])
+    last = run_json(cli, "show", pid)["data"]["history"][-1]
+    assert last["by"] == "Sam" and last["reason"] == "snow week" and "12-day gap" in last["change"], last
+    assert cli("conflicts", "--clinic", clinic_file).exit_code == 0
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+    # the recorded gap is the plan's own: the rules see it when the plan is read again
+    from ketaplan.store.location import ledger_at
+
+    with ledger_at(ledger_path).read() as tx:
+        assert tx.load_plan(pid)[1].gaps == ((6, 12),)

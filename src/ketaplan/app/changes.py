@@ -51,6 +51,7 @@ def reschedule_in_ledger(
     dry_run: bool = False,
     to: MoveTo | None = None,
     author: Author = UNNAMED,
+    allow_gap: int | None = None,
 ) -> Rescheduled:
     """Move one session: to the best slot from `from_day` on, or where `to` says (a day,
     and a time and place or the best left there); `dry_run` answers what would move and
@@ -64,13 +65,18 @@ def reschedule_in_ledger(
         try:
             if to is not None:
                 result = move_to(clinic, plan, request, avail, kind=kind, number=number, day=to.day, at=to.at,
-                                 place=to.place, now=now)  # fmt: skip
+                                 place=to.place, now=now, allow_gap=allow_gap)  # fmt: skip
             else:
-                result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day, now=now)
+                result = reschedule(clinic, plan, request, avail, kind=kind, number=number, from_day=from_day,
+                                    now=now, allow_gap=allow_gap)  # fmt: skip
         except PlanCheckFailed:
             refuse_if_broken_already(clinic, plan, request, avail)
             raise
         what = ", ".join(f"{b.label} {_when(b, clinic)} -> {_when(a, clinic)}" for b, a in result.moved)
+        if result.request is not None:  # a longer gap allowed: kept with the plan, its rules see it
+            what += "; " + "; ".join(f"a {d}-day gap allowed before infusion {n}" for n, d in result.request.gaps)
+            if not dry_run:
+                tx.record_gaps(plan.plan_id, result.request.gaps)
         updated = (
             result.plan
             if dry_run

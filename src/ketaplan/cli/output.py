@@ -52,7 +52,7 @@ def emit_json(doc: dict[str, Any]) -> None:
 #: Request fields the core names in its errors, and the option a person typed for each.
 REQUEST_OPTIONS = frozenset(
     {"patient", "patient_id", "start", "end", "weeks", "days", "earliest", "latest", "unavailable", "maintenance"}
-    | {"session", "from", "kind"}
+    | {"session", "from", "kind", "allow_gap"}
 )
 
 

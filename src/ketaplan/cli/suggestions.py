@@ -31,6 +31,10 @@ def option(s: Suggestion) -> str:
         return f"ketaplan boosters {s.plan_id} {r.boosters}"
     if s.change == "new_series":
         return f"ketaplan cancel {s.plan_id}; {schedule_command(s)}"
+    if s.change == "allow_gap":
+        gap = dict(r.gaps)[s.session or 0]
+        since = f" --from {r.not_before}" if r.not_before else ""
+        return f"ketaplan reschedule {s.plan_id} --session {s.session}{since} --allow-gap {gap} --reason 'WHY'"
     raise ValueError(f"unknown suggestion {s.change!r}")
 
 

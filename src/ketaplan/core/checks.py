@@ -176,6 +176,7 @@ def window_problem(request: Request, day: date) -> str | None:
 
 def window_length_problem(clinic: Clinic, request: Request) -> str | None:
     lo, hi = clinic.protocol.window_days
+    hi += longer_by(clinic, request)
     if lo <= request.window_length <= hi:
         return None
     return f"the window is {request.window_length} days; the protocol allows {lo} to {hi}"
@@ -190,9 +191,15 @@ def gap_problem(prev: date, day: date, lo: int, hi: int, what: str) -> str | Non
     return f"{gap} days after the {what} (allowed {lo}-{hi})"
 
 
-def spacing_problem(clinic: Clinic, prev: date, day: date) -> str | None:
+def spacing_problem(clinic: Clinic, prev: date, day: date, longest: int | None = None) -> str | None:
+    """`longest`: a longer gap the coordinator allowed before this infusion (--allow-gap)."""
     p = clinic.protocol
-    return gap_problem(prev, day, p.min_days_apart, p.max_days_apart, "infusion before")
+    return gap_problem(prev, day, p.min_days_apart, max(p.max_days_apart, longest or 0), "infusion before")
+
+
+def longer_by(clinic: Clinic, request: Request) -> int:
+    """Days an allowed longer gap adds to the protocol's longest window."""
+    return sum(max(0, days - clinic.protocol.max_days_apart) for _, days in request.gaps)
 
 
 def consultation_day_problem(clinic: Clinic, consult: date, first_infusion: date) -> str | None:
@@ -299,15 +306,19 @@ def check_window(plan: Plan, ctx: CheckContext) -> CheckResult:
 
 def check_spacing(plan: Plan, ctx: CheckContext) -> CheckResult:
     zone = ctx.clinic.zone
-    days = [local(s.start, zone).date() for s in sorted(plan.active, key=lambda s: s.start) if s.kind == "infusion"]
+    infusions = [s for s in sorted(plan.active, key=lambda s: s.start) if s.kind == "infusion"]
+    days = [local(s.start, zone).date() for s in infusions]
+    p = ctx.clinic.protocol
     problems = []
     for i, (prev, day) in enumerate(zip(days, days[1:], strict=False), start=2):
-        reason = spacing_problem(ctx.clinic, prev, day)
+        number = infusions[i - 1].number
+        longest = ctx.request.longest_gap(number, p.max_days_apart) if ctx.request else None
+        reason = spacing_problem(ctx.clinic, prev, day, longest)
         if reason:
             problems.append((f"infusion {i}", reason))
     gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
-    p = ctx.clinic.protocol
-    return _result("spacing", problems, f"gaps {gaps} days, allowed {p.min_days_apart}-{p.max_days_apart}")
+    allowed = "".join(f"; {days} allowed before infusion {n}" for n, days in ctx.request.gaps) if ctx.request else ""
+    return _result("spacing", problems, f"gaps {gaps} days, allowed {p.min_days_apart}-{p.max_days_apart}{allowed}")
 
 
 def check_hours(plan: Plan, ctx: CheckContext) -> CheckResult:

@@ -52,10 +52,20 @@ class Request(NamedTuple):
     not_before: date | None = None  # nothing may be booked before this day (today)
     not_before_at: datetime | None = None  # ... nor start before this moment (now + minimum notice)
     request_id: str | None = None
+    # Gaps the coordinator allowed beyond the protocol's longest (`reschedule --allow-gap`):
+    # (infusion number, longest gap in days before it), recorded with a reason.
+    gaps: tuple[tuple[int, int], ...] = ()
 
     @property
     def window_length(self) -> int:
         return (self.last_day - self.first_day).days + 1
+
+    def longest_gap(self, number: int, default: int) -> int:
+        """The longest gap allowed before infusion `number`: the protocol's, or more if allowed."""
+        return max([default, *(days for n, days in self.gaps if n == number)])
+
+    def with_gap(self, number: int, days: int) -> Request:
+        return self._replace(gaps=tuple(sorted({**dict(self.gaps), number: days}.items())))
 
 
 class Session(NamedTuple):

@@ -12,7 +12,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import CONSULTATION, Plan, Request
 from ketaplan.core.planner import broken_rules
-from ketaplan.core.reschedule import Rescheduled, find_session
+from ketaplan.core.reschedule import Rescheduled, allowance_used, find_session, has_gap_before
 from ketaplan.core.times import local
 
 
@@ -28,6 +28,7 @@ def move_to(
     at: time | None,
     place: str | None,
     now: datetime,
+    allow_gap: int | None = None,
 ) -> Rescheduled:
     """`avail` holds everyone else's bookings (not this plan's). `at`: the local start
     (default: the session's own clock time); `place`: a chair (a room for a consultation)."""
@@ -52,7 +53,10 @@ def move_to(
     sessions = tuple(moved if s is target else s for s in plan.sessions)
     infusion_days = [local(s.start, zone).date() for s in sessions if s.kind == "infusion" and s.active]
     changed = plan._replace(sessions=sessions, last_day=max([plan.last_day, *infusion_days]))
-    failed = broken_rules(clinic, changed, request, avail)
+    allowed = request.with_gap(number, allow_gap) if allow_gap and kind == "infusion" else request
+    if allow_gap and not has_gap_before(plan, target):
+        raise InputError(f"{target.label} has no infusion before it, so no gap to allow", field="allow_gap")
+    failed = broken_rules(clinic, changed, allowed, avail)
     if failed:
         where = f"{local(start, zone):%a %Y-%m-%d %H:%M} in {resource}"
         raise NoPlanError(
@@ -63,4 +67,7 @@ def move_to(
     notes = []
     if changed.last_day != plan.last_day:
         notes.append(f"the window now ends {changed.last_day} (was {plan.last_day})")
-    return Rescheduled(changed, [(target, moved)], notes)
+    recorded = allowance_used(clinic, changed, request, allowed, avail, number)
+    if recorded is not None:
+        notes.append(f"a {allow_gap}-day gap is allowed before infusion {number} (recorded)")
+    return Rescheduled(changed, [(target, moved)], notes, recorded)

@@ -55,7 +55,8 @@ def key(s: Session) -> Key:
 def check_request(clinic: Clinic, plan: Plan, request: Request) -> Request:
     """What a booked series is checked against: its first day, the protocol's longest
     window from there, and the patient's days and times (minimum notice: see `options`)."""
-    last = plan.first_day + timedelta(days=clinic.protocol.window_days[1] - 1)
+    longest = clinic.protocol.window_days[1] + checks.longer_by(clinic, request)  # allowed gaps lengthen it
+    last = plan.first_day + timedelta(days=longest - 1)
     return request._replace(first_day=plan.first_day, last_day=last, not_before=None, not_before_at=None)
 
 
@@ -132,9 +133,11 @@ def _placements(
             nxt = day_of(key(chain[i + 1])) if i + 1 < len(chain) else None
             lo, hi = req.first_day, req.last_day
             if prev:
-                lo, hi = max(lo, prev + timedelta(p.min_days_apart)), min(hi, prev + timedelta(p.max_days_apart))
+                longest = req.longest_gap(s.number, p.max_days_apart)  # a gap the coordinator allowed
+                lo, hi = max(lo, prev + timedelta(p.min_days_apart)), min(hi, prev + timedelta(longest))
             if nxt:
-                lo, hi = max(lo, nxt - timedelta(p.max_days_apart)), min(hi, nxt - timedelta(p.min_days_apart))
+                longest = req.longest_gap(chain[i + 1].number, p.max_days_apart)
+                lo, hi = max(lo, nxt - timedelta(longest)), min(hi, nxt - timedelta(p.min_days_apart))
             held = day_of(key(consult)) if consult and not i else None  # a consultation that stays
             if held:
                 lo_c, hi_c = p.consultation_days_before

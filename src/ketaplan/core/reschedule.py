@@ -19,7 +19,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
-from ketaplan.core.planner import booster_finder, consultation_finder, pick, verify_change
+from ketaplan.core.planner import booster_finder, broken_rules, consultation_finder, pick, verify_change
 from ketaplan.core.search import DayTest, SequenceSearch, day_masks, mask_of, search_days
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
@@ -32,6 +32,7 @@ class Rescheduled(NamedTuple):
     plan: Plan
     moved: list[tuple[Session, Session]]  # (before, after)
     notes: list[str]
+    request: Request | None = None  # the request with a newly allowed gap; None: unchanged
 
 
 def _usual_clock(plan: Plan, zone: ZoneInfo) -> time | None:
@@ -74,12 +75,69 @@ def reschedule(
     number: int,
     from_day: date,
     now: datetime,
+    allow_gap: int | None = None,
 ) -> Rescheduled:
-    """`avail` holds everyone else's bookings (not this plan's)."""
+    """`avail` holds everyone else's bookings (not this plan's). `allow_gap`: the gap before
+    the moved infusion may be this long (the coordinator's choice, recorded with the plan)."""
     target = find_session(plan, kind, number, rebook=True)  # a cancelled session is booked again
     cutoff = clinic.earliest_booking(now)  # a moved session keeps the clinic's minimum notice too
-    req = request._replace(not_before=from_day, not_before_at=cutoff)
-    zone = clinic.zone
+    allowed = request.with_gap(number, allow_gap) if allow_gap and kind == "infusion" else request
+    if allow_gap and not has_gap_before(plan, target):
+        raise InputError(f"{target.label} has no infusion before it, so no gap to allow", field="allow_gap")
+    found = _attempt(clinic, plan, request, allowed, avail, target, from_day, now)
+    if found is None:
+        req = request._replace(not_before=from_day, not_before_at=cutoff)
+        suggestions = [] if allow_gap or kind != "infusion" else _longer_gap(clinic, plan, request, avail, target,
+                                                                             from_day, now)  # fmt: skip
+        suggestions += new_series(clinic, plan, req, avail, from_day)  # the notice kept
+        raise _no_slot(clinic, plan, request, target, from_day, suggestions, avail, cutoff)
+    return found
+
+
+#: How much longer than the protocol's a gap is offered (`--allow-gap`) when nothing else works.
+LONGER_GAP_DAYS = 14
+
+
+def _longer_gap(
+    clinic: Clinic, plan: Plan, request: Request, avail: Availability, target: Session, from_day: date, now: datetime
+) -> list[Suggestion]:
+    """A series near its end keeps going: the shortest longer gap before the infusion that
+    works, checked as offered (the coordinator decides, with a reason)."""
+    longest = clinic.protocol.max_days_apart
+    if not has_gap_before(plan, target):
+        return []
+    for gap in range(longest + 1, longest + LONGER_GAP_DAYS + 1):
+        allowed = request.with_gap(target.number, gap)
+        found = _attempt(clinic, plan, request, allowed, avail, target, from_day, now)
+        if found is not None and found.request is not None:
+            new = dict((b.number, a) for b, a in found.moved if b.kind == target.kind)[target.number]
+            message = (
+                f"allow {gap} days before {target.label} (the protocol's longest is {longest}) and book it "
+                f"{short(local(new.start, clinic.zone).date())}"
+            )
+            req = found.request._replace(not_before=from_day)
+            return [Suggestion("allow_gap", message, req, plan_id=plan.plan_id, session=target.number)]
+    return []
+
+
+def has_gap_before(plan: Plan, target: Session) -> bool:
+    return target.kind == "infusion" and any(s.active and s.number < target.number for s in plan.infusions)
+
+
+def _attempt(
+    clinic: Clinic,
+    plan: Plan,
+    request: Request,
+    allowed: Request,
+    avail: Availability,
+    target: Session,
+    from_day: date,
+    now: datetime,
+) -> Rescheduled | None:
+    """The move, checked whole; None when no slot keeps every rule (`allowed`: the request
+    with a longer gap the coordinator allows, else `request`)."""
+    kind, number, zone = target.kind, target.number, clinic.zone
+    req = allowed._replace(not_before=from_day, not_before_at=clinic.earliest_booking(now))
 
     def future_options(day: date, what: str) -> list[Option]:
         return avail.options(day, what, req)  # req.not_before_at: Availability keeps the notice
@@ -99,8 +157,7 @@ def reschedule(
     else:
         result = _move_boosters(clinic, plan, req, avail, target, from_day, future_options)
     if result is None:
-        suggestions = new_series(clinic, plan, req, avail, from_day)  # the notice kept
-        raise _no_slot(clinic, plan, request, target, from_day, suggestions, avail, cutoff)
+        return None
     moved, notes = result
     replaced = {(b.kind, b.number): a for b, a in moved}
     sessions = tuple(replaced.get((s.kind, s.number), s) for s in plan.sessions)
@@ -111,8 +168,30 @@ def reschedule(
             f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the "
             f"protocol allows {clinic.protocol.window_days[1]} days)"
         )
-    verify_change(clinic, new_plan, request, avail)
-    return Rescheduled(new_plan, moved, notes)
+    changed = allowance_used(clinic, new_plan, request, allowed, avail, number)
+    if changed is not None:
+        notes.append(f"a {dict(changed.gaps)[number]}-day gap is allowed before infusion {number} (recorded)")
+    verify_change(clinic, new_plan, changed or request, avail)
+    return Rescheduled(new_plan, moved, notes, changed)
+
+
+def allowance_used(
+    clinic: Clinic, plan: Plan, request: Request, allowed: Request, avail: Availability, number: int
+) -> Request | None:
+    """The request with the longer gap the coordinator allowed, when the changed plan needs
+    it (its gap before infusion `number`, or the window it lengthens); None when the
+    protocol's was enough (nothing is recorded then)."""
+    if allowed is request:
+        return None
+    if broken_rules(clinic, plan, request, avail, only=("window",)):
+        return allowed
+    zone = clinic.zone
+    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start)
+    for prev, s in zip(infusions, infusions[1:], strict=False):
+        if s.number == number:
+            gap = (local(s.start, zone).date() - local(prev.start, zone).date()).days
+            return allowed if gap > request.longest_gap(number, clinic.protocol.max_days_apart) else None
+    return None
 
 
 def _move_infusions(
@@ -140,7 +219,8 @@ def _move_infusions(
         return local(s.start, zone).date()
 
     prev = day(infusions[idx - 1]) if idx > 0 else None
-    latest_last = plan.first_day + timedelta(days=p.window_days[1] - 1)
+    longest = req.longest_gap(target.number, p.max_days_apart)  # more with --allow-gap
+    latest_last = plan.first_day + timedelta(days=p.window_days[1] - 1 + checks.longer_by(clinic, req))
     usual = _usual_clock(plan, zone)
     for k in range(len(infusions) - idx):
         segment = infusions[idx : idx + k + 1]
@@ -155,13 +235,16 @@ def _move_infusions(
         opts = {d: future_options(d, "infusion") for d in days}
         # The session moves to another day than its own (that is what reschedule asks for).
         first_mask = mask_of(
-            days, lambda d: d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d) is None)
+            days,
+            lambda d: d != day(target) and (prev is None or checks.spacing_problem(clinic, prev, d, longest) is None),
         )
         last_mask = mask_of(days, _before(clinic, nxt))
         open_mask, by_clock = day_masks(days, opts)
         n = len(segment)
         # The neighbours that stay, as positions in `days`: their gaps count for even spacing.
-        before = (prev - days[0]).days if prev else None
+        # (A longer gap allowed before the target: first_mask keeps it, the search must not
+        # cap it at the protocol's.)
+        before = (prev - days[0]).days if prev and longest == p.max_days_apart else None
         after = (nxt - days[0]).days if nxt else None
         search = SequenceSearch(n, p.min_days_apart, p.max_days_apart, first_mask, last_mask, before, after)
         found = search.best(by_clock.get(usual, 0)) if usual else None

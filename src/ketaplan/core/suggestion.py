@@ -11,7 +11,10 @@ from typing import NamedTuple
 from ketaplan.core.model import Request
 
 #: What a suggestion may change. new_series: cancel the rest of `plan_id`, plan anew.
-CHANGES = ("start", "end", "days", "times", "unavailable", "consultation", "maintenance", "new_series", "boosters")
+CHANGES = (
+    *("start", "end", "days", "times", "unavailable", "consultation", "maintenance", "new_series", "boosters"),
+    "allow_gap",  # reschedule `session` of `plan_id` with the longer gap request.gaps holds
+)
 
 
 class Suggestion(NamedTuple):
@@ -19,3 +22,4 @@ class Suggestion(NamedTuple):
     message: str  # for a person, e.g. "start on Tue Dec 8 instead"
     request: Request  # the changed request, planned before this was offered
     plan_id: str | None = None  # new_series: the plan whose rest is cancelled; boosters: the plan
+    session: int | None = None  # allow_gap: the infusion to move

@@ -133,6 +133,7 @@ def request_to_json(r: Request, asked: Asked | None = None) -> str:
             "unavailable": sorted(d.isoformat() for d in r.unavailable),
             "consultation": r.consultation,
             "maintenance": r.boosters,
+            **({"gaps": {str(n): days for n, days in r.gaps}} if r.gaps else {}),
         },
         sort_keys=True,
     )
@@ -151,4 +152,5 @@ def request_from_json(text: str, patient: Patient, request_id: str | None) -> Re
         consultation=d["consultation"],
         boosters=d["maintenance"],
         request_id=request_id,
+        gaps=tuple(sorted((int(n), int(days)) for n, days in d.get("gaps", {}).items())),
     )

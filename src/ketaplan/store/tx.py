@@ -210,6 +210,14 @@ class LedgerTx:
         self._history(plan.plan_id, new_revision, stamp, action, author)
         return updated
 
+    def record_gaps(self, plan_id: str, gaps: tuple[tuple[int, int], ...]) -> None:
+        """Keep the longer gaps the coordinator allowed with the plan's request (its other
+        fields, a batch row's own among them, unchanged)."""
+        text = self.db.one("SELECT request FROM plans WHERE plan_id = ?", (plan_id,))
+        doc = json.loads(str(text))
+        doc["gaps"] = {str(n): days for n, days in gaps}
+        self.db.execute("UPDATE plans SET request = ? WHERE plan_id = ?", (json.dumps(doc, sort_keys=True), plan_id))
+
     def load_plan(self, plan_id: str) -> tuple[Plan, Request]:
         row = self.db.execute(
             "SELECT plan_id, request_id, clinic, timezone, patient_name, patient_id, first_day, "

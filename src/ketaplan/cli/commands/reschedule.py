@@ -41,6 +41,14 @@ def reschedule(
     chair: str | None = typer.Option(
         None, "--chair", help="With --to: the chair (a room for a consultation); default: the lowest free."
     ),
+    allow_gap: int | None = typer.Option(
+        None,
+        "--allow-gap",
+        min=1,
+        max=60,
+        help="An infusion: allow this many days after the infusion before it, beyond the protocol's longest "
+        "gap (needs --reason; recorded with the plan, and its rules keep it).",
+    ),
     revision: int | None = options.REVISION,
     dry_run: bool = options.PREVIEW,  # the options a change of a booked plan takes: cli.options
     clinic: Path | None = options.CLINIC,
@@ -59,6 +67,11 @@ def reschedule(
     if from_day < today:
         raise InputError(f"{from_day} is in the past", field="--from")
     target = _target(to, at, chair, from_, today)
+    if allow_gap is not None and not (reason and reason.strip()):
+        raise InputError("a longer gap than the protocol's needs a reason (--reason TEXT), kept in the history",
+                         field="--allow-gap")  # fmt: skip
+    if allow_gap is not None and options.session_kind(kind) != "infusion":
+        raise InputError("only the gap before an infusion can be allowed longer", field="--allow-gap")
     from ketaplan.cli.exports import writer
 
     the_ledger = common.existing_ledger(ledger)
@@ -73,6 +86,7 @@ def reschedule(
         now=common.now(the_clinic.zone),
         to=target,
         author=common.author(by, reason),
+        allow_gap=allow_gap,
         expected=revision,
         dry_run=dry_run,
     )
