@@ -124,3 +124,20 @@ def test_undoing_a_no_show_checks_the_chair_is_still_free(
     from helpers import capacity_violations
 
     assert capacity_violations(ledger_path, chairs=1, starts_per_slot=1, rooms=1, turnover_minutes=15) == []
+
+
+def test_the_hostile_runs_crashes_stay_fixed(
+    cli, plan: dict, clinic_file: Path, ledger_path: Path, monkeypatch
+) -> None:
+    """Two no-shows in a row, then moving a later infusion (a dry run first); boosters asked
+    for while later infusions are past and never marked. Each once ended in exit 1."""
+    pid = plan["plan_id"]
+    assert cli("no-show", pid, "--session", "1").exit_code == 0
+    assert cli("no-show", pid, "--session", "2").exit_code == 0
+    for args in (["--dry-run"], []):
+        r = cli("reschedule", pid, "--session", "5", "--clinic", clinic_file, *args)
+        assert r.exit_code in (0, 3), r.stderr
+    assert_all_rules_hold(ledger_path, clinic_file, pid)
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-03-01T12:00:00")  # every infusion past, none marked
+    r = cli("boosters", pid, "1", "--clinic", clinic_file)
+    assert r.exit_code == 2 and "record attendance first" in r.stderr, r.stderr
