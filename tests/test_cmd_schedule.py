@@ -40,6 +40,7 @@ def test_json_envelope_keys_are_pinned(cli, ledger_path: Path) -> None:
     assert set(data) == {
         "plan_id",
         "patient",
+        "contact",
         "clinic",
         "timezone",
         "window",
@@ -50,6 +51,7 @@ def test_json_envelope_keys_are_pinned(cli, ledger_path: Path) -> None:
         "files",
     }
     assert data["patient"] == {"name": "Jane Roe", "id": "MRN-7"}
+    assert data["contact"] == {"email": None, "phone": None}
     assert data["window"] == {"first_day": "2026-12-01", "last_day": "2026-12-21"}
     assert data["plan_id"].startswith("KP-")
     s = data["sessions"][1]

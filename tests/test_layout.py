@@ -39,7 +39,9 @@ IMPURE_STDLIB = {
 THIRD_PARTY = {
     # python-dateutil's parser reads "1 Dec 2026": pure text-to-date, no I/O.
     "core": {"dateutil"},
-    "formats": {"dateutil", "icalendar", "recurring_ical_events", "x_wr_timezone", "reportlab"},
+    # email_validator, phonenumbers: only formats.contact, only when a contact is given
+    "formats": {"dateutil", "icalendar", "recurring_ical_events", "x_wr_timezone", "reportlab"}
+    | {"email_validator", "phonenumbers"},
     # psycopg: only store.pg_ledger, only when the ledger is a postgresql:// URL
     "store": {"dateutil", "platformdirs", "holidays", "psycopg"},
     # highspy, numpy: only solver.highs, only for batch --optimize

@@ -9,7 +9,7 @@ from ketaplan.core import admission
 from ketaplan.core.availability import Availability
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import UNNAMED, Author, Plan, Request
+from ketaplan.core.model import UNNAMED, Author, Contact, Plan, Request
 from ketaplan.core.planner import plan_with_checks
 from ketaplan.core.span import planning_span
 from ketaplan.store.ledger import CONFLICT_RETRIES, Ledger, LedgerConflict, LedgerTx, new_plan_id
@@ -67,6 +67,7 @@ def plan_and_book(
     allow_overlap: bool = False,
     now: datetime | None = None,
     author: Author = UNNAMED,
+    contact: Contact | None = None,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
     Returns the plan as committed: the caller writes the patient's files after this, so
@@ -81,14 +82,15 @@ def plan_and_book(
                 avail = availability_from(tx, clinic, request)
         else:
             avail = availability_from(None, clinic, request)
-        return plan_one(clinic, request, avail, new_plan_id(), stamp)
+        plan, results = plan_one(clinic, request, avail, new_plan_id(), stamp)
+        return plan._replace(contact=contact), results
 
     def book(tx: LedgerTx) -> tuple[Plan, list[CheckResult]]:
         if not allow_overlap:
             refuse_overlap(tx, clinic, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
-        return book_plan(tx, clinic, plan, request, author=author), results
+        return book_plan(tx, clinic, plan._replace(contact=contact), request, author=author), results
 
     try:  # planned again on what the other writer left when the database refused a clash
         return ledger.retrying(book)

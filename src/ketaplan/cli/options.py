@@ -33,6 +33,10 @@ LEDGER = typer.Option(
     "Default: $KETAPLAN_LEDGER, else ledger.sqlite3 in the user data dir.",
 )
 JSON = typer.Option(False, "--json", help="Print only the JSON envelope on stdout.")
+EMAIL = typer.Option(None, "--email", metavar="ADDRESS", help="The patient's email address (patient data).")
+PHONE = typer.Option(
+    None, "--phone", metavar="NUMBER", help="The patient's phone; without +country, read in the clinic's country."
+)
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")
 # Who makes a change, and why: recorded in the plan's history (show, JSON)
 BY = typer.Option(None, "--by", help="Who makes this change (default: $KETAPLAN_USER, else your login name).")

@@ -104,6 +104,15 @@ class Change(NamedTuple):
     reason: str | None = None
 
 
+class Contact(NamedTuple):
+    """How to reach the patient: an email address and a phone number (E.164), each
+    validated on the way in (formats.contact). Patient data: never in logs, file names,
+    error lines or clinic-calendar titles."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
 class Author(NamedTuple):
     """Who makes a change (--by, $KETAPLAN_USER, the OS user) and why (--reason)."""
 
@@ -127,6 +136,7 @@ class Plan(NamedTuple):
     stamp: datetime | None = None  # when this revision was made (the .ics DTSTAMP)
     request_id: str | None = None
     history: tuple[Change, ...] = ()
+    contact: Contact | None = None  # how to reach the patient (patient data)
 
     def of_kind(self, kind: str) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.kind == kind)

@@ -27,10 +27,16 @@ def envelope(
     }
 
 
+def contact_json(plan: Plan) -> dict[str, str | None]:
+    c = plan.contact
+    return {"email": c.email if c else None, "phone": c.phone if c else None}
+
+
 def plan_json(plan: Plan, checks: Iterable[CheckResult] = ()) -> dict[str, Any]:
     return {
         "plan_id": plan.plan_id,
         "patient": {"name": plan.patient.name, "id": plan.patient.id},
+        "contact": contact_json(plan),
         "clinic": plan.clinic,
         "timezone": plan.timezone,
         "window": {"first_day": plan.first_day.isoformat(), "last_day": plan.last_day.isoformat()},

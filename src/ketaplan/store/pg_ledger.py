@@ -42,8 +42,15 @@ _CLOSURES = """CREATE TABLE closures (
     author      TEXT,
     at_utc      TEXT NOT NULL
 );"""
+_CONTACTS = """
+CREATE TABLE contacts (
+    plan_id TEXT COLLATE "C" PRIMARY KEY REFERENCES plans(plan_id),
+    email   TEXT,
+    phone   TEXT
+);"""
 # Text columns sort bytewise ("C"), as SQLite's do, so both back ends list in one order.
-_TABLES = """
+_TABLES = (
+    """
 CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE plans (
     plan_id      TEXT COLLATE "C" PRIMARY KEY,
@@ -93,16 +100,21 @@ CREATE TABLE history (
     reason   TEXT
 );
 {CLOSURES}
+{CONTACTS}
 CREATE INDEX history_by_plan ON history (plan_id, revision);
 CREATE INDEX plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX plans_by_patient_name ON plans (patient_name, first_day);
 CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
-""".replace("{HELD}", HELD_SQL).replace("{CLOSURES}", _CLOSURES)  # each written once
+""".replace("{HELD}", HELD_SQL)
+    .replace("{CLOSURES}", _CLOSURES)
+    .replace("{CONTACTS}", _CONTACTS)
+)  # each once
 #: Steps from each older schema to the next, run in one transaction (PostgreSQL ledgers
 #: start at schema 4).
 _UPGRADES: dict[int, str] = {
     4: "ALTER TABLE history ADD COLUMN author TEXT, ADD COLUMN reason TEXT",  # who made each change, and why
     5: _CLOSURES,  # closures and chair outages recorded by `close`
+    6: _CONTACTS,  # the patients' email and phone
 }
 #: Serialises two desks creating or upgrading one ledger at the same moment.
 _SCHEMA_LOCK = 0x4B54504C

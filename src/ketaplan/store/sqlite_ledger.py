@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS closures (
     author      TEXT,
     at_utc      TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS contacts (
+    plan_id TEXT PRIMARY KEY REFERENCES plans(plan_id),
+    email   TEXT,
+    phone   TEXT
+);
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX IF NOT EXISTS plans_by_patient_name ON plans (patient_name, first_day);

@@ -16,6 +16,7 @@ _ORDER = {
     "sessions": "plan_id, kind, number",
     "history": "plan_id, revision, at_utc, action",
     "closures": "id",
+    "contacts": "plan_id",
 }
 
 

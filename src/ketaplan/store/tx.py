@@ -16,6 +16,7 @@ from ketaplan.core.model import (
     BookedSession,
     Booking,
     Change,
+    Contact,
     Patient,
     Plan,
     Request,
@@ -23,6 +24,7 @@ from ketaplan.core.model import (
 )
 from ketaplan.store.records import (
     HELD_SQL,
+    TABLE_SINCE,
     check_status,
     columns_of,
     damaged,
@@ -135,6 +137,22 @@ class LedgerTx:
         )
         self._write_sessions(plan, turnover)
         self._history(plan.plan_id, plan.revision, stamp, action, author)
+        if plan.contact is not None:
+            self.set_contact(plan.plan_id, plan.contact)
+
+    def set_contact(self, plan_id: str, contact: Contact) -> None:
+        """The patient's email and phone for this plan (None: not known), replacing any."""
+        self.db.execute("DELETE FROM contacts WHERE plan_id = ?", (plan_id,))
+        if contact.email or contact.phone:
+            self.db.execute(
+                "INSERT INTO contacts (plan_id, email, phone) VALUES (?, ?, ?)", (plan_id, contact.email, contact.phone)
+            )
+
+    def contact_of(self, plan_id: str) -> Contact | None:
+        if self.schema < TABLE_SINCE["contacts"]:
+            return None  # a ledger not yet upgraded holds none
+        row = self.db.execute("SELECT email, phone FROM contacts WHERE plan_id = ?", (plan_id,)).fetchone()
+        return Contact(row[0], row[1]) if row else None
 
     def _history(self, plan_id: str, revision: int, at: datetime, action: str, author: Author) -> None:
         self.db.execute(
@@ -256,6 +274,7 @@ class LedgerTx:
             from_utc_text(stamp, zone),
             rid,
             history,
+            self.contact_of(pid),
         )
         return plan, request_from_json(req, patient, rid)
 

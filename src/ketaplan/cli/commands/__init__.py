@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "close": "ketaplan.cli.commands.close",
     "closures": "ketaplan.cli.commands.closures",
     "reopen": "ketaplan.cli.commands.reopen",
+    "contact": "ketaplan.cli.commands.contact",
     "conflicts": "ketaplan.cli.commands.conflicts",
     "repair": "ketaplan.cli.commands.repair",
     "clinic": "ketaplan.cli.commands.clinic",

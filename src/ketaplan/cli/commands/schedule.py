@@ -31,6 +31,8 @@ def schedule(
         ..., "--start", help="First day of the window: YYYY-MM-DD, today, tomorrow, '1 Dec 2026'."
     ),
     patient_id: str | None = typer.Option(None, "--patient-id", help="The clinic's patient id."),
+    email: str | None = options.EMAIL,
+    phone: str | None = options.PHONE,
     weeks: int | None = typer.Option(
         None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."
     ),
@@ -82,6 +84,12 @@ def schedule(
     )
     from ketaplan.core.dates import read_as_next_year
 
+    reach = None
+    if email or phone:  # the validators load only when a contact is given
+        from ketaplan.formats.contact import clinic_region, parse_contact
+
+        reach = parse_contact(email, phone, clinic_region(the_clinic.holidays))
+
     today = common.today(the_clinic.zone)
     for flag, text, day in (("--start", start, request.first_day), ("--end", end, request.last_day)):
         if text and read_as_next_year(text, day, today):
@@ -103,6 +111,7 @@ def schedule(
         allow_overlap=allow_overlap,
         now=common.now(the_clinic.zone),
         author=common.author(by, reason),
+        contact=reach,
     )
     if files is not None and dry_run:
         files.preview(plan)

@@ -65,6 +65,9 @@ class Shown(NamedTuple):
 
         console.print(render.plan_table(self.plan, self.clinic))
         console.print(render.calendar(self.plan, self.clinic))
+        c = self.plan.contact
+        if c is not None:
+            console.print(f"contact: email {escape(c.email or '(none)')}, phone {c.phone or '(none)'}")
         console.print(f"revision {self.plan.revision}; history:")
         for h in self.history():
             who = f" (by {h['by']}{': ' + h['reason'] if h['reason'] else ''})" if h["by"] or h["reason"] else ""

@@ -1,0 +1,44 @@
+"""Changing how to reach a patient (`ketaplan contact`): one transaction, a new revision
+whose history says what changed, never the values (the history is shown to every desk)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ketaplan.app.changes import current_revision, same_clinic
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import UNNAMED, Author, Contact, Plan
+from ketaplan.store.ledger import Ledger
+
+
+def change_contact(
+    ledger: Ledger,
+    clinic: Clinic,
+    plan_id: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    now: datetime,
+    author: Author = UNNAMED,
+) -> Plan:
+    """`email`/`phone`: the new value, "" to remove it, None to keep it (validated already)."""
+    expected = current_revision(ledger, plan_id)
+    with ledger.write() as tx:
+        plan, _ = tx.load_plan(plan_id)
+        same_clinic(plan, clinic)
+        old = plan.contact or Contact()
+        new = Contact(
+            old.email if email is None else (email or None),
+            old.phone if phone is None else (phone or None),
+        )
+        said = [
+            f"{what} {'removed' if after is None else 'added' if before is None else 'changed'}"
+            for what, before, after in (("email", old.email, new.email), ("phone", old.phone, new.phone))
+            if before != after
+        ]
+        if not said:
+            return plan
+        changed = plan._replace(contact=new)
+        tx.set_contact(plan.plan_id, new)
+        turnover = timedelta(minutes=clinic.turnover_minutes)
+        return tx.update_plan(changed, expected, "contact: " + ", ".join(said), now, turnover, author)
