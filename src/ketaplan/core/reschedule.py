@@ -19,7 +19,14 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import short, short_list
 from ketaplan.core.errors import InputError, NoPlanError
 from ketaplan.core.model import BOOSTER, INFUSION_KINDS, Plan, Request, Session
-from ketaplan.core.planner import booster_finder, broken_rules, consultation_finder, pick, verify_change
+from ketaplan.core.planner import (
+    PlanCheckFailed,
+    booster_finder,
+    broken_rules,
+    consultation_finder,
+    pick,
+    verify_change,
+)
 from ketaplan.core.search import DayTest, SequenceSearch, day_masks, mask_of, search_days
 from ketaplan.core.suggestion import Suggestion
 from ketaplan.core.times import local
@@ -108,7 +115,10 @@ def _longer_gap(
         return []
     for gap in range(longest + 1, longest + LONGER_GAP_DAYS + 1):
         allowed = request.with_gap(target.number, gap)
-        found = _attempt(clinic, plan, request, allowed, avail, target, from_day, now)
+        try:
+            found = _attempt(clinic, plan, request, allowed, avail, target, from_day, now)
+        except PlanCheckFailed:
+            continue  # an offer the final check refuses is not made (the refusal stands)
         if found is not None and found.request is not None:
             new = dict((b.number, a) for b, a in found.moved if b.kind == target.kind)[target.number]
             message = (
