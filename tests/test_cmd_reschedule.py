@@ -408,3 +408,24 @@ def test_a_series_near_its_end_is_kept_with_a_longer_gap_the_coordinator_allows(
 
     with ledger_at(ledger_path).read() as tx:
         assert tx.load_plan(pid)[1].gaps == ((6, 12),)
+
+
+def test_a_rule_broken_before_the_change_does_not_block_an_unrelated_move(
+    cli, clinic_file: Path, ledger_path: Path, monkeypatch
+) -> None:
+    """The consultation was held 14 days before infusion 1, then infusion 1 was cancelled:
+    infusion 2 now comes 16 days after it. That is history (`conflicts` lists nothing to
+    come), so moving infusion 4 must not be refused for it, as once it was (exit 2,
+    pointing to a `conflicts` that had nothing to show)."""
+    monkeypatch.delenv("KETAPLAN_TODAY")
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-10T09:00:00")
+    pid = book(cli, clinic_file, "Jane")["plan_id"]  # infusions Feb 1, 3, 5, 8, 10, 12
+    doc = run_json(cli, "reschedule", pid, "--session", "1", "--kind", "consultation", "--to", "2027-01-18",
+                   "--at", "09:00", "--clinic", clinic_file)  # fmt: skip
+    assert doc["status"] == "ok", doc
+    monkeypatch.setenv("KETAPLAN_NOW", "2027-01-18T12:00:00")
+    assert cli("attend", pid, "--session", "1", "--kind", "consultation").exit_code == 0
+    assert cli("cancel", pid, "--session", "1").exit_code == 0
+    assert cli("conflicts", "--clinic", clinic_file).exit_code == 0
+    doc = run_json(cli, "reschedule", pid, "--session", "4", "--clinic", clinic_file)
+    assert doc["status"] == "ok", doc["data"]

@@ -67,7 +67,7 @@ def move_to(
     notes = []
     if changed.last_day != plan.last_day:
         notes.append(f"the window now ends {changed.last_day} (was {plan.last_day})")
-    recorded = allowance_used(clinic, changed, request, allowed, avail, number)
+    recorded = allowance_used(clinic, changed, request, allowed, avail)
     if recorded is not None:
         notes.append(f"a {allow_gap}-day gap is allowed before infusion {number} (recorded)")
     return Rescheduled(changed, [(target, moved)], notes, recorded)

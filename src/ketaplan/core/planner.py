@@ -237,9 +237,24 @@ def broken_rules(
 
 
 def verify_change(
-    clinic: Clinic, plan: Plan, request: Request | None, avail: Availability, *, only: tuple[str, ...] = ()
+    clinic: Clinic,
+    plan: Plan,
+    request: Request | None,
+    avail: Availability,
+    *,
+    only: tuple[str, ...] = (),
+    before: Plan | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """A changed series must keep every rule (broken_rules); a failure is a bug."""
+    """A changed series must keep every rule (broken_rules); a failure is a bug. With
+    `before` (the plan as it was) and `now`: a problem it had already, word for word, on a
+    session that has begun is history, not the change's (a held consultation whose
+    infusion 1 was cancelled since). A problem to come still fails: `conflicts` lists it."""
     failed = broken_rules(clinic, plan, request, avail, only=only)
+    if failed and before is not None and now is not None:
+        begun = {s.label for s in before.sessions if s.start <= now}
+        old = broken_rules(clinic, before, request, avail, only=only)
+        had = {(r.rule, p) for r in old for p in r.problems if p[0] in begun}
+        failed = [r for r in failed if not r.problems or any((r.rule, p) not in had for p in r.problems)]
     if failed:
         raise PlanCheckFailed("; ".join(f"{r.rule}: {r.detail}" for r in failed))

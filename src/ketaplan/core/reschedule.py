@@ -178,30 +178,23 @@ def _attempt(
             f"the window now ends {short(new_plan.last_day)} (was {short(plan.last_day)}; the "
             f"protocol allows {clinic.protocol.window_days[1]} days)"
         )
-    changed = allowance_used(clinic, new_plan, request, allowed, avail, number)
+    changed = allowance_used(clinic, new_plan, request, allowed, avail)
     if changed is not None:
         notes.append(f"a {dict(changed.gaps)[number]}-day gap is allowed before infusion {number} (recorded)")
-    verify_change(clinic, new_plan, changed or request, avail)
+    verify_change(clinic, new_plan, changed or request, avail, before=plan, now=now)
     return Rescheduled(new_plan, moved, notes, changed)
 
 
 def allowance_used(
-    clinic: Clinic, plan: Plan, request: Request, allowed: Request, avail: Availability, number: int
+    clinic: Clinic, plan: Plan, request: Request, allowed: Request, avail: Availability
 ) -> Request | None:
     """The request with the longer gap the coordinator allowed, when the changed plan needs
-    it (its gap before infusion `number`, or the window it lengthens); None when the
+    it (for its gap, or the window that gap lengthens); None when the
     protocol's was enough (nothing is recorded then)."""
     if allowed is request:
         return None
-    if broken_rules(clinic, plan, request, avail, only=("window",)):
-        return allowed
-    zone = clinic.zone
-    infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start)
-    for prev, s in zip(infusions, infusions[1:], strict=False):
-        if s.number == number:
-            gap = (local(s.start, zone).date() - local(prev.start, zone).date()).days
-            return allowed if gap > request.longest_gap(number, clinic.protocol.max_days_apart) else None
-    return None
+    # The named rules decide: the plan needs the allowance when, without it, it breaks them.
+    return allowed if broken_rules(clinic, plan, request, avail, only=("spacing", "window")) else None
 
 
 def _move_infusions(
@@ -319,7 +312,9 @@ def _fix_ends(
         and first_moved
         and (follows or (consult.status != "cancelled" and missed(consult, now)))
     )
-    if consult is not None and (again or consult.active):
+    # The consultation answers to infusion 1 only when infusion 1's day changed: a gap left
+    # by an older change (infusion 1 cancelled after it was held) is not this move's to fix.
+    if consult is not None and (again or (consult.active and first_moved)):
         if again or checks.consultation_day_problem(clinic, local(consult.start, zone).date(), first):
             if not again and consult.start.astimezone(UTC) <= now.astimezone(UTC):
                 return None  # held already, and now too far from the first infusion
