@@ -44,7 +44,9 @@ WEEKS = {  # Monday of a week with a DST change in it, or none
 TIMES = {"any": (None, None), "late": ("08:30", None), "early": (None, "09:30")}
 
 
-def tiny_clinic(zone: str, chairs: int, starts: int, turnover: int, split: bool, consult: bool) -> Clinic:
+def tiny_clinic(
+    zone: str, chairs: int, starts: int, turnover: int, split: bool, consult: bool, same_day: bool = False
+) -> Clinic:
     hours = ["08:00-09:30", "12:00-13:00"] if split else ["08:00-09:30"]
     return make_clinic(
         timezone=zone,
@@ -62,7 +64,7 @@ def tiny_clinic(zone: str, chairs: int, starts: int, turnover: int, split: bool,
             "session_minutes": 60,
             "consultation": consult,
             "consultation_minutes": 30,
-            "consultation_days_before": [1, 1],
+            "consultation_days_before": [0 if same_day else 1, 1],
         },
     )
 
@@ -110,7 +112,7 @@ def all_plans(clinic: Clinic, request: Request, avail: Availability) -> list[Pla
         if not 1 <= (b.start.date() - a.start.date()).days <= 2:
             continue  # the spacing rule would refuse it (speed-up only, as above)
         for c in consults:
-            if c is not None and (a.start.date() - c.start.date()).days != 1:
+            if c is not None and not p.consultation_days_before[0] <= (a.start.date() - c.start.date()).days <= 1:
                 continue
             series = [a._replace(number=1, of=2), b._replace(number=2, of=2)] + ([c] if c else [])
             plan = Plan("KP-X", request.patient, clinic.name, clinic.timezone, request.first_day, request.last_day,
@@ -185,6 +187,7 @@ instances = st.fixed_dictionaries(
         "turnover": st.sampled_from([0, 30]),
         "split": st.booleans(),
         "consult": st.booleans(),
+        "same day": st.booleans(),  # the consultation may be on infusion 1's day, before it
         # (first day, window length, patient's times): times make sessions of one day
         # compete for different starts, which the day-level master cannot see alone
         "requests": st.lists(
@@ -202,12 +205,18 @@ instances = st.fixed_dictionaries(
 # when presolve ended the search (1 planned where 2 fit).
 @example(
     instance={"zone": "America/New_York", "chairs": 1, "starts": 1, "turnover": 0, "split": True, "consult": True,
-              "requests": [(1, 3, "any"), (0, 2, "any")], "booked": [0], "cuts only": False}
+              "same day": False, "requests": [(1, 3, "any"), (0, 2, "any")], "booked": [0], "cuts only": False}
+)  # fmt: skip
+# Same-day consultations, one room and one chair: each must end before its infusion 1.
+@example(
+    instance={"zone": "Europe/Berlin", "chairs": 1, "starts": 1, "turnover": 0, "split": False, "consult": True,
+              "same day": True, "requests": [(0, 2, "any"), (0, 2, "any"), (0, 3, "any")], "booked": [],
+              "cuts only": False}
 )  # fmt: skip
 def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPathFactory, instance: dict) -> None:
     clinic = tiny_clinic(
         instance["zone"], instance["chairs"], instance["starts"], instance["turnover"], instance["split"],
-        instance["consult"],
+        instance["consult"], instance["same day"],
     )  # fmt: skip
     monday = WEEKS[instance["zone"]]
     ledger = SqliteLedger(tmp_path_factory.mktemp("opt") / "l.sqlite3")
@@ -380,3 +389,32 @@ def test_the_time_limit_holds_for_every_sub_model(cli, tmp_path: Path, monkeypat
     assert took < 4.0, f"--time-limit 2 took {took:.1f} s"
     statuses = [json.loads(x)["status"] for x in r.stdout.splitlines()]
     assert statuses.count("ok") >= 1 and "solver time limit 2 s" in r.stderr, r.stderr
+
+
+def test_a_same_day_consultation_ends_before_infusion_1_when_planned_jointly(cli, tmp_path: Path) -> None:
+    """One chair (two 60-minute infusions a morning, 08:00 and 09:00) and one room; the
+    consultation only on infusion 1's day, before it. A and B both start on Monday:
+    both consultations fit (08:00, 08:30) and both infusions fit, but only the 09:00
+    infusion comes after a consultation, so only one of them can start that day."""
+    clinic = write_clinic(
+        tmp_path / "c.toml",
+        chairs=1,
+        consult_rooms=1,
+        max_starts_per_slot=1,
+        slot_minutes=30,
+        turnover_minutes=0,
+        hours={d: ["08:00-10:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        protocol={"infusions": 2, "window_days": [2, 2], "min_days_apart": 1, "max_days_apart": 1,
+                  "session_minutes": 60, "consultation": True, "consultation_minutes": 30,
+                  "consultation_days_before": [0, 0]},
+    )  # fmt: skip
+    rows = tmp_path / "rows.csv"
+    rows.write_text("patient,start\nA,2027-02-01\nB,2027-02-01\n", encoding="utf-8")
+    ledger = tmp_path / "l.sqlite3"
+    result = cli("batch", rows, "--clinic", clinic, "--optimize", "--ledger", ledger)
+    docs = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [d["status"] for d in docs] == ["ok", "infeasible"], result.output
+    sessions = {f"{s['kind']} {s['number']}": s for s in docs[0]["data"]["sessions"]}
+    consult, first = sessions["consultation 1"], sessions["infusion 1"]
+    assert consult["start"][:10] == first["start"][:10] == "2027-02-01"
+    assert consult["end"] <= first["start"]

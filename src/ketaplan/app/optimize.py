@@ -278,7 +278,8 @@ class _Places:
         key = tuple(group)
         if key not in self.known:
             one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
-            model = joint.build(self.clinic, one_day, [1] * len(group), self.avail)
+            order = days.same_day_order(group, self.chains)
+            model = joint.build(self.clinic, one_day, [1] * len(group), self.avail, order)
             solver = Solver(model.program(), deadline=self.deadline, gap=0.0, log=False)
             result: list[Session] | int | None = None
             for _ in range(MAX_ROUNDS):

@@ -210,6 +210,19 @@ def consultation_day_problem(clinic: Clinic, consult: date, first_infusion: date
     return f"{before} days before infusion 1 (allowed {lo}-{hi})"
 
 
+def consultation_problem(clinic: Clinic, consult: Session, first_infusion: Session) -> str | None:
+    """The consultation's day against infusion 1's, and on the same day (a clinic whose
+    `consultation_days_before` starts at 0) it must end before infusion 1 begins."""
+    zone = clinic.zone
+    day = consultation_day_problem(clinic, local(consult.start, zone).date(), local(first_infusion.start, zone).date())
+    if day:
+        return day
+    if consult.end.astimezone(UTC) > first_infusion.start.astimezone(UTC):
+        starts = f"{local(first_infusion.start, zone):%H:%M}"
+        return f"ends {local(consult.end, zone):%H:%M}, after infusion 1 starts ({starts}) that day"
+    return None
+
+
 def maintenance_problem(clinic: Clinic, prev: date, day: date) -> str | None:
     p = clinic.protocol
     lo = p.maintenance_every_days - p.maintenance_tolerance_days
@@ -404,14 +417,12 @@ def check_consultation(plan: Plan, ctx: CheckContext) -> CheckResult:
     consult = plan.consultation if plan.consultation and plan.consultation.active else None
     if consult is None:
         return CheckResult("consultation", True, "no consultation in this series")
-    clinic, zone = ctx.clinic, ctx.clinic.zone
+    clinic = ctx.clinic
     # Measured from the first infusion the patient will have: a cancelled one holds no day.
     infusions = sorted((s for s in plan.infusions if s.active), key=lambda s: s.start)
     problems = []
     if infusions:
-        reason = consultation_day_problem(
-            clinic, local(consult.start, zone).date(), local(infusions[0].start, zone).date()
-        )
+        reason = consultation_problem(clinic, consult, infusions[0])
         if reason:
             problems.append((consult.label, reason))
     room = room_problem(clinic, ctx.others, consult.resource, consult.start, consult.end)

@@ -125,7 +125,37 @@ def day_groups(chosen: dict[int, list[Key]], chains: Sequence[list[Element]], tu
             else:
                 groups.append(list(keys))
             reach = last if reach is None else max(reach, last)
-    return groups
+    return _same_day_pairs_together(groups, chains)
+
+
+def _same_day_pairs_together(groups: list[list[Key]], chains: Sequence[list[Element]]) -> list[list[Key]]:
+    """A same-day consultation and its infusion 1 are placed in one group: the first must
+    end before the second starts (`same_day_order`)."""
+    where = {k: g for g, keys in enumerate(groups) for k in keys}
+    merged = list(range(len(groups)))
+
+    def root(g: int) -> int:
+        while merged[g] != g:
+            g = merged[g]
+        return g
+
+    for (r, j, d), g in where.items():
+        if chains[r][j].kind == CONSULTATION and (r, j + 1, d) in where:
+            merged[root(where[(r, j + 1, d)])] = root(g)
+    out: dict[int, list[Key]] = {}
+    for g, keys in enumerate(groups):
+        out.setdefault(root(g), []).extend(keys)
+    return list(out.values())
+
+
+def same_day_order(group: Sequence[Key], chains: Sequence[list[Element]]) -> list[tuple[int, int]]:
+    """Positions (a, b) in a group: a consultation and the infusion 1 after it on its day."""
+    at = {k: i for i, k in enumerate(group)}
+    return [
+        (i, at[(r, j + 1, d)])
+        for i, (r, j, d) in enumerate(group)
+        if chains[r][j].kind == CONSULTATION and (r, j + 1, d) in at
+    ]
 
 
 def pack_program(spans: list[Span], free: Callable[[datetime], int], per_start: int | None) -> Program:

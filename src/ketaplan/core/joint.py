@@ -172,9 +172,17 @@ def _pruned(elements: list[Element]) -> list[Element] | None:
     return [e._replace(days={d: o for d, o in e.days.items() if d in k}) for e, k in zip(elements, keep, strict=True)]
 
 
-def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequence[int], avail: Availability) -> Model:
+def build(
+    clinic: Clinic,
+    chains: Sequence[list[Element] | None],
+    ranks: Sequence[int],
+    avail: Availability,
+    before: Sequence[tuple[int, int]] = (),
+) -> Model:
     """The model for these requests' chains (None: left out, it has no plan alone).
-    `ranks[r]` >= 1 breaks ties among answers that plan as many requests: higher first."""
+    `ranks[r]` >= 1 breaks ties among answers that plan as many requests: higher first.
+    `before`: pairs (a, b) of chains whose sessions, when both are placed, come in that
+    order (a same-day consultation ends before its infusion 1 starts)."""
     n = len(chains)
     weights, unit = request_weights(ranks)
     turnover = timedelta(minutes=clinic.turnover_minutes)
@@ -204,6 +212,7 @@ def build(clinic: Clinic, chains: Sequence[list[Element] | None], ranks: Sequenc
             continue
         rows += chain_rows(r, elements, day_cols)
     rows += _capacity_rows(clinic, vars_, n, avail)
+    rows += _order_rows(vars_, n, before)
     return Model(n, vars_, next_col - n - len(vars_), rows, weights, unit, day_cols)
 
 
@@ -220,6 +229,20 @@ def chain_rows(r: int, elements: list[Element], day_cols: dict[tuple[int, int, d
             for d in e.days:
                 before = [day_cols[(r, j - 1, p)] for p in prev.days if e.gap[0] <= (d - p).days <= e.gap[1]]
                 rows.append(Row([day_cols[(r, j, d)], *before], [1.0] + [-1.0] * len(before), -1.0, 0.0))
+    return rows
+
+
+def _order_rows(vars_: list[Var], n: int, before: Sequence[tuple[int, int]]) -> list[Row]:
+    """For each place of b: it, or one of a's places that ends after it starts (at most
+    one of a's is taken, so the row is exact)."""
+    rows: list[Row] = []
+    for a, b in before:
+        firsts = [(n + i, v.option.end.astimezone(UTC)) for i, v in enumerate(vars_) if v.request == a]
+        for i, v in enumerate(vars_):
+            if v.request == b:
+                late = [col for col, end in firsts if end > v.start]
+                if late:
+                    rows.append(Row([n + i, *late], [1.0] * (len(late) + 1), 0.0, 1.0))
     return rows
 
 

@@ -6,7 +6,10 @@ fixed while we plan, so whether a session fits on a day does not depend on the p
 other sessions. A plan therefore exists iff some sequence of open days keeps the
 spacing, with a consultation day before the first and a booster chain after the last.
 `SequenceSearch` tries all such sequences (dynamic programming over days), so when
-any valid plan exists, one is returned.
+any valid plan exists, one is returned. The one exception, a same-day consultation
+(`consultation_days_before` from 0), ties only infusion 1 to its consultation: a first
+day qualifies when some consultation ends before some infusion time that day, and
+infusion 1 then takes such a time (`first_after`).
 
 Preferences among valid plans, in order (README, "How the planner decides"): the same clock time for every
 infusion; even spacing (smallest largest gap); the earliest last infusion; the lowest
@@ -15,7 +18,7 @@ chair. Remaining ties go to earlier days and earlier times, so output is determi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from ketaplan.core import checks
@@ -88,7 +91,7 @@ def plan_with_checks(
         retry = False
         if ("first", first_i) not in tested:
             tested.add(("first", first_i))
-            if consult_for(window[first_i], None) is None:
+            if consult_for(window[first_i], None, None) is None:
                 bad_first |= 1 << first_i
                 retry = True
         if ("last", last_i) not in tested:
@@ -104,8 +107,13 @@ def plan_with_checks(
     usual = infusions[0].clock if clock is None else clock
     sessions: list[Session] = []
     if request.consultation:
-        c = consult_for(seq[0], usual)
-        assert c is not None
+        c = consult_for(seq[0], usual, infusions[0].start)
+        if c is None:  # only a same-day consultation before a later infusion 1 is left
+            c = consult_for(seq[0], usual, None)
+            assert c is not None
+            later = first_after(opts[seq[0]], c, usual)
+            assert later is not None
+            infusions[0] = later
         sessions.append(Session("consultation", 1, 1, c.start, c.end, c.resource))
     n = len(infusions)
     sessions += [Session("infusion", i, n, o.start, o.end, o.resource) for i, o in enumerate(infusions, 1)]
@@ -164,14 +172,16 @@ def _max_gap(days: list[date]) -> int:
 
 def consultation_finder(
     clinic: Clinic, request: Request, avail: Availability
-) -> Callable[[date, time | None], Option | None]:
+) -> Callable[[date, time | None, datetime | None], Option | None]:
     """For a first-infusion day: the consultation (latest allowed day, then the usual clock
-    time or the earliest). Always 'found' when the request has no consultation."""
+    time or the earliest). Always 'found' when the request has no consultation. On the
+    same day (`consultation_days_before` from 0) it must end before infusion 1 starts: by
+    `at` when infusion 1's time is known, else before some infusion time that day."""
     lo, hi = clinic.protocol.consultation_days_before
     placeholder = Option(datetime.min, datetime.min, "", time(0))
 
     @cache
-    def find(first: date, clock: time | None) -> Option | None:
+    def find(first: date, clock: time | None, at: datetime | None = None) -> Option | None:
         if not request.consultation:
             return placeholder
         for before in range(lo, hi + 1):
@@ -179,11 +189,30 @@ def consultation_finder(
             if request.not_before is not None and day < request.not_before:
                 break
             options = avail.options(day, "consultation", request)
+            if before == 0 and options:
+                options = _before_infusion(options, at, avail.options(day, "infusion", request))
             if options:
                 return pick(options, clock)
         return None
 
     return find
+
+
+def _before_infusion(consults: list[Option], at: datetime | None, infusions: list[Option]) -> list[Option]:
+    """Same-day consultations that end by `at` (else by the day's last infusion time), the
+    latest first: the patient waits least between the two."""
+    ends_by = at or max((o.start for o in infusions), default=None)
+    if ends_by is None:
+        return []
+    fit = [o for o in consults if o.end.astimezone(UTC) <= ends_by.astimezone(UTC)]
+    return sorted(fit, key=lambda o: o.start, reverse=True)
+
+
+def first_after(options: list[Option], consult: Option, clock: time | None) -> Option | None:
+    """Infusion 1 on its consultation's day: at `clock` if that starts after the
+    consultation ends, else the earliest that does."""
+    after = [o for o in options if o.start.astimezone(UTC) >= consult.end.astimezone(UTC)]
+    return pick(after, clock) if after else None
 
 
 def booster_finder(

@@ -104,8 +104,8 @@ def validate_protocol(p: Protocol) -> None:
     if not 5 <= p.consultation_minutes <= 24 * 60:
         raise bad("consultation_minutes", "must be between 5 and 1440")
     c_lo, c_hi = p.consultation_days_before
-    if not 1 <= c_lo <= c_hi <= 366:
-        raise bad("consultation_days_before", "must be [fewest, most] days with 1 <= fewest <= most")
+    if not 0 <= c_lo <= c_hi <= 366:
+        raise bad("consultation_days_before", "must be [fewest, most] days with 0 <= fewest <= most (0: the same day)")
     if p.maintenance_tolerance_days < 0:
         raise bad("maintenance_tolerance_days", "must not be negative")
     if p.maintenance_every_days - p.maintenance_tolerance_days < 1:

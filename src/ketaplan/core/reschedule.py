@@ -315,10 +315,10 @@ def _fix_ends(
     # The consultation answers to infusion 1 only when infusion 1's day changed: a gap left
     # by an older change (infusion 1 cancelled after it was held) is not this move's to fix.
     if consult is not None and (again or (consult.active and first_moved)):
-        if again or checks.consultation_day_problem(clinic, local(consult.start, zone).date(), first):
+        if again or checks.consultation_problem(clinic, consult, infusions[0]):
             if not again and consult.start.astimezone(UTC) <= now.astimezone(UTC):
                 return None  # held already, and now too far from the first infusion
-            c = consultation_finder(clinic, req._replace(consultation=True), avail)(first, clock)
+            c = consultation_finder(clinic, req._replace(consultation=True), avail)(first, clock, infusions[0].start)
             if c is None:
                 return None
             out.append((consult, consult._replace(start=c.start, end=c.end, resource=c.resource, status="booked")))
@@ -361,6 +361,8 @@ def _move_consultation(
         if day < from_day or day == local(target.start, clinic.zone).date():
             continue
         options = future_options(day, "consultation")
+        if before == 0:  # the same day: over before infusion 1 begins
+            options = [o for o in options if o.end.astimezone(UTC) <= infusions[0].start.astimezone(UTC)]
         if options:
             o = pick(options, local(target.start, clinic.zone).time() or clock)
             return [(target, target._replace(start=o.start, end=o.end, resource=o.resource, status="booked"))], []
