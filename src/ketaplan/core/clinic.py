@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ketaplan.core.dates import WEEKDAYS, parse_minutes, parse_range
 from ketaplan.core.errors import ClinicFileError, InputError, KetaplanError
+from ketaplan.core.messaging import CalDav, Privacy, Smtp, messaging_tables
 from ketaplan.core.model import Booking, Closure
 from ketaplan.core.protocol import Protocol, protocol_from_table
 
@@ -56,6 +57,9 @@ _TOP_KEYS = {
     "instructions",
     "date_format",
     "min_notice_hours",
+    "smtp",
+    "caldav",
+    "privacy",
 }
 #: Hours between booking and a session, by default: a patient told in the morning cannot
 #: keep the six hours' fast before an infusion the same morning, nor arrange the escort.
@@ -104,6 +108,9 @@ class Clinic(NamedTuple):
     outages: tuple[Closure, ...] = ()
     file_closures: tuple[Closure, ...] = ()  # as the file wrote them, ranges kept
     ledger_closures: tuple[Closure, ...] | None = None  # None: the ledger's not read in yet
+    smtp: Smtp | None = None  # where patients' emails go (core.messaging)
+    caldav: CalDav | None = None  # the clinic calendar
+    privacy: Privacy = Privacy()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -222,6 +229,7 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
     if date_format and date_format not in DATE_FORMATS:
         examples = ", ".join(map(repr, DATE_FORMATS))
         raise ClinicFileError(f"write a date the way it should be printed: {examples}", field="date_format")
+    smtp, caldav, privacy = messaging_tables(doc)
     clinic = Clinic(
         name=name,
         timezone=tz,
@@ -246,6 +254,9 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
         instructions=_instructions(_table(doc, "instructions")),
         source=source,
         min_notice_hours=_int(doc, "min_notice_hours", MIN_NOTICE_HOURS, 0, 24 * 14),
+        smtp=smtp,
+        caldav=caldav,
+        privacy=privacy,
     )
     if clinic.busy_ics is not None and (not isinstance(clinic.busy_ics, str) or not clinic.busy_ics):
         raise ClinicFileError("must be the path of an .ics file", field="closures.busy_ics")

@@ -33,11 +33,14 @@ def summary(plan: Plan, s: Session, clinic: Clinic, details: bool) -> str:
         if s.kind == BOOSTER:
             return f"Ketamine maintenance infusion {s.number} of {s.of}{who}"
         return f"Ketamine infusion {s.number} of {s.of}{who}"
+    # Neutral ([privacy] calendar_title): a lock screen or a shared calendar shows neither
+    # the treatment nor the clinic's name (which may say it).
+    title = clinic.privacy.calendar_title
     if s.kind == "consultation":
-        return f"Clinic consultation — {clinic.name}"
+        return title
     if s.kind == BOOSTER:
-        return f"Clinic follow-up appointment {s.number} of {s.of} — {clinic.name}"
-    return f"Clinic appointment {s.number} of {s.of} — {clinic.name}"
+        return f"{title} (follow-up {s.number} of {s.of})"
+    return f"{title} {s.number} of {s.of}"
 
 
 def description(s: Session, clinic: Clinic) -> str:
@@ -79,7 +82,7 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    name = f"{clinic.name} appointments"
+    name = f"{clinic.name} appointments" if details else clinic.privacy.calendar_title
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", clinic.timezone)
@@ -96,7 +99,7 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
         ev.add("dtend", local(s.end, zone))
         ev.add("summary", summary(plan, s, clinic, details))
         ev.add("description", description(s, clinic))
-        if clinic.address:
+        if clinic.address and clinic.privacy.location:
             ev.add("location", clinic.address)
         ev.add("organizer", organizer)
         ev.add("class", "PRIVATE")
