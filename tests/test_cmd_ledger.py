@@ -19,7 +19,7 @@ def test_info_says_which_back_end_and_what_it_holds(cli, clinic_file: Path, ledg
     book(cli, clinic_file, "Ann")
     data = run_json(cli, "ledger", "info")["data"]
     assert data["backend"] == ("sqlite" if isinstance(ledger_path, Path) else "postgresql")
-    assert data["schema"] == 7 and data["plans"] == 1 and data["history"] == 1
+    assert data["schema"] == 8 and data["plans"] == 1 and data["history"] == 1
     assert data["sessions_by_status"] == {"booked": 7} and data["clinics"] == ["Test Clinic"]
     human = cli("ledger", "info")
     assert human.exit_code == 0 and "1 plan;" in human.stdout and "7 booked" in human.stdout
@@ -131,7 +131,7 @@ def test_a_new_database_gets_its_extension_and_tables(cli, pg_server, tmp_path: 
         run_json(cli, "schedule", "--clinic", clinic, "--patient", "Ann", "--start", START, "--ledger", url)["status"]
         == "ok"
     )
-    assert run_json(cli, "ledger", "info", "--ledger", url)["data"]["schema"] == 7
+    assert run_json(cli, "ledger", "info", "--ledger", url)["data"]["schema"] == 8
 
 
 @pytest.mark.sqlite_only

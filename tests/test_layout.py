@@ -46,7 +46,8 @@ THIRD_PARTY = {
     "store": {"dateutil", "platformdirs", "holidays", "psycopg"},
     # highspy, numpy: only solver.highs, only for batch --optimize
     "solver": {"highspy", "numpy"},
-    "app": {"dateutil"},
+    # caldav: only app.transport, only when a clinic file has [caldav]
+    "app": {"dateutil", "caldav"},
 }
 #: Which of our folders each layer may import.
 MAY_IMPORT = {

@@ -152,7 +152,7 @@ def test_a_version_1_ledger_is_upgraded_in_place(ledger: SqliteLedger) -> None:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
     plan_and_book(clinic, request(FIRST, FIRST + timedelta(days=20)), ledger, dry_run=False, allow_overlap=True)
     with sqlite3.connect(ledger.path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 8
         held = db.execute(
             "SELECT COUNT(*) FROM sessions WHERE plan_id = ? AND held_until_utc = end_utc", (plan.plan_id,)
         ).fetchone()[0]
@@ -387,6 +387,7 @@ def test_a_schema_4_ledger_is_read_as_it_is_and_upgraded_by_the_next_change(
             conn.execute("ALTER TABLE history DROP COLUMN author, DROP COLUMN reason")
             conn.execute("DROP TABLE closures")
             conn.execute("DROP TABLE contacts")
+            conn.execute("DROP TABLE outbox")
             conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
     else:
         with sqlite3.connect(ledger_path) as db:
@@ -394,6 +395,7 @@ def test_a_schema_4_ledger_is_read_as_it_is_and_upgraded_by_the_next_change(
             db.execute("ALTER TABLE history DROP COLUMN reason")
             db.execute("DROP TABLE closures")
             db.execute("DROP TABLE contacts")
+            db.execute("DROP TABLE outbox")
             db.execute("PRAGMA user_version = 4")
     shown = json.loads(cli("show", pid, "--json").stdout)["data"]  # read as it is
     assert [(h["change"], h["by"], h["reason"]) for h in shown["history"]] == [("booked", None, None)]
@@ -401,4 +403,4 @@ def test_a_schema_4_ledger_is_read_as_it_is_and_upgraded_by_the_next_change(
     assert r.exit_code == 0, r.stdout
     shown = json.loads(cli("show", pid, "--json").stdout)["data"]
     assert [(h["by"], h["reason"]) for h in shown["history"]] == [(None, None), ("Desk 2", "patient moved away")]
-    assert json.loads(cli("ledger", "info", "--json").stdout)["data"]["schema"] == 7
+    assert json.loads(cli("ledger", "info", "--json").stdout)["data"]["schema"] == 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ketaplan.app.delivery import queue_change
 from ketaplan.app.views import ledger_view
 from ketaplan.core import admission
 from ketaplan.core.availability import Availability
@@ -55,6 +56,7 @@ def book_plan(
     plan enters the ledger (schedule, batch, --optimize). `asked`: a batch row's fields."""
     plan = plan._replace(sessions=tuple(s._replace(status="booked") for s in plan.sessions))
     tx.add_plan(plan, request, timedelta(minutes=clinic.turnover_minutes), asked=asked, author=author)
+    queue_change(tx, clinic, None, plan, plan.stamp or datetime.now(UTC))  # the invitation, in this transaction
     return plan
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
+from ketaplan.app.delivery import queue_change
 from ketaplan.app.views import ledger_view
 from ketaplan.core.attendance import mark
 from ketaplan.core.availability import Availability
@@ -82,6 +83,8 @@ def reschedule_in_ledger(
             if dry_run
             else tx.update_plan(result.plan, expected, f"rescheduled: {what}", now, _turnover(clinic), author)
         )
+        if not dry_run:
+            queue_change(tx, clinic, plan, updated, now)
     return result._replace(plan=updated)
 
 
@@ -137,9 +140,10 @@ def cancel_in_ledger(
     expected: int | None = None,
     dry_run: bool = False,
     author: Author = UNNAMED,
+    clinic: Clinic | None = None,
 ) -> tuple[Plan, list[Session]]:
     """Cancel one session, or every session still to come; frees their chairs. `dry_run`
-    as for reschedule_in_ledger."""
+    as for reschedule_in_ledger; `clinic`: the plan's, whose [smtp]/[caldav] are told."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.read() if dry_run else ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
@@ -154,6 +158,8 @@ def cancel_in_ledger(
         what = targets[0].label if number is not None else f"the rest of the series ({len(targets)} sessions)"
         changed = plan._replace(sessions=sessions)
         updated = changed if dry_run else tx.update_plan(changed, expected, f"cancelled {what}", now, author=author)
+        if not dry_run:
+            queue_change(tx, clinic, plan, updated, now)
     return updated, targets
 
 
@@ -167,8 +173,10 @@ def mark_in_ledger(
     now: datetime,
     expected: int | None = None,
     author: Author = UNNAMED,
+    clinic: Clinic | None = None,
 ) -> tuple[Plan, Session]:
-    """Record that a session was attended or missed, as a new revision with its time."""
+    """Record that a session was attended or missed, as a new revision with its time
+    (`clinic`: the plan's, whose [smtp]/[caldav] are told of a no-show)."""
     expected = expected if expected is not None else current_revision(ledger, plan_id)
     with ledger.write() as tx:
         plan, _ = _load_for_change(tx, plan_id, expected)
@@ -185,6 +193,7 @@ def mark_in_ledger(
             )
         what = "attended" if status == "attended" else "a no-show"
         updated = tx.update_plan(changed, expected, f"{session.label} marked {what}", now, author=author)
+        queue_change(tx, clinic, plan, updated, now)
     return updated, session._replace(status=status)
 
 
@@ -217,4 +226,6 @@ def boosters_in_ledger(
             if dry_run
             else tx.update_plan(changed, expected, f"boosters added: {what}", now, _turnover(clinic), author)
         )
+        if not dry_run:
+            queue_change(tx, clinic, plan, updated, now)
     return updated, added

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from ketaplan.app.delivery import queue_change
 from ketaplan.app.views import as_it_stands
 from ketaplan.core import repair
 from ketaplan.core.availability import Availability
@@ -147,6 +148,7 @@ def repair_in_ledger(
                 plan = tx.update_plan(
                     plan, a.plan.revision, f"repaired: {what}", now, turnover, author._replace(reason=why)
                 )
+                queue_change(tx, clinic, a.plan, plan, now)
             moved.append((plan, c.moved))
         if left:  # their options are checked against everyone as repaired
             final = [p for p, _ in moved] + [x.plan for x in left]

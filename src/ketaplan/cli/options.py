@@ -59,6 +59,11 @@ FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
 # lists are alike because each names a plan, a session and the revision seen; the
 # definitions are shared here.
 PREVIEW = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing.")
+# Messages a change queues for the patient and the clinic calendar (README: "Reaching patients")
+NO_SEND = typer.Option(
+    False, "--no-send", help="Queue the messages to the patient and the clinic calendar; `ketaplan send` sends them."
+)
+ATTACH_PLAN = typer.Option(False, "--attach-plan", help="Attach the printable plan (PDF) to the patient's invitation.")
 
 # Which session of a plan (reschedule, cancel)
 KIND = typer.Option(

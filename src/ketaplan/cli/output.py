@@ -39,6 +39,14 @@ def _piped(stream: Any) -> bool:
     return not (isatty is not None and isatty()) and "COLUMNS" not in os.environ
 
 
+_delivery: list[dict[str, Any]] = []
+
+
+def delivery(told: dict[str, Any]) -> None:
+    """Add what this run's messages did to its JSON answer (`delivery`)."""
+    _delivery.append(told)
+
+
 def notice(text: str) -> None:
     """A one-line notice on stderr (never on stdout, which may carry JSON)."""
     sys.stderr.write(f"ketaplan: {text}\n")
@@ -66,6 +74,9 @@ def render(result: CommandResult, json_mode: bool) -> int:
     from ketaplan.cli.result import exit_code, status
 
     data = result.data()
+    if _delivery and data is not None:  # what a change's messages did (cli.sending)
+        data = {**data, "delivery": _delivery[-1]}
+    _delivery.clear()  # one answer per run (tests run many in one process)
     if json_mode and data is not None:
         emit_json(envelope(result.command, status(result), exit_code(result), data))
     else:

@@ -6,7 +6,9 @@ details are asked for; one display alarm per event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
@@ -74,23 +76,36 @@ def vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
     return tz
 
 
-def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
+def plan_to_ics(
+    plan: Plan,
+    clinic: Clinic,
+    *,
+    details: bool = False,
+    method: str = "PUBLISH",
+    only: Iterable[Session] | None = None,
+    invite: Invite | None = None,
+) -> bytes:
+    """The patient's calendar of the plan. An iMIP message (RFC 6047) sets `method`
+    (REQUEST: the sessions to keep; CANCEL: those cancelled), `only` those sessions, and
+    `invite` (organizer and attendee): the same UIDs and SEQUENCE as the export, so a
+    mail client updates the events the patient already has."""
     zone = clinic.zone
     stamp = (plan.stamp or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC)
+    sessions = list(plan.sessions if only is None else only)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     name = f"{clinic.name} appointments" if details else clinic.privacy.calendar_title
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", clinic.timezone)
-    starts = [local(s.start, zone) for s in plan.sessions]
+    starts = [local(s.start, zone) for s in sessions] or [local(s.start, zone) for s in plan.sessions]
     cal.add_component(vtimezone(clinic.timezone, min(starts).year, max(starts).year))
-    organizer = vCalAddress(f"mailto:{clinic.email}")
+    organizer = vCalAddress(f"mailto:{invite.organizer if invite else clinic.email}")
     organizer.params["cn"] = clinic.name
-    for s in sorted(plan.sessions, key=lambda s: (s.start.astimezone(UTC), s.kind)):
+    for s in sorted(sessions, key=lambda s: (s.start.astimezone(UTC), s.kind)):
         ev = Event()
         ev.add("uid", uid(plan.plan_id, s))
         ev.add("dtstamp", stamp)
@@ -102,10 +117,14 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
         if clinic.address and clinic.privacy.location:
             ev.add("location", clinic.address)
         ev.add("organizer", organizer)
+        if invite is not None:
+            attendee = vCalAddress(f"mailto:{invite.attendee}")
+            attendee.params.update({"role": "REQ-PARTICIPANT", "partstat": "NEEDS-ACTION", "rsvp": "FALSE"})
+            ev.add("attendee", attendee)
         ev.add("class", "PRIVATE")
         ev.add("transp", "OPAQUE")
-        ev.add("status", look(s.status).ics)
-        if s.active:
+        ev.add("status", "CANCELLED" if method == "CANCEL" else look(s.status).ics)
+        if s.active and method != "CANCEL":
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("trigger", -timedelta(hours=clinic.instructions.reminder_hours_before))
@@ -113,3 +132,56 @@ def plan_to_ics(plan: Plan, clinic: Clinic, *, details: bool = False) -> bytes:
             ev.add_component(alarm)
         cal.add_component(ev)
     return cal.to_ical()
+
+
+class Invite(NamedTuple):
+    organizer: str  # the address the invitation comes from ([smtp] from)
+    attendee: str  # the patient's
+
+
+#: The clinic calendar's events are the desk's, not the patient's: their own UIDs, and a
+#: mark by which `sync` knows its events from everyone else's in a shared calendar.
+DESK_UID = "@desk.ketaplan"
+MARK = "X-KETAPLAN-CLINIC"
+
+
+def desk_uid(plan_id: str, s: Session) -> str:
+    return f"{plan_id}-{s.kind}-{s.number}{DESK_UID}"
+
+
+def desk_event(plan: Plan, s: Session, clinic: Clinic) -> bytes:
+    """One session in the clinic's CalDAV calendar: the [privacy] title (the kind and
+    number only when the clinic mentions the treatment), no patient name, the chair or
+    room as the location, the plan id to look it up by."""
+    zone = clinic.zone
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    start = local(s.start, zone)
+    cal.add_component(vtimezone(clinic.timezone, start.year, start.year))
+    ev = Event()
+    ev.add("uid", desk_uid(plan.plan_id, s))
+    ev.add("dtstamp", (plan.stamp or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC))
+    ev.add("sequence", plan.revision)
+    ev.add("dtstart", start)
+    ev.add("dtend", local(s.end, zone))
+    title = clinic.privacy.calendar_title
+    if clinic.privacy.mention_treatment:
+        title = f"{title}: {look_kind(s)}"
+    ev.add("summary", title)
+    ev.add("description", f"{plan.plan_id}, {s.label}" if clinic.privacy.mention_treatment else plan.plan_id)
+    if s.resource:
+        ev.add("location", s.resource)
+    ev.add("class", "PRIVATE")
+    ev.add("status", "CONFIRMED")
+    ev.add(MARK, clinic.name)
+    cal.add_component(ev)
+    return cal.to_ical()
+
+
+def look_kind(s: Session) -> str:
+    if s.kind == "consultation":
+        return "consultation"
+    if s.kind == BOOSTER:
+        return f"ketamine maintenance {s.number} of {s.of}"
+    return f"ketamine infusion {s.number} of {s.of}"

@@ -27,8 +27,9 @@ __all__ = ["BatchTx", "Ledger", "LedgerConflict", "LedgerTx", "PlanSummary", "ne
 #: The schema both back ends are on; the same numbers on both. 2: history indexed by plan;
 #: 3: SQLite's application_id and the meta table; 4: sessions.held_until_utc (end + turnover);
 #: 5: history.author and history.reason (who made a change, and why); 6: closures;
-#: 7: contacts (a patient's email and phone, one row per plan).
-SCHEMA_VERSION = 7
+#: 7: contacts (a patient's email and phone, one row per plan). 8: outbox (messages
+#: queued with a change, delivered after the commit).
+SCHEMA_VERSION = 8
 #: How many times a booking whose chairs were taken meanwhile is planned again.
 CONFLICT_RETRIES = 3
 #: Seconds a writer waits for another desk's write lock before it gives up and says so.

@@ -48,6 +48,23 @@ CREATE TABLE contacts (
     email   TEXT,
     phone   TEXT
 );"""
+_OUTBOX = """
+CREATE TABLE outbox (
+    id          BIGINT PRIMARY KEY,
+    clinic      TEXT COLLATE "C" NOT NULL,
+    plan_id     TEXT COLLATE "C" NOT NULL,
+    channel     TEXT COLLATE "C" NOT NULL,
+    kind        TEXT COLLATE "C" NOT NULL,
+    detail      TEXT NOT NULL,
+    dedupe      TEXT COLLATE "C" UNIQUE,
+    queued_utc  TEXT COLLATE "C" NOT NULL,
+    attempts    INTEGER NOT NULL,
+    last_error  TEXT,
+    claimed_by  TEXT,
+    claimed_utc TEXT COLLATE "C",
+    sent_utc    TEXT COLLATE "C"
+);
+CREATE INDEX outbox_unsent ON outbox (sent_utc, id);"""
 # Text columns sort bytewise ("C"), as SQLite's do, so both back ends list in one order.
 _TABLES = (
     """
@@ -101,6 +118,7 @@ CREATE TABLE history (
 );
 {CLOSURES}
 {CONTACTS}
+{OUTBOX}
 CREATE INDEX history_by_plan ON history (plan_id, revision);
 CREATE INDEX plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX plans_by_patient_name ON plans (patient_name, first_day);
@@ -108,6 +126,7 @@ CREATE INDEX plans_by_clinic ON plans (clinic, last_day);
 """.replace("{HELD}", HELD_SQL)
     .replace("{CLOSURES}", _CLOSURES)
     .replace("{CONTACTS}", _CONTACTS)
+    .replace("{OUTBOX}", _OUTBOX)
 )  # each once
 #: Steps from each older schema to the next, run in one transaction (PostgreSQL ledgers
 #: start at schema 4).
@@ -115,6 +134,7 @@ _UPGRADES: dict[int, str] = {
     4: "ALTER TABLE history ADD COLUMN author TEXT, ADD COLUMN reason TEXT",  # who made each change, and why
     5: _CLOSURES,  # closures and chair outages recorded by `close`
     6: _CONTACTS,  # the patients' email and phone
+    7: _OUTBOX,  # messages to patients and the clinic calendar
 }
 #: Serialises two desks creating or upgrading one ledger at the same moment.
 _SCHEMA_LOCK = 0x4B54504C

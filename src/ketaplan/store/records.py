@@ -14,7 +14,7 @@ from ketaplan.core.dates import BOOKING_YEARS
 from ketaplan.core.errors import LedgerError
 from ketaplan.core.model import HELD_STATUSES, Patient, Request, Status
 
-#: Every table and column a ledger holds (schema 7), in a fixed order: the copy and its check.
+#: Every table and column a ledger holds (schema 8), in a fixed order: the copy and its check.
 TABLES: dict[str, tuple[str, ...]] = {
     "plans": (
         "plan_id",
@@ -55,10 +55,26 @@ TABLES: dict[str, tuple[str, ...]] = {
         "at_utc",
     ),
     "contacts": ("plan_id", "email", "phone"),
+    "outbox": (
+        "id",
+        "clinic",
+        "plan_id",
+        "channel",
+        "kind",
+        "detail",
+        "dedupe",
+        "queued_utc",
+        "attempts",
+        "last_error",
+        "claimed_by",
+        "claimed_utc",
+        "sent_utc",
+    ),
 }
 #: Tables a schema added whole: an older ledger has none until its next write upgrades it
-#: (schema 6: closures and chair outages recorded by `close`; 7: the patients' contact).
-TABLE_SINCE = {"closures": 6, "contacts": 7}
+#: (schema 6: closures and chair outages recorded by `close`; 7: the patients' contact;
+#: 8: the outbox of messages to patients and the clinic calendar).
+TABLE_SINCE = {"closures": 6, "contacts": 7, "outbox": 8}
 #: Columns each schema added, by table: a ledger on an older schema lacks them until its
 #: next write upgrades it, and is read with NULL in their place (schema 5: who and why).
 ADDED = {5: {"history": ("author", "reason")}}

@@ -77,6 +77,22 @@ CREATE TABLE IF NOT EXISTS contacts (
     email   TEXT,
     phone   TEXT
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    id          INTEGER PRIMARY KEY,
+    clinic      TEXT NOT NULL,
+    plan_id     TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    dedupe      TEXT UNIQUE,
+    queued_utc  TEXT NOT NULL,
+    attempts    INTEGER NOT NULL,
+    last_error  TEXT,
+    claimed_by  TEXT,
+    claimed_utc TEXT,
+    sent_utc    TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (sent_utc, id);
 CREATE INDEX IF NOT EXISTS history_by_plan ON history (plan_id, revision);
 CREATE INDEX IF NOT EXISTS plans_by_patient_id ON plans (patient_id, first_day);
 CREATE INDEX IF NOT EXISTS plans_by_patient_name ON plans (patient_name, first_day);

@@ -17,6 +17,7 @@ _ORDER = {
     "history": "plan_id, revision, at_utc, action",
     "closures": "id",
     "contacts": "plan_id",
+    "outbox": "id",
 }
 
 

@@ -4,11 +4,12 @@ the status they record."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.model import Author, Plan, Session, Status
 
@@ -33,9 +34,12 @@ def attend(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    clinic: Path | None = options.CLINIC,
+    no_send: bool = options.NO_SEND,
 ) -> Marked:
     """Record that the patient came to a session (once it has begun)."""
-    return _mark("attend", plan_id, session, kind, "attended", revision, ledger, common.author(by, reason))
+    where = Where(ledger, clinic, no_send)
+    return _mark("attend", plan_id, session, kind, "attended", revision, where, common.author(by, reason))
 
 
 @no_show_app.command("no-show")
@@ -48,10 +52,21 @@ def no_show(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    clinic: Path | None = options.CLINIC,
+    no_send: bool = options.NO_SEND,
 ) -> Marked:
     """Record that the patient missed a session: its chair is free, the calendar shows it
     cancelled, and `ketaplan reschedule` can move it to a future day."""
-    return _mark("no-show", plan_id, session, kind, "no_show", revision, ledger, common.author(by, reason))
+    where = Where(ledger, clinic, no_send)
+    return _mark("no-show", plan_id, session, kind, "no_show", revision, where, common.author(by, reason))
+
+
+class Where(NamedTuple):
+    """The ledger, and the clinic file whose [smtp]/[caldav] hear of the change."""
+
+    ledger: str | None
+    clinic: Path | None
+    no_send: bool
 
 
 def _mark(
@@ -61,16 +76,17 @@ def _mark(
     kind: str,
     status: Status,
     revision: int | None,
-    ledger: str | None,
+    where: Where,
     author: Author,
 ) -> Marked:
     from zoneinfo import ZoneInfo
 
     from ketaplan.app.changes import mark_in_ledger
 
-    the_ledger = common.existing_ledger(ledger)
+    the_ledger = common.existing_ledger(where.ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     now = common.now(ZoneInfo(plan.timezone))
+    told = sending.plan_clinic_or_none(plan, where.clinic)
     plan, marked = mark_in_ledger(
         the_ledger,
         plan_id,
@@ -80,7 +96,9 @@ def _mark(
         now=now,
         expected=revision,
         author=author,
+        clinic=told,
     )
+    sending.after_commit(the_ledger, told, no_send=where.no_send)
     return Marked(plan, marked, command)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.app import batch as engine
-from ketaplan.cli import common, options, output
+from ketaplan.cli import common, options, output, sending
 from ketaplan.cli.result import result
 from ketaplan.core.errors import InputError, NoPlanError
 
@@ -61,6 +61,7 @@ def batch(
     ),
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
+    no_send: bool = options.NO_SEND,
 ) -> Batched:
     """Plan and book many requests in file order; exit 3 when some could not be planned."""
     from ketaplan.formats import batch_file as batch_input
@@ -108,9 +109,11 @@ def batch(
                 say=output.notice,
             )  # fmt: skip
             output.notice(_solver_line(summary))
-            return Batched(counts, dry_run)
-        with progress:
-            counts = engine.run(settings, the_ledger, rows, emit)
+        else:
+            with progress:
+                counts = engine.run(settings, the_ledger, rows, emit)
+        if not dry_run:
+            sending.after_commit(the_ledger, the_clinic, no_send=no_send)
     return Batched(counts, dry_run)
 
 

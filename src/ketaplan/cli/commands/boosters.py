@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Session
@@ -30,6 +30,8 @@ def boosters(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
     exports: options.ExportOptions | None = None,
 ) -> Added:
     """Add boosters to a finished series, spaced from the last attended session by the
@@ -57,6 +59,7 @@ def boosters(
     )
     if not dry_run:
         files.after_commit(plan)
+        sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return Added(plan, added, the_clinic, files.written, dry_run)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.model import Plan, Session
 
@@ -32,6 +32,8 @@ def cancel(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
     exports: options.ExportOptions | None = None,
 ) -> Cancelled:
     """Cancel one session, or the rest of a series; frees the chairs."""
@@ -43,6 +45,7 @@ def cancel(
     the_ledger = common.existing_ledger(ledger)
     plan, _ = common.load_plan(the_ledger, plan_id)
     the_clinic = common.plan_clinic(plan, clinic) if exports and exports.wanted and not dry_run else None
+    told = the_clinic or (None if dry_run else sending.plan_clinic_or_none(plan, clinic))  # its [smtp], [caldav]
     files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger)) if the_clinic else None
     plan, cancelled = cancel_in_ledger(
         the_ledger,
@@ -53,9 +56,12 @@ def cancel(
         expected=revision,
         dry_run=dry_run,
         author=common.author(by, reason),
+        clinic=told,
     )
     if files is not None and not dry_run:
         files.after_commit(plan)
+    if not dry_run:
+        sending.after_commit(the_ledger, told, no_send=no_send, attach_plan=attach_plan)
     return Cancelled(plan, cancelled, files.written if files else [], dry_run)
 
 

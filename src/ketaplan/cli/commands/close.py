@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.model import Closure
 
@@ -32,6 +32,7 @@ def close(
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
     by: str | None = options.BY,
+    no_send: bool = options.NO_SEND,
 ) -> ClosedShown:
     """Close the clinic (or one chair) for a day, some days or some hours; every desk sees it."""
     from ketaplan.app.closures import close_in_ledger
@@ -44,6 +45,8 @@ def close(
     the_ledger = common.open_ledger(ledger)
     who = common.author(by, reason)  # a plan moved by --repair records the closure's reason
     closed = close_in_ledger(the_ledger, the_clinic, closure, now, repair=repair, author=who)
+    if closed.repaired is not None:
+        sending.after_commit(the_ledger, the_clinic, no_send=no_send)
     shown = RepairShown(closed.repaired, the_clinic, []) if closed.repaired is not None else None
     return ClosedShown(closed.closure, closed.conflicts, shown)
 

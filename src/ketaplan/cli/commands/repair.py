@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 
@@ -34,6 +34,8 @@ def repair(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
     exports: options.ExportOptions | None = None,
 ) -> RepairShown:
     """Move every session in conflict, all affected plans together; every rule kept, fewest moves."""
@@ -62,6 +64,8 @@ def repair(
         for plan, _ in done.moved:
             files.after_commit(plan)
         written = files.written
+    if not dry_run:
+        sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return RepairShown(done, the_clinic, written)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.dates import parse_near
@@ -56,6 +56,8 @@ def reschedule(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
     exports: options.ExportOptions | None = None,
 ) -> Moved:
     """Move one session of a booked plan to the best slot that keeps every rule."""
@@ -92,6 +94,8 @@ def reschedule(
     )
     if not dry_run:
         files.after_commit(result.plan)
+    if not dry_run:
+        sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return Moved(result, the_clinic, files.written, dry_run)
 
 

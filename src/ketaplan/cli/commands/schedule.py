@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import typer
 
 from ketaplan.app.booking import plan_and_book
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.checks import CheckResult
 from ketaplan.core.clinic import Clinic
@@ -59,6 +59,8 @@ def schedule(
     ledger: str | None = options.LEDGER,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
     exports: options.ExportOptions | None = None,
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
@@ -117,6 +119,8 @@ def schedule(
         files.preview(plan)
     elif files is not None:
         files.after_commit(plan)
+    if not dry_run:
+        sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return Scheduled(plan, results, the_clinic, files.written if files else [], dry_run)
 
 

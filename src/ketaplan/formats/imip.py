@@ -1,0 +1,129 @@
+"""Emails to the patient: iMIP invitations and cancellations (RFC 6047) and reminders.
+
+Text and HTML in the patient's wording, and for invitations a text/calendar part whose
+METHOD the mail client acts on (REQUEST adds or updates the events, CANCEL removes
+them), with the export's UIDs and SEQUENCE. Headers go through the standard library's
+`email` package, which refuses a line break in a header value: a hostile name cannot add
+a header. Subjects say neither the treatment nor the clinic's name (a lock screen shows
+them) unless the clinic opts in (`[privacy] mention_treatment`)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Plan, Session
+from ketaplan.core.times import local
+from ketaplan.formats.ics_export import Invite, look_kind, plan_to_ics, summary
+
+SUBJECTS = {
+    "booked": "Your appointment times",
+    "changed": "Your appointment times have changed",
+    "cancel": "Appointment cancelled",
+}
+
+
+def invitation(
+    plan: Plan,
+    clinic: Clinic,
+    *,
+    sender: str,
+    to: str,
+    kind: str,
+    change: str,
+    sessions: Sequence[Session],
+    now: datetime,
+    pdf: bytes | None = None,
+) -> EmailMessage:
+    """`kind` "request" (the sessions to keep; `change` "booked" or "changed") or
+    "cancel" (the sessions cancelled)."""
+    method = "CANCEL" if kind == "cancel" else "REQUEST"
+    subject = SUBJECTS["cancel" if kind == "cancel" else change]
+    if kind == "cancel":
+        intro = "These appointments are cancelled; your calendar will remove them:"
+    elif change == "changed":
+        intro = "Your appointment times have changed. Your appointments now:"
+    else:
+        intro = "Your appointments are booked:"
+    lines = [_line(plan, s, clinic) for s in sorted(sessions, key=lambda s: s.start)]
+    after = [] if kind == "cancel" else _before_you_come(clinic)
+    msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
+    _bodies(msg, plan, intro, lines, after, clinic)
+    ics = plan_to_ics(plan, clinic, method=method, only=sessions, invite=Invite(parseaddr(sender)[1], to))
+    msg.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
+    if pdf is not None:
+        msg.make_mixed()
+        msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{plan.plan_id}.pdf")
+    return msg
+
+
+def reminder(plan: Plan, s: Session, clinic: Clinic, *, sender: str, to: str, now: datetime) -> EmailMessage:
+    start = local(s.start, clinic.zone)
+    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
+    subject = f"Reminder: {what} on {clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}"
+    msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
+    intro = "A reminder of your appointment:"
+    _bodies(msg, plan, intro, [_line(plan, s, clinic)], _before_you_come(clinic) if s.kind != "consultation" else
+            _questions(clinic), clinic)  # fmt: skip
+    return msg
+
+
+def reminder_text(s: Session, clinic: Clinic) -> str:
+    """One line for a text message (SMS): no name, no treatment unless opted in."""
+    start = local(s.start, clinic.zone)
+    arrive = local(clinic.arrive_by(s.start), clinic.zone)
+    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
+    phone = f" Questions: {clinic.phone}." if clinic.phone else ""
+    return (
+        f"Reminder: your {what} on {clinic.date_text(start.date(), weekday=True)} at {start:%H:%M} "
+        f"(please arrive at {arrive:%H:%M}).{phone}"
+    )
+
+
+def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, now: datetime) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    name = " ".join(plan.patient.name.split())  # one line, whatever the ledger holds
+    local_part, _, domain = to.rpartition("@")
+    msg["To"] = Address(display_name=name, username=local_part, domain=domain)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    msg["Auto-Submitted"] = "auto-generated"
+    return msg
+
+
+def _line(plan: Plan, s: Session, clinic: Clinic) -> str:
+    start = local(s.start, clinic.zone)
+    arrive = local(clinic.arrive_by(s.start), clinic.zone)
+    when = f"{clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}"
+    early = f" (please arrive at {arrive:%H:%M})" if arrive != start else ""
+    return f"{when}{early}: {summary(plan, s, clinic, details=False)}"
+
+
+def _questions(clinic: Clinic) -> list[str]:
+    return [f"Questions or changes: call {clinic.phone}."] if clinic.phone else []
+
+
+def _before_you_come(clinic: Clinic) -> list[str]:
+    ins = clinic.instructions
+    return [f"Before you come: {ins.fasting}", ins.escort, *_questions(clinic)]
+
+
+def _bodies(msg: EmailMessage, plan: Plan, intro: str, lines: list[str], after: list[str], clinic: Clinic) -> None:
+    name = " ".join(plan.patient.name.split())
+    where = [clinic.address] if clinic.address and clinic.privacy.location else []
+    text = "\n".join([f"Dear {name},", "", intro, *(f"  {x}" for x in lines), "", *after, "", clinic.name, *where])
+    msg.set_content(text + "\n")
+    e = html.escape
+    page = (
+        f"<p>Dear {e(name)},</p><p>{e(intro)}</p><ul>{''.join(f'<li>{e(x)}</li>' for x in lines)}</ul>"
+        + "".join(f"<p>{e(x)}</p>" for x in after)
+        + f"<p>{e(clinic.name)}{''.join(f'<br>{e(x)}' for x in where)}</p>"
+    )
+    msg.add_alternative(f"<!DOCTYPE html><html><body>{page}</body></html>\n", subtype="html")
