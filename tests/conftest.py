@@ -97,3 +97,17 @@ def clinic_file(tmp_path: Path) -> Path:
     return write_clinic(
         tmp_path / "clinic.toml", chairs=2, hours={d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
     )
+
+
+@pytest.fixture
+def mail_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server (aiosmtpd: STARTTLS, then AUTH) for one test; its certificate is
+    trusted through SSL_CERT_FILE and its password is in the variable the clinic names."""
+    from mail_server import PASSWORD, MailServer
+
+    server = MailServer(tmp_path_factory.mktemp("smtp"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+    monkeypatch.setenv("KETAPLAN_TEST_SMTP_PASSWORD", PASSWORD)
+    server.start()
+    yield server
+    server.stop()

@@ -63,7 +63,12 @@ class Mailer:
                 if s.security == "starttls":
                     conn.starttls(context=context)
             if s.username and secret is not None:
-                conn.login(s.username, secret)
+                try:
+                    conn.login(s.username, secret)
+                except smtplib.SMTPServerDisconnected:  # some servers hang up on a wrong password
+                    raise Undelivered(
+                        f"{self.where()}: the server hung up at login (is the username or password right?)"
+                    ) from None
         except smtplib.SMTPAuthenticationError:
             raise Undelivered(f"{self.where()}: the server refused the username or password") from None
         except smtplib.SMTPNotSupportedError:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ketaplan.app.delivery import Delivered
     from ketaplan.store.ledger import Ledger
 
+
 def plan_clinic_or_none(plan: Plan, option: Path | None) -> Clinic | None:
     """The plan's clinic when the given (or default) clinic file is it, quietly: a change
     that needs no clinic (cancel, no-show) then tells the patient too; else None, said."""

@@ -118,12 +118,14 @@ def _before_you_come(clinic: Clinic) -> list[str]:
 def _bodies(msg: EmailMessage, plan: Plan, intro: str, lines: list[str], after: list[str], clinic: Clinic) -> None:
     name = " ".join(plan.patient.name.split())
     where = [clinic.address] if clinic.address and clinic.privacy.location else []
-    text = "\n".join([f"Dear {name},", "", intro, *(f"  {x}" for x in lines), "", *after, "", clinic.name, *where])
+    # Signed with the clinic's name only when it may say what it treats (the sender shows who)
+    sign = [clinic.name] if clinic.privacy.mention_treatment else []
+    text = "\n".join([f"Dear {name},", "", intro, *(f"  {x}" for x in lines), "", *after, "", *sign, *where])
     msg.set_content(text + "\n")
     e = html.escape
     page = (
         f"<p>Dear {e(name)},</p><p>{e(intro)}</p><ul>{''.join(f'<li>{e(x)}</li>' for x in lines)}</ul>"
         + "".join(f"<p>{e(x)}</p>" for x in after)
-        + f"<p>{e(clinic.name)}{''.join(f'<br>{e(x)}' for x in where)}</p>"
+        + f"<p>{'<br>'.join(e(x) for x in [*sign, *where])}</p>"
     )
     msg.add_alternative(f"<!DOCTYPE html><html><body>{page}</body></html>\n", subtype="html")

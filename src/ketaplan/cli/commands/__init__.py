@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "closures": "ketaplan.cli.commands.closures",
     "reopen": "ketaplan.cli.commands.reopen",
     "contact": "ketaplan.cli.commands.contact",
+    "outbox": "ketaplan.cli.commands.outbox",
+    "send": "ketaplan.cli.commands.send",
     "conflicts": "ketaplan.cli.commands.conflicts",
     "repair": "ketaplan.cli.commands.repair",
     "clinic": "ketaplan.cli.commands.clinic",
