@@ -156,6 +156,8 @@ def brute_force_best(clinic: Clinic, request: Request, avail: Availability) -> t
             clocks = set.intersection(*({s.start.time() for s in o} for o in per_day))
             choices = [[next(s for s in o if s.start.time() == c) for o in per_day] for c in sorted(clocks)]
             choices.append([o[0] for o in per_day])
+            if c is not None and c.start.date() == days[0]:  # infusion 1 after a same-day consultation
+                choices += [[o, *(x[0] for x in per_day[1:])] for o in per_day[0]]
             for chosen in choices:
                 sessions = tuple(extra) + tuple(s._replace(number=i, of=p.infusions) for i, s in enumerate(chosen, 1))
                 plan = Plan(
