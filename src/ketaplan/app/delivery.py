@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 def queue_change(tx: LedgerTx, clinic: Clinic | None, before: Plan | None, after: Plan, now: datetime) -> int:
     """Queue what this change calls for (in its transaction): for a patient with an email
-    address, an invitation when sessions to keep were booked or changed, a cancellation
-    for sessions cancelled or missed; with [caldav], the clinic calendar's events."""
+    address, an invitation when sessions to keep were booked or changed, and a
+    cancellation for sessions cancelled or missed."""
     if clinic is None or not (clinic.smtp or clinic.caldav) or not outbox_rows.ready(tx):
         return 0
     queued = 0
