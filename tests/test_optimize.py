@@ -214,6 +214,8 @@ instances = st.fixed_dictionaries(
               "cuts only": False}
 )  # fmt: skip
 def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPathFactory, instance: dict) -> None:
+    if instance["same day"]:  # many more plans per request: the brute force stays small with 3
+        instance = {**instance, "requests": instance["requests"][:3]}
     clinic = tiny_clinic(
         instance["zone"], instance["chairs"], instance["starts"], instance["turnover"], instance["split"],
         instance["consult"], instance["same day"],
