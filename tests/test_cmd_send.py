@@ -55,11 +55,8 @@ def test_schedule_sends_an_imip_invitation_with_the_export_uids(cli, tmp_path: P
     cal = icalendar.Calendar.from_ical(ics)
     assert str(cal["METHOD"]) == "REQUEST"
     events = [c for c in cal.walk("VEVENT")]
-    exported = icalendar.Calendar.from_ical(
-        (tmp_path / "p.ics").read_bytes()
-        if cli("export", data["plan_id"], "--clinic", clinic, "--ics", tmp_path / "p.ics").exit_code == 0
-        else b""
-    )
+    assert cli("export", data["plan_id"], "--clinic", clinic, "--ics", tmp_path / "p.ics").exit_code == 0
+    exported = icalendar.Calendar.from_ical((tmp_path / "p.ics").read_bytes())
     assert {str(e["UID"]) for e in events} == {str(e["UID"]) for e in exported.walk("VEVENT")}
     assert all(str(e["ATTENDEE"]) == "mailto:jane@example.org" for e in events)
     assert all(str(e["ORGANIZER"]) == "mailto:desk@lakeside.example" for e in events)
@@ -192,3 +189,21 @@ def test_a_sender_killed_mid_send_loses_nothing(cli, tmp_path: Path, mail_server
     reached = _plans_reached(mail_server)
     assert set(reached) == set(ids)  # none lost
     assert len(reached) <= len(ids) + 1  # at most the one the server took as the sender died
+
+
+def test_a_no_show_tells_the_patient_with_a_cancel(cli, tmp_path: Path, mail_server, monkeypatch) -> None:
+    import icalendar
+
+    clinic = smtp_clinic(tmp_path, mail_server)
+    data = book_with_email(cli, clinic)
+    first = next(s for s in data["sessions"] if s["kind"] == "infusion" and s["number"] == 1)
+    monkeypatch.delenv("KETAPLAN_TODAY", raising=False)
+    monkeypatch.setenv("KETAPLAN_NOW", first["end"][:19])  # infusion 1 is over
+    missed = run_json(cli, "no-show", data["plan_id"], "--session", "1", "--clinic", clinic)
+    assert missed["data"]["delivery"] == {"sent": 1, "pending": 0, "errors": []}
+    method, ics = calendar_of(mail_server.messages()[-1])
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    assert method == "CANCEL" and str(event["UID"]) == f"{data['plan_id']}-infusion-1@ketaplan"
+    assert str(event["STATUS"]) == "CANCELLED"
+    attended = run_json(cli, "attend", data["plan_id"], "--session", "1", "--clinic", clinic)
+    assert attended["data"]["delivery"]["sent"] == 0  # a past session: nothing to put back in a calendar

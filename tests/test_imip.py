@@ -42,6 +42,7 @@ def test_a_reminder_says_no_more_than_it_must() -> None:
     text = body.get_content()
     assert "ketamine" not in (text + msg["Subject"]).lower()
     assert msg["Subject"].startswith("Reminder: appointment on ")
+    assert "\n\n\n" not in text  # no empty groups of lines
     opted = clinic._replace(privacy=clinic.privacy._replace(mention_treatment=True))
     assert "ketamine infusion 1 of 6" in reminder(plan, plan.active[1], opted, sender="d@x.example", to="j@example.org",
                                                   now=NOW)["Subject"]  # fmt: skip

@@ -45,7 +45,7 @@ def invitation(
     method = "CANCEL" if kind == "cancel" else "REQUEST"
     subject = SUBJECTS["cancel" if kind == "cancel" else change]
     if kind == "cancel":
-        intro = "These appointments are cancelled; your calendar will remove them:"
+        intro = "These appointments are cancelled (or were missed); your calendar will remove them:"
     elif change == "changed":
         intro = "Your appointment times have changed. Your appointments now:"
     else:
@@ -73,18 +73,6 @@ def reminder(plan: Plan, s: Session, clinic: Clinic, *, sender: str, to: str, no
     return msg
 
 
-def reminder_text(s: Session, clinic: Clinic) -> str:
-    """One line for a text message (SMS): no name, no treatment unless opted in."""
-    start = local(s.start, clinic.zone)
-    arrive = local(clinic.arrive_by(s.start), clinic.zone)
-    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
-    phone = f" Questions: {clinic.phone}." if clinic.phone else ""
-    return (
-        f"Reminder: your {what} on {clinic.date_text(start.date(), weekday=True)} at {start:%H:%M} "
-        f"(please arrive at {arrive:%H:%M}).{phone}"
-    )
-
-
 def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, now: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
@@ -99,11 +87,15 @@ def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, 
 
 
 def _line(plan: Plan, s: Session, clinic: Clinic) -> str:
+    return f"{_when(s, clinic)}: {summary(plan, s, clinic, details=False)}"
+
+
+def _when(s: Session, clinic: Clinic) -> str:
+    """ "Tue 1 Dec 2026 at 08:00 (please arrive at 07:45)": the arrival only when earlier."""
     start = local(s.start, clinic.zone)
     arrive = local(clinic.arrive_by(s.start), clinic.zone)
-    when = f"{clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}"
     early = f" (please arrive at {arrive:%H:%M})" if arrive != start else ""
-    return f"{when}{early}: {summary(plan, s, clinic, details=False)}"
+    return f"{clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}{early}"
 
 
 def _questions(clinic: Clinic) -> list[str]:
@@ -120,7 +112,8 @@ def _bodies(msg: EmailMessage, plan: Plan, intro: str, lines: list[str], after: 
     where = [clinic.address] if clinic.address and clinic.privacy.location else []
     # Signed with the clinic's name only when it may say what it treats (the sender shows who)
     sign = [clinic.name] if clinic.privacy.mention_treatment else []
-    text = "\n".join([f"Dear {name},", "", intro, *(f"  {x}" for x in lines), "", *after, "", *sign, *where])
+    parts = [[f"Dear {name},"], [intro, *(f"  {x}" for x in lines)], after, [*sign, *where]]
+    text = "\n\n".join("\n".join(part) for part in parts if part)
     msg.set_content(text + "\n")
     e = html.escape
     page = (
