@@ -111,3 +111,17 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def calendar_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """A real CalDAV server (Radicale, htpasswd auth) with one empty calendar collection;
+    its password is in the variable the clinic names."""
+    from caldav_server import PASSWORD, CalendarServer
+
+    server = CalendarServer(tmp_path_factory.mktemp("caldav"))
+    monkeypatch.setenv("KETAPLAN_TEST_CALDAV_PASSWORD", PASSWORD)
+    server.start()
+    server.make_calendar()
+    yield server
+    server.stop()

@@ -321,3 +321,37 @@ def test_a_batch_records_who_ran_it(cli, clinic_file: Path) -> None:
     pid = json.loads(r.stdout)["data"]["plan_id"]
     history = json.loads(cli("show", pid, "--json").stdout)["data"]["history"]
     assert [(h["change"], h["by"]) for h in history] == [("booked", "Night script")]
+
+
+CONTACTS = """request_id,patient,start,weeks,email,phone
+c1,Jane Roe,2027-02-01,3,jane@example.org,(312) 555-0142
+c2,Bad Mail,2027-02-01,3,not-an-address,
+c3,Bad Phone,2027-02-01,3,,555
+c4,No Contact,2027-02-01,3,,
+"""
+
+
+@pytest.mark.parametrize("joint", [False, True], ids=["first-come", "optimize"])
+def test_email_and_phone_columns_validated_in_the_clinics_country(
+    cli, tmp_path: Path, clinic_file: Path, joint: bool
+) -> None:
+    f = tmp_path / "in.csv"
+    f.write_text(CONTACTS, encoding="utf-8")
+    r = cli("batch", f, "--clinic", clinic_file, *(["--optimize"] if joint else []))
+    docs = {d["data"]["request_id"]: d for d in envelopes(r.stdout)}
+    assert docs["c1"]["status"] == "ok" and docs["c4"]["status"] == "ok"
+    assert docs["c1"]["data"]["contact"] == {"email": "jane@example.org", "phone": "+13125550142"}
+    assert [e["field"] for e in docs["c2"]["errors"]] == ["email"] and docs["c2"]["status"] == "error"
+    assert [e["field"] for e in docs["c3"]["errors"]] == ["phone"]
+    assert "not-an-address" not in r.stdout + r.stderr and ",555" not in r.stdout  # errors name the field only
+    shown = json.loads(cli("show", docs["c1"]["data"]["plan_id"], "--json").stdout)["data"]
+    assert shown["contact"] == {"email": "jane@example.org", "phone": "+13125550142"}
+
+
+def test_a_batch_with_emails_sends_each_patient_an_invitation(cli, tmp_path: Path, mail_server) -> None:
+    clinic = write_clinic(tmp_path / "c.toml", smtp=mail_server.smtp_table(), closures={"holidays": "US"})
+    f = tmp_path / "in.csv"
+    f.write_text(CONTACTS, encoding="utf-8")
+    r = cli("batch", f, "--clinic", clinic)
+    assert r.exit_code == 3  # two rows are errors
+    assert [m["To"].addresses[0].addr_spec for m in mail_server.messages()] == ["jane@example.org"]

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.usefixtures("backend")
 
 @pytest.fixture
 def two_plans(cli, clinic_file: Path) -> tuple[dict, dict]:
-    return book(cli, clinic_file, "Zoë Ørsted", "2027-02-01", "--patient-id", "MRN-1"), book(
-        cli, clinic_file, "Bea Jones", "2027-02-01"
-    )
+    return book(
+        cli, clinic_file, "Zoë Ørsted", "2027-02-01", "--patient-id", "MRN-1", "--phone", "+1 312 555 0142"
+    ), book(cli, clinic_file, "Bea Jones", "2027-02-01")
 
 
 def test_the_day_lists_every_session_by_chair_with_patient_and_status(cli, clinic_file: Path, two_plans) -> None:
@@ -30,8 +30,11 @@ def test_the_day_lists_every_session_by_chair_with_patient_and_status(cli, clini
     assert all(x["resource"] for x in sessions) and {x["patient"]["name"] for x in sessions} >= {"Zoë Ørsted"}
     starts = [x["start"] for x in sessions]
     assert starts == sorted(starts)  # by time, as the desk works through the day
+    phones = {x["patient"]["name"]: x["patient"]["phone"] for x in sessions}
+    assert phones["Zoë Ørsted"] == "+13125550142" and phones.get("Bea Jones", None) is None  # the desk calls
     r = cli("day", day, "--clinic", clinic_file)
     assert r.exit_code == 0 and "Zoë Ørsted (MRN-1)" in r.stdout and "booked" in r.stdout
+    assert "+13125550142" in r.stdout
 
 
 def test_a_no_show_reads_missed_and_a_cancelled_session_is_gone(
@@ -57,6 +60,7 @@ def test_the_printed_sheet_is_named_by_day_and_reads_back(cli, clinic_file: Path
     assert (pdf.stat().st_mode & 0o777) == 0o600 and doc["data"]["files"]
     pages, text = pdf_text(pdf.read_bytes())
     assert pages == 1 and "Zoë Ørsted (MRN-1)" in text and "Bea Jones" in text and "Chair 1" in text
+    assert "+13125550142" in text
     assert "Zoë Ørsted" in (tmp_path / "desk" / f"day-{day}.html").read_text()
 
 

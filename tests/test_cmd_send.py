@@ -207,3 +207,21 @@ def test_a_no_show_tells_the_patient_with_a_cancel(cli, tmp_path: Path, mail_ser
     assert str(event["STATUS"]) == "CANCELLED"
     attended = run_json(cli, "attend", data["plan_id"], "--session", "1", "--clinic", clinic)
     assert attended["data"]["delivery"]["sent"] == 0  # a past session: nothing to put back in a calendar
+
+
+def test_an_email_added_later_gets_the_invitation_a_phone_gets_nothing(cli, tmp_path: Path, mail_server) -> None:
+    clinic = smtp_clinic(tmp_path, mail_server)
+    doc = run_json(cli, "schedule", "--clinic", clinic, "--patient", "Jane Roe", "--start", "2027-02-01",
+                   "--weeks", "3")  # fmt: skip
+    pid = doc["data"]["plan_id"]
+    assert mail_server.messages() == []
+    phoned = run_json(cli, "contact", pid, "--phone", "+1 312 555 0142", "--clinic", clinic)
+    assert phoned["status"] == "ok" and mail_server.messages() == []
+    added = run_json(cli, "contact", pid, "--email", "jane@example.org", "--clinic", clinic)
+    assert added["data"]["delivery"] == {"sent": 1, "pending": 0, "errors": []}
+    [msg] = mail_server.messages()
+    method, ics = calendar_of(msg)
+    assert method == "REQUEST" and ics.count(b"BEGIN:VEVENT") == 7
+    assert msg["To"].addresses[0].addr_spec == "jane@example.org"
+    same = run_json(cli, "contact", pid, "--email", "jane@example.org", "--clinic", clinic)
+    assert same["data"]["delivery"]["sent"] == 0 and len(mail_server.messages()) == 1

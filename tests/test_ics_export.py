@@ -93,6 +93,8 @@ def test_neutral_private_titles_by_default() -> None:
     shown = [line for line in unfold(plan_to_ics(plan, clinic)) if line.startswith(("SUMMARY", "DESCRIPTION"))]
     assert shown and not any("infusion" in line.lower() for line in shown)
     assert "SUMMARY:Appointment 2 of 6\r\n" in text and "Lakeside" not in text.split("LOCATION")[0]
+    # calendar apps show the organizer's name beside the title: not the clinic's, which may name the treatment
+    assert not any(line.startswith("ORGANIZER;CN") for line in unfold(plan_to_ics(plan, clinic)))
     detailed = plan_to_ics(plan, clinic, details=True).decode()
     assert "Jane Roe" in detailed and "Ketamine infusion 2 of 6" in detailed
 

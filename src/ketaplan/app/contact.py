@@ -3,12 +3,14 @@ whose history says what changed, never the values (the history is shown to every
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from ketaplan.app.changes import current_revision, same_clinic
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import UNNAMED, Author, Contact, Plan
-from ketaplan.store.ledger import Ledger
+from ketaplan.store import outbox_rows
+from ketaplan.store.ledger import Ledger, LedgerTx
 
 
 def change_contact(
@@ -41,4 +43,14 @@ def change_contact(
         changed = plan._replace(contact=new)
         tx.set_contact(plan.plan_id, new)
         turnover = timedelta(minutes=clinic.turnover_minutes)
-        return tx.update_plan(changed, expected, "contact: " + ", ".join(said), now, turnover, author)
+        done = tx.update_plan(changed, expected, "contact: " + ", ".join(said), now, turnover, author)
+        if new.email and new.email != old.email:
+            invite_new_address(tx, clinic, done, now)
+        return done
+
+
+def invite_new_address(tx: LedgerTx, clinic: Clinic, plan: Plan, now: datetime) -> None:
+    """A new address has none of the series yet: the invitation with every session to come."""
+    if clinic.smtp is None or not outbox_rows.ready(tx) or not any(s.start > now for s in plan.active):
+        return
+    outbox_rows.queue(tx, clinic.name, plan.plan_id, "email", "request", json.dumps({"change": "booked"}), now)

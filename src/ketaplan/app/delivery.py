@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 def queue_change(tx: LedgerTx, clinic: Clinic | None, before: Plan | None, after: Plan, now: datetime) -> int:
     """Queue what this change calls for (in its transaction): for a patient with an email
     address, an invitation when sessions to keep were booked or changed, and a
-    cancellation for sessions cancelled or missed."""
+    cancellation for sessions cancelled or missed; with [caldav], an update of the plan's
+    events in the clinic calendar when any session was booked, moved, cancelled or missed."""
     if clinic is None or not (clinic.smtp or clinic.caldav) or not outbox_rows.ready(tx):
         return 0
     queued = 0
@@ -49,9 +50,19 @@ def queue_change(tx: LedgerTx, clinic: Clinic | None, before: Plan | None, after
                 queued += outbox_rows.queue(
                     tx, clinic.name, after.plan_id, "email", "cancel", json.dumps({"sessions": keys}), now
                 )
-    # [caldav]: its messages ("event") are delivered by `deliver`, but are not queued until
-    # that path is tested against a real CalDAV server (README: not built yet).
+    if clinic.caldav is not None:
+        # the clinic calendar holds every active session, past ones too: one "event"
+        # message brings all of the plan's events in line when it is sent
+        was = {(s.kind, s.number): s for s in before.sessions} if before else {}
+        if any(_moved(was.get((s.kind, s.number)), s) for s in after.sessions):
+            queued += outbox_rows.queue(tx, clinic.name, after.plan_id, "caldav", "event", "{}", now)
     return queued
+
+
+def _moved(old: Session | None, new: Session) -> bool:
+    if old is None:
+        return new.active
+    return (old.start, old.end, old.resource, old.active) != (new.start, new.end, new.resource, new.active)
 
 
 def _was_active(s: Session | None) -> bool:

@@ -123,7 +123,7 @@ def run(
             row, request = all_rows[i], admitted[i].request
             if i in finals:
                 others = Availability(clinic, base + _bookings(p for q, p in finals.items() if q != i), span=span)
-                plan, results = finals[i], verify(finals[i], clinic, request, others)
+                plan, results = finals[i]._replace(contact=row.contact), verify(finals[i], clinic, request, others)
                 if not dry_run:
                     plan = book_plan(tx, clinic, plan, request, admitted[i].asked, settings.author)
                 answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan, results)

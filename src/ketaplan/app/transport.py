@@ -14,6 +14,7 @@ from typing import Any
 
 from ketaplan.core.errors import InputError
 from ketaplan.core.messaging import CalDav, Smtp
+from ketaplan.formats.ics_export import fingerprint
 
 TIMEOUT_SECONDS = 20
 
@@ -103,6 +104,10 @@ def _why(e: BaseException) -> str:
         return f"the server answered {e.smtp_code}"
     if isinstance(e, smtplib.SMTPServerDisconnected):
         return "the server closed the connection"
+    if type(e).__name__ == "ConnectionError":  # the HTTP client's (caldav), not an OSError
+        return "cannot connect (is the server running?)"
+    if type(e).__name__ in {"Timeout", "ReadTimeout", "ConnectTimeout"}:
+        return f"no answer within {TIMEOUT_SECONDS} s"
     return type(e).__name__
 
 
@@ -132,11 +137,13 @@ class DeskCalendar:
     def where(self) -> str:
         return f"caldav {self.cfg.url}"
 
-    def _guard(self, action: Any) -> Any:
+    def _guard(self, action: Any, *, missing_ok: bool = False) -> Any:
         try:
             return action()
         except self._caldav.lib.error.NotFoundError:
-            return None
+            if missing_ok:
+                return None
+            raise Undelivered(f"{self.where()}: no calendar at this url (is it made?)") from None
         except self._caldav.lib.error.AuthorizationError:
             raise Undelivered(f"{self.where()}: the server refused the username or password") from None
         except (OSError, self._caldav.lib.error.DAVError, Exception) as e:  # niquests' errors are not OSErrors
@@ -153,18 +160,19 @@ class DeskCalendar:
             found = self.calendar.event_by_uid(uid)
             found.delete()
 
-        self._guard(remove)
+        self._guard(remove, missing_ok=True)
 
-    def ours(self, mark: str, clinic: str, suffix: str) -> list[str]:
-        """UIDs of the events this clinic's ketaplan made (its UID suffix and mark)."""
+    def ours(self, mark: str, clinic: str, suffix: str) -> dict[str, tuple[str, ...]]:
+        """The events this clinic's ketaplan made (its UID suffix and its mark naming this
+        clinic), by UID, each as its `fingerprint`; nobody else's events are read further."""
 
-        def events() -> list[str]:
-            out = []
+        def events() -> dict[str, tuple[str, ...]]:
+            out = {}
             for ev in self.calendar.events():
                 comp = ev.icalendar_component
                 uid = str(comp.get("uid", ""))
                 if uid.endswith(suffix) and str(comp.get(mark, "")) == clinic:
-                    out.append(uid)
+                    out[uid] = fingerprint(comp)
             return out
 
-        return list(self._guard(events) or [])
+        return dict(self._guard(events) or {})

@@ -165,6 +165,7 @@ class BookedSession(NamedTuple):
     plan_id: str
     patient: Patient
     session: Session
+    phone: str | None = None  # the patient's, for the desk to call (patient data)
 
 
 class Booking(NamedTuple):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
 from ketaplan.core.errors import InputError
+from ketaplan.core.model import Contact
 from ketaplan.core.requests import RequestFields
 
 MAX_LINE = 1 << 20  # 1 MiB: no real request is longer
@@ -29,6 +30,8 @@ FIELDS = (
     "consultation",
     "maintenance",
     "priority",  # batch --optimize: higher first among answers that plan as many requests
+    "email",  # the patient's contact (patient data; validated against the clinic's country)
+    "phone",
 )
 REQUIRED = ("patient", "start")
 TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
@@ -40,6 +43,7 @@ class Row(NamedTuple):
     fields: RequestFields | None  # None when the row itself is bad
     error: InputError | None
     priority: int = 0
+    contact: Contact | None = None
 
 
 def _lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
@@ -162,8 +166,9 @@ def _json(text: str) -> Any:
         return _NotJson(str(e).split(";")[0])
 
 
-def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Iterator[Row]:
-    """Second pass: one Row per request line, in file order."""
+def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool, region: str | None = None) -> Iterator[Row]:
+    """Second pass: one Row per request line, in file order; `region`: the clinic's
+    country, for phone numbers written without one."""
     if fmt == "csv":
         header: list[str] | None = None
         for number, record in _csv_records(stream, source):
@@ -182,7 +187,9 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
                     ),
                 )
                 continue
-            yield _row(number, {k: v for k, v in zip(header, record, strict=False) if v.strip() != ""}, allow_past)
+            yield _row(
+                number, {k: v for k, v in zip(header, record, strict=False) if v.strip() != ""}, allow_past, region
+            )
     else:
         for number, text in _lines(stream, source):
             if not text.strip():
@@ -204,10 +211,10 @@ def rows(stream: IO[bytes], source: str, fmt: str, *, allow_past: bool) -> Itera
                     InputError(f"unknown fields {named(unknown)}", field=unknown[0][:40]),
                 )
                 continue
-            yield _row(number, {k: v for k, v in obj.items() if v is not None and v != ""}, allow_past)
+            yield _row(number, {k: v for k, v in obj.items() if v is not None and v != ""}, allow_past, region)
 
 
-def _row(number: int, values: dict[str, Any], allow_past: bool) -> Row:
+def _row(number: int, values: dict[str, Any], allow_past: bool, region: str | None) -> Row:
     rid_value = values.get("request_id")
     rid = str(rid_value).strip() if isinstance(rid_value, (str, int)) and not isinstance(rid_value, bool) else None
     try:
@@ -229,9 +236,20 @@ def _row(number: int, values: dict[str, Any], allow_past: bool) -> Row:
             request_id=rid,
         )
         priority = _priority(values.get("priority"))
+        contact = _contact(values, region)
     except InputError as e:
         return Row(number, rid, None, e)
-    return Row(number, rid, fields, None, priority)
+    return Row(number, rid, fields, None, priority, contact)
+
+
+def _contact(values: dict[str, Any], region: str | None) -> Contact | None:
+    email, phone = _text(values, "email"), _text(values, "phone")
+    if email is None and phone is None:
+        return None  # no validator imported for a batch without contacts
+    from ketaplan.formats.contact import parse_email, parse_phone
+
+    return Contact(parse_email(email, field="email") if email else None,
+                   parse_phone(phone, region, field="phone") if phone else None)  # fmt: skip
 
 
 def _priority(value: Any) -> int:

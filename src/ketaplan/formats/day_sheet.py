@@ -29,6 +29,7 @@ class DayRow(NamedTuple):
     of: int
     plan_id: str
     status: str  # booked | attended | no_show | cancelled
+    phone: str | None = None
 
 
 class DaySheet(NamedTuple):
@@ -58,7 +59,7 @@ def day_sheet(clinic: Clinic, day: date, booked: list[BookedSession]) -> DayShee
         start, end = s.start.astimezone(clinic.zone), s.end.astimezone(clinic.zone)
         rows.append(
             DayRow(start, end, s.resource or "-", b.patient.name, b.patient.id, what, s.kind, s.number, s.of,
-                   b.plan_id, s.status)
+                   b.plan_id, s.status, b.phone)
         )  # fmt: skip
     rows.sort(key=lambda r: (r.start, _resource_order(r.resource)))
     notes = tuple(describe(c) for c in outages_on(clinic, day))
@@ -84,7 +85,7 @@ COLUMNS = ("Time", "Where", "Patient", "Session", "Plan", "Status", "Arrived")
 
 
 def cells(r: DayRow) -> list[str]:
-    who = r.patient + (f" ({r.patient_id})" if r.patient_id else "")
+    who = r.patient + (f" ({r.patient_id})" if r.patient_id else "") + (f" · {r.phone}" if r.phone else "")
     return [f"{r.start:%H:%M}–{r.end:%H:%M}", r.resource, who, r.what, r.plan_id, look(r.status).word, "☐"]
 
 

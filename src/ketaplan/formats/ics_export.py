@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
@@ -104,7 +104,11 @@ def plan_to_ics(
     starts = [local(s.start, zone) for s in sessions] or [local(s.start, zone) for s in plan.sessions]
     cal.add_component(vtimezone(clinic.timezone, min(starts).year, max(starts).year))
     organizer = vCalAddress(f"mailto:{invite.organizer if invite else clinic.email}")
-    organizer.params["cn"] = clinic.name
+    # calendar apps show the organizer's name beside the title: the clinic's name (which
+    # may name the treatment) only when asked for; an invitation shows its sender's name
+    shown = invite.organizer_name if invite else (clinic.name if details or clinic.privacy.mention_treatment else "")
+    if shown:
+        organizer.params["cn"] = shown
     for s in sorted(sessions, key=lambda s: (s.start.astimezone(UTC), s.kind)):
         ev = Event()
         ev.add("uid", uid(plan.plan_id, s))
@@ -137,6 +141,7 @@ def plan_to_ics(
 class Invite(NamedTuple):
     organizer: str  # the address the invitation comes from ([smtp] from)
     attendee: str  # the patient's
+    organizer_name: str = ""  # the sender's display name, as the clinic wrote it in [smtp] from
 
 
 #: The clinic calendar's events are the desk's, not the patient's: their own UIDs, and a
@@ -177,6 +182,17 @@ def desk_event(plan: Plan, s: Session, clinic: Clinic) -> bytes:
     ev.add(MARK, clinic.name)
     cal.add_component(ev)
     return cal.to_ical()
+
+
+def fingerprint(event: Any) -> tuple[str, ...]:
+    """What a clinic-calendar event says, to tell one edited or stale from the ledger's."""
+    times = tuple(event.decoded(k).isoformat() if k in event else "" for k in ("dtstart", "dtend"))
+    words = tuple(str(event.get(k, "")) for k in ("summary", "location", "description", "status"))
+    return times + words
+
+
+def desk_fingerprint(ics: bytes) -> tuple[str, ...]:
+    return fingerprint(Calendar.from_ical(ics).walk("VEVENT")[0])
 
 
 def look_kind(s: Session) -> str:

@@ -54,7 +54,8 @@ def invitation(
     after = [] if kind == "cancel" else _before_you_come(clinic)
     msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
     _bodies(msg, plan, intro, lines, after, clinic)
-    ics = plan_to_ics(plan, clinic, method=method, only=sessions, invite=Invite(parseaddr(sender)[1], to))
+    name, address = parseaddr(sender)
+    ics = plan_to_ics(plan, clinic, method=method, only=sessions, invite=Invite(address, to, name))
     msg.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
     if pdf is not None:
         msg.make_mixed()
@@ -71,6 +72,15 @@ def reminder(plan: Plan, s: Session, clinic: Clinic, *, sender: str, to: str, no
     _bodies(msg, plan, intro, [_line(plan, s, clinic)], _before_you_come(clinic) if s.kind != "consultation" else
             _questions(clinic), clinic)  # fmt: skip
     return msg
+
+
+def reminder_text(s: Session, clinic: Clinic) -> str:
+    """A reminder short enough for a text message: when, and whom to call. The treatment
+    and the clinic's name only when the clinic mentions the treatment ([privacy])."""
+    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
+    who = f" at {clinic.name}" if clinic.privacy.mention_treatment else ""
+    call = f" Questions or changes: call {clinic.phone}." if clinic.phone else ""
+    return f"Reminder: your {what}{who} is on {_when(s, clinic)}.{call}"
 
 
 def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, now: datetime) -> EmailMessage:

@@ -29,8 +29,8 @@ class Message(NamedTuple):
     id: int
     clinic: str
     plan_id: str
-    channel: str  # "email" or "caldav"
-    kind: str  # "request", "cancel", "reminder" (email); "event" (caldav)
+    channel: str  # "email", "caldav", or "sms" (handed to a gateway script, never pending)
+    kind: str  # "request", "cancel", "reminder" (email, sms); "event" (caldav)
     detail: str  # JSON: what the message is about (sessions, the change)
     queued: str  # UTC text
     attempts: int
@@ -63,7 +63,7 @@ def queue(
         ).fetchone()
         if waiting:
             return False
-    if dedupe is not None and tx.db.execute("SELECT 1 FROM outbox WHERE dedupe = ?", (dedupe,)).fetchone():
+    if dedupe is not None and seen(tx, dedupe):
         return False
     new_id = int(tx.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox").fetchone()[0])
     tx.db.execute(
@@ -71,6 +71,20 @@ def queue(
         (new_id, clinic, plan_id, channel, kind, detail, dedupe, utc_text(at)),
     )
     return True
+
+
+def seen(tx: LedgerTx, dedupe: str) -> bool:
+    """Whether a message was queued (or handed over) under this key before."""
+    return ready(tx) and tx.db.execute("SELECT 1 FROM outbox WHERE dedupe = ?", (dedupe,)).fetchone() is not None
+
+
+def handed_over(
+    tx: LedgerTx, clinic: str, plan_id: str, channel: str, kind: str, detail: str, dedupe: str, at: datetime
+) -> None:
+    """Record a message another program delivers (a reminder line for an SMS gateway) as
+    sent when it was handed over, so the next run leaves it out."""
+    if queue(tx, clinic, plan_id, channel, kind, detail, at, dedupe=dedupe):
+        tx.db.execute("UPDATE outbox SET sent_utc = ?, attempts = 1 WHERE dedupe = ?", (utc_text(at), dedupe))
 
 
 def unsent(tx: LedgerTx, clinic: str | None = None) -> list[Message]:

@@ -332,9 +332,11 @@ class LedgerTx:
     def day_sessions(self, clinic: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[BookedSession]:
         """Every session of this clinic starting in [start, end), with its patient (the day
         sheet), its times in `zone`."""
+        phone = "c.phone" if self.schema >= TABLE_SINCE["contacts"] else "NULL"
+        joined = " LEFT JOIN contacts c USING (plan_id)" if phone != "NULL" else ""
         rows = self.db.execute(
             "SELECT s.plan_id, p.patient_name, p.patient_id, s.kind, s.number, s.of_n, s.start_utc, s.end_utc, "
-            "s.resource, s.status FROM sessions s JOIN plans p USING (plan_id) "
+            f"s.resource, s.status, {phone} FROM sessions s JOIN plans p USING (plan_id){joined} "
             "WHERE s.clinic = ? AND s.start_utc >= ? AND s.start_utc < ? ORDER BY s.start_utc, s.resource",
             (clinic, utc_text(start), utc_text(end)),
         )
@@ -343,8 +345,9 @@ class LedgerTx:
                 plan_id,
                 Patient(name, patient_id),
                 _session(plan_id, (kind, number, of, s, e, resource, status), zone),
+                phone,
             )
-            for plan_id, name, patient_id, kind, number, of, s, e, resource, status in rows
+            for plan_id, name, patient_id, kind, number, of, s, e, resource, status, phone in rows
         ]
 
     def taken_by(self, plan_id: str, kind: str, number: int) -> str | None:
@@ -363,6 +366,14 @@ class LedgerTx:
     def revision_of(self, plan_id: str) -> int | None:
         row = self.db.execute("SELECT revision FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
         return int(row[0]) if row else None
+
+    def plan_ids_holding(self, clinic: str) -> list[str]:
+        """Every plan of the clinic with a session booked or attended, in id order."""
+        rows = self.db.execute(
+            f"SELECT DISTINCT plan_id FROM sessions WHERE clinic = ? AND status IN {HELD_SQL} ORDER BY plan_id",
+            (clinic,),
+        )
+        return [str(r[0]) for r in rows]
 
     def count_plans(self, clinic: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM plans WHERE clinic = ?", (clinic,)).fetchone()[0])

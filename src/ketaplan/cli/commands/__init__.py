@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "contact": "ketaplan.cli.commands.contact",
     "outbox": "ketaplan.cli.commands.outbox",
     "send": "ketaplan.cli.commands.send",
+    "sync": "ketaplan.cli.commands.sync",
+    "remind": "ketaplan.cli.commands.remind",
     "conflicts": "ketaplan.cli.commands.conflicts",
     "repair": "ketaplan.cli.commands.repair",
     "clinic": "ketaplan.cli.commands.clinic",

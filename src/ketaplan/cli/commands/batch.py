@@ -95,7 +95,10 @@ def batch(
             output.emit_json(outcome_json(outcome, files))
             progress.advance()
 
-        rows = batch_input.rows(stream, source, fmt, allow_past=allow_past)
+        from ketaplan.formats.contact import clinic_region
+
+        region = clinic_region(the_clinic.holidays)
+        rows = batch_input.rows(stream, source, fmt, allow_past=allow_past, region=region)
         the_ledger = common.open_ledger(ledger)
         common.note_other_clinics(the_ledger, the_clinic)
         settings = engine.Settings(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options
+from ketaplan.cli import common, options, sending
 from ketaplan.cli.result import result
 from ketaplan.core.model import Plan
 
@@ -27,8 +27,10 @@ def contact(
     json_out: bool = options.JSON,
     by: str | None = options.BY,
     reason: str | None = options.REASON,
+    no_send: bool = options.NO_SEND,
+    attach_plan: bool = options.ATTACH_PLAN,
 ) -> ContactShown:
-    """Show or change the patient's email and phone ("" removes one); kept with the plan."""
+    """Show or change the patient's email and phone ("" removes one); a new email gets the invitation."""
     the_clinic = common.load_clinic(clinic)
     the_ledger = common.existing_ledger(ledger)
     if email is None and phone is None:
@@ -46,6 +48,7 @@ def contact(
         now=common.now(the_clinic.zone),
         author=common.author(by, reason),
     )
+    sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return ContactShown(plan, True)
 
 

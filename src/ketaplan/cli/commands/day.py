@@ -127,7 +127,7 @@ def _day_json(s: DaySheet) -> dict[str, Any]:
             "start": r.start.isoformat(),
             "end": r.end.isoformat(),
             "resource": r.resource,
-            "patient": {"name": r.patient, "id": r.patient_id},
+            "patient": {"name": r.patient, "id": r.patient_id, "phone": r.phone},
             "kind": r.kind,
             "number": r.number,
             "of": r.of,
