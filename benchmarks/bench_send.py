@@ -1,11 +1,11 @@
 """Delivery from the outbox: 500 pending invitations handed to a local SMTP server
-(aiosmtpd with STARTTLS and AUTH, as tests/mail_server.py starts it), and `schedule`
-with `[smtp]` set (booking plus one invitation sent) against `schedule` without it.
-Whole processes on the embedded SQLite ledger, as users run them.
+(aiosmtpd with STARTTLS and AUTH, as tests/mail_server.py starts it), 500 pending
+clinic-calendar updates handed to a local Radicale (tests/caldav_server.py; each writes
+a plan's seven events), and `schedule` with `[smtp]` set (booking plus one invitation
+sent) against `schedule` without it. Whole processes on the embedded SQLite ledger, as
+users run them.
 
-    python benchmarks/bench_send.py [--messages 500] [--runs 3]
-
-The CalDAV half of issue 22's benchmark waits for the CalDAV delivery (not built yet)."""
+    python benchmarks/bench_send.py [--messages 500] [--runs 3]"""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from caldav_server import PASSWORD as CALDAV_PASSWORD  # noqa: E402
+from caldav_server import CalendarServer  # noqa: E402
 from helpers import write_clinic  # noqa: E402
 from mail_server import PASSWORD, MailServer  # noqa: E402
 
@@ -58,27 +60,31 @@ def main() -> None:
                 for k in range(a.runs * 3)
             ]  # fmt: skip
             print(f"schedule {label}: median {statistics.median(times):.2f} s over {len(times)} runs")
-        # 500 pending, then one send
-        ledger = tmp / "outbox.sqlite3"
+        # 500 pending of each kind (batch --no-send queues them), then one send per ledger
+        desk = CalendarServer(tmp)
+        desk.start()
+        desk.make_calendar()
+        env["KETAPLAN_TEST_CALDAV_PASSWORD"] = CALDAV_PASSWORD
+        with_caldav = write_clinic(tmp / "caldav.toml", chairs=60, max_starts_per_slot=60, hours=hours,
+                                   caldav=desk.caldav_table())  # fmt: skip
         rows = tmp / "rows.csv"
         starts = [date(2027, 2, 1) + timedelta(weeks=k % 12) for k in range(a.messages)]  # room for every row
-        rows.write_text("patient,start\n" + "".join(f"P{k},{d}\n" for k, d in enumerate(starts)), encoding="utf-8")
-        ketaplan("batch", rows, "--clinic", with_smtp, "--ledger", ledger, "--no-send", env=env)
-        import sqlite3
-
-        with sqlite3.connect(ledger) as db:  # batch has no email column yet: give every plan one
-            ids = [r[0] for r in db.execute("SELECT plan_id FROM plans")]
-            db.executemany("INSERT OR REPLACE INTO contacts VALUES (?, ?, NULL)",
-                           [(pid, f"p{k}@example.org") for k, pid in enumerate(ids)])  # fmt: skip
-            db.executemany(
-                "INSERT INTO outbox VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM outbox), 'Test Clinic', ?, 'email', "
-                "'request', '{\"change\": \"booked\"}', NULL, '2026-11-25T00:00:00Z', 0, NULL, NULL, NULL, NULL)",
-                [(pid,) for pid in ids],
-            )
+        rows.write_text("patient,start,email\n" + "".join(f"P{k},{d},p{k}@example.org\n" for k, d in enumerate(starts)),
+                        encoding="utf-8")  # fmt: skip
+        for clinic in (with_smtp, with_caldav):
+            ketaplan("batch", rows, "--clinic", clinic, "--ledger", tmp / f"{clinic.stem}-500.sqlite3", "--no-send",
+                     env=env)  # fmt: skip
         before = len(server.handler.received)
-        seconds = ketaplan("send", "--clinic", with_smtp, "--ledger", ledger, env=env)
+        seconds = ketaplan("send", "--clinic", with_smtp, "--ledger", tmp / "smtp-500.sqlite3", env=env)
         got = len(server.handler.received) - before
         print(f"send: {got} invitations delivered over STARTTLS+AUTH in {seconds:.1f} s ({got / seconds:.0f}/s)")
+        seconds = ketaplan("send", "--clinic", with_caldav, "--ledger", tmp / "caldav-500.sqlite3", env=env)
+        events = len(desk.events())
+        print(f"send: {a.messages} clinic-calendar updates ({events} events) written to Radicale in {seconds:.1f} s "
+              f"({a.messages / seconds:.0f} updates/s)")  # fmt: skip
+        seconds = ketaplan("sync", "--clinic", with_caldav, "--ledger", tmp / "caldav-500.sqlite3", env=env)
+        print(f"sync: {events} events compared with the ledger, nothing to change, in {seconds:.1f} s")
+        desk.stop()
         server.stop()
 
 
