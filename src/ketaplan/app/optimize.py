@@ -24,23 +24,31 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from ketaplan.app.batch import Admitted, Held, Known, Outcome, Seen, Settings, admit, request_key
-from ketaplan.app.booking import book_plan
+from ketaplan.app.booking import book_plan, refuse_overlap
 from ketaplan.core import admission, days, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.errors import ExitCode, InputError
 from ketaplan.core.model import Booking, Plan, Request, Session
-from ketaplan.core.planner import plan_with_checks, verify
+from ketaplan.core.planner import PlanCheckFailed, plan_with_checks, verify
 from ketaplan.core.protocol import Protocol
 from ketaplan.formats.batch_file import Row
-from ketaplan.store.ledger import Ledger, new_plan_id
+from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
 MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
+#: Seconds the ties (priority, then line) get once the count is proven (`--tie-limit`).
+TIE_LIMIT = 5.0
+
+
+class _Budget(NamedTuple):
+    deadline: float  # time.monotonic() the whole run ends by (--time-limit)
+    ties: float  # seconds for the ties once the count is proven, within the deadline
 
 
 class Summary(NamedTuple):
@@ -53,6 +61,8 @@ class Summary(NamedTuple):
     proven: bool
     seconds: float
     settled: float | None = None  # seconds until the count was proven (the rest went to ties)
+    ties_proven: bool = False  # the whole objective (count, priority, line) proven optimal
+    displaced: int = 0  # planned on the snapshot, no longer fitting what other desks booked meanwhile
 
 
 def run(
@@ -63,6 +73,7 @@ def run(
     *,
     time_limit: float,
     gap: float,
+    tie_limit: float = TIE_LIMIT,
     log: bool = False,
     say: Callable[[str], None] = lambda text: None,
 ) -> tuple[dict[str, int], Summary]:
@@ -72,7 +83,8 @@ def run(
     )  # fmt: skip
     all_rows = list(rows)
     with ledger.batch() as tx:
-        tx.begin()
+        # 1. A snapshot, read without the write lock: the desks book on while this solves.
+        tx.db.begin_read()
         base = tx.bookings(clinic.name, *span, clinic.zone)
         avail = Availability(clinic, base, span=span)
         booked = tx.plans_for_requests([k for k in map(request_key, all_rows) if k is not None])
@@ -99,6 +111,8 @@ def run(
                 answers[i] = Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=clash)
                 continue
             admitted[i] = a
+        if tx.db.in_transaction:  # the snapshot is in memory: let go of the database
+            tx.rollback()
         chains: dict[int, list[joint.Element]] = {}
         for i, a in admitted.items():
             found = joint.chain(clinic, a.request, avail)
@@ -109,17 +123,28 @@ def run(
         order = sorted(chains, key=lambda i: (-all_rows[i].priority, i))  # preference: priority, then line
         say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
         first_come = _first_come(clinic, base, span, [admitted[i].request for i in order])
-        witness, summary = _solve(clinic, avail, [chains[i] for i in order], first_come, deadline, gap, log, say)
-        # Each request's plan id from the start (unused ones are simply never written)
-        fresh = tx.unique_plan_ids(len(order)) if not dry_run else [new_plan_id() for _ in order]
-        ids = dict(zip(order, fresh, strict=True))
+        witness, summary = _solve(
+            clinic, avail, [chains[i] for i in order], first_come, _Budget(deadline, tie_limit), gap, log, say
+        )
+        # 2. The plans, still on the snapshot (ids are made unique when booked)
+        ids = {i: new_plan_id() for i in order}
         stamp = (settings.now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         chosen = {order[r]: w for r, w in witness.items()}
         finals = _final_plans(clinic, base, span, chosen, admitted, ids, stamp)
         late = _fill_left_out(clinic, base, span, finals, [i for i in order if i not in finals], admitted, ids, stamp)
         finals.update(late)
+        if not dry_run:
+            # 3. Booked under the write lock, against the ledger as it is now
+            tx.begin()
+            before = len(finals)
+            base, finals = _as_it_is_now(tx, settings, all_rows, admitted, finals, base, answers, stamp, say)
+            summary = summary._replace(displaced=before - len(finals) - sum(i in answers for i in order))
+            fresh = iter(tx.unique_plan_ids(len(finals)))
+            finals = {i: _renamed(p, next(fresh)) for i, p in finals.items()}
         everything = Availability(clinic, base + _bookings(finals.values()), span=span)
         for i in order:
+            if i in answers:  # booked meanwhile, or no longer admitted (_as_it_is_now)
+                continue
             row, request = all_rows[i], admitted[i].request
             if i in finals:
                 others = Availability(clinic, base + _bookings(p for q, p in finals.items() if q != i), span=span)
@@ -129,9 +154,7 @@ def run(
                 answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan, results)
             else:
                 answers[i] = _no_plan(clinic, row, request, everything, suggest, _rivals(request, finals, all_rows))
-        if dry_run:
-            tx.rollback()
-        else:
+        if not dry_run:
             tx.commit()
     counts = {"ok": 0, "existing": 0, "infeasible": 0, "error": 0}
     for i, row in enumerate(all_rows):
@@ -141,8 +164,67 @@ def run(
             outcome = first._replace(line=row.line, request_id=row.request_id, existing=first.plan is not None)
         counts["existing" if outcome.existing else outcome.status] += 1
         emit(outcome)
-    planned = summary.planned + len(late)
-    return counts, summary._replace(planned=planned, bound=max(summary.bound, planned))
+    planned = sum(1 for i in order if i in finals and answers[i].status == "ok" and not answers[i].existing)
+    bound = max(summary.bound - summary.displaced, planned)
+    return counts, summary._replace(planned=planned, bound=bound)
+
+
+def _renamed(plan: Plan, plan_id: str) -> Plan:
+    return plan._replace(plan_id=plan_id)
+
+
+def _as_it_is_now(
+    tx: BatchTx,
+    settings: Settings,
+    all_rows: list[Row],
+    admitted: dict[int, Admitted],
+    finals: dict[int, Plan],
+    base: list[Booking],
+    answers: dict[int, Outcome],
+    stamp: datetime,
+    say: Callable[[str], None],
+) -> tuple[list[Booking], dict[int, Plan]]:
+    """The answer, checked against the ledger as it is under the write lock. When another
+    desk wrote while the solver ran: a request booked meanwhile is answered as booked, a
+    patient given a series meanwhile is refused as first come would, and each plan that
+    now clashes is planned again, first come, around everything booked (never an
+    overbooking: what is booked is checked against the ledger as it is now)."""
+    clinic, span = settings.clinic, settings.span
+    now_base = tx.bookings(clinic.name, *span, clinic.zone)
+    if Counter(now_base) == Counter(base):
+        return base, finals
+    booked = tx.plans_for_requests([admitted[i].key for i in finals])
+    kept: dict[int, Plan] = {}
+    replanned = lost = 0
+    for i, plan in finals.items():  # in order of preference
+        row, request = all_rows[i], admitted[i].request
+        if admitted[i].key in booked:  # another desk ran this request meanwhile
+            old, _ = tx.load_plan(booked[admitted[i].key][0])
+            answers[i] = Outcome(row.line, row.request_id, "ok", ExitCode.OK, plan=old, existing=True)
+            continue
+        if not settings.allow_overlap:
+            try:
+                refuse_overlap(tx, clinic, request)
+            except InputError as e:
+                answers[i] = Outcome(row.line, row.request_id, "error", ExitCode.INVALID, error=e)
+                continue
+        avail = Availability(clinic, now_base + _bookings(kept.values()), span=span)
+        try:
+            verify(plan, clinic, request, avail)
+            kept[i] = plan
+            continue
+        except PlanCheckFailed:
+            pass
+        found = plan_with_checks(clinic, request, avail, plan_id=plan.plan_id, stamp=stamp)
+        if found is not None:
+            kept[i], replanned = found[0], replanned + 1
+        else:
+            lost += 1
+    say(
+        f"another desk booked while the solver ran: {replanned} plans made again around it"
+        + (f", {lost} request{'s' if lost != 1 else ''} no longer fit" if lost else "")
+    )
+    return now_base, kept
 
 
 def _solve(
@@ -150,7 +232,7 @@ def _solve(
     avail: Availability,
     chains: list[list[joint.Element]],
     first_come: dict[int, list[Session]],
-    deadline: float,
+    budget: _Budget,
     gap: float,
     log: bool,
     say: Callable[[str], None],
@@ -162,8 +244,8 @@ def _solve(
 
     n = len(chains)
     if n == 0:  # nothing to choose among: no solver needed (nor its import)
-        return {}, Summary(0, 0, 0, True, 0.0, 0.0)
-    started = time.monotonic()
+        return {}, Summary(0, 0, 0, True, 0.0, 0.0, True)
+    started, deadline = time.monotonic(), budget.deadline
     turnover = timedelta(minutes=clinic.turnover_minutes)
     model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline))
     say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
@@ -175,7 +257,7 @@ def _solve(
         say(f"first come plans {len(first_come)} of them: the solver starts from there")
     places = _Places(clinic, avail, chains, turnover, deadline)
     ranks = {r: n - r for r in range(n)}
-    best, count_proven, ties, bound, settled = dict(first_come), False, False, n, 0.0
+    best, count_proven, ties, bound, settled, whole = dict(first_come), False, False, n, 0.0, False
     for _ in range(MAX_ROUNDS):
         if start is not None:
             solver.start(start)  # a whole valid answer: it keeps every cut
@@ -189,16 +271,20 @@ def _solve(
             solver.add(cuts)
         elif _value(answer, ranks) > _value(best, ranks):
             best = answer
+        say(f"{time.monotonic() - started:.1f} s: {len(best)} requests planned, at most {bound} possible")
         if not cuts and solved.proven:
             if not ties:
                 count_proven, settled = True, time.monotonic() - started
             if ties or gap > 0:
+                whole = ties
                 break
             say(f"{len(best)} requests planned, no answer plans more ({settled:.1f} s); ties next")
-            # The most requests are planned: the time left goes to the ties (priority, line).
+            # The most requests are planned: the ties (priority, line) get a budget of their
+            # own, so a proven count does not wait out the whole --time-limit.
             ties, start = True, model.start_from(best, clinic.zone)
             solver.stop_within(0.5)
-        if time.monotonic() >= deadline:
+            solver.deadline = places.deadline = min(deadline, time.monotonic() + budget.ties)
+        if time.monotonic() >= solver.deadline:
             break
     if places.guessed:  # a cut may have removed answers: the bound no longer holds
         bound, count_proven = n, False
@@ -206,7 +292,9 @@ def _solve(
     proof = "proven" if proven else "not proven"
     say(f"solver: {len(best)} requests planned, at most {bound} possible ({proof})")
     seconds = time.monotonic() - started
-    return best, Summary(n, len(best), max(bound, len(best)), proven, seconds, settled if proven else None)
+    return best, Summary(
+        n, len(best), max(bound, len(best)), proven, seconds, settled if proven else None, proven and whole
+    )
 
 
 def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int, int]:

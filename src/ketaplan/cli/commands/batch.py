@@ -50,7 +50,16 @@ def batch(
         help="Plan all rows together: book the most requests that fit at once (needs the solver: the optimize extra).",
     ),
     time_limit: float = typer.Option(
-        60.0, "--time-limit", min=1.0, help="With --optimize: stop the solver after this many seconds."
+        60.0,
+        "--time-limit",
+        min=1.0,
+        help="With --optimize: the whole run's limit in seconds, model building included.",
+    ),
+    tie_limit: float = typer.Option(
+        5.0,
+        "--tie-limit",
+        min=0.0,
+        help="With --optimize: seconds for ties (priority, then line) once the most requests are proven planned.",
     ),
     gap: float = typer.Option(
         0.0,
@@ -108,7 +117,8 @@ def batch(
             from ketaplan.app import optimize as joint_engine
 
             counts, summary = joint_engine.run(
-                settings, the_ledger, rows, emit, time_limit=time_limit, gap=gap, log=sys.stderr.isatty(),
+                settings, the_ledger, rows, emit, time_limit=time_limit, gap=gap, tie_limit=tie_limit,
+                log=sys.stderr.isatty(),
                 say=output.notice,
             )  # fmt: skip
             output.notice(_solver_line(summary))
@@ -123,16 +133,20 @@ def batch(
 def _solver_line(s: Any) -> str:
     """The --optimize summary: how many were planned and how far that may be from the best."""
     text = f"--optimize: {s.planned} of {s.candidates} requests that have a plan alone were planned together"
+    if s.displaced:
+        text += f" ({s.displaced} more gave way to bookings another desk made while the solver ran)"
     if s.proven or s.planned >= s.bound:
+        ties = "ties of priority and line proven too" if s.ties_proven else "ties of priority and line: the best found"
         if s.settled is not None and s.seconds - s.settled >= 1:
             return (
-                f"{text}; no answer plans more (proven after {s.settled:.1f} s; "
-                f"{s.seconds - s.settled:.1f} s more on ties of priority and line)"
+                f"{text}; no answer plans more (proven after {s.settled:.1f} s); "
+                f"{ties} in {s.seconds - s.settled:.1f} s more (--tie-limit)"
             )
-        return f"{text}; no answer plans more (proven, {s.seconds:.1f} s)"
+        return f"{text}; no answer plans more (proven, {s.seconds:.1f} s); {ties}"
+    gap = 100 * (s.bound - s.planned) / s.bound if s.bound else 0.0
     return (
         f"{text}; the solver stopped after {s.seconds:.1f} s before proving it: at most {s.bound} could be, "
-        f"{s.bound - s.planned} more (raise --time-limit to search longer)"
+        f"{s.bound - s.planned} more (gap {gap:.1f} %; raise --time-limit to search longer)"
     )
 
 
