@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ketaplan.app.batch import Admitted, Held, Known, Outcome, Seen, Settings, admit, request_key
 from ketaplan.app.booking import book_plan, refuse_overlap
@@ -49,6 +49,7 @@ TIE_LIMIT = 5.0
 class _Budget(NamedTuple):
     deadline: float  # time.monotonic() the whole run ends by (--time-limit)
     ties: float  # seconds for the ties once the count is proven, within the deadline
+    solver: str = "highs"  # for the day model and its capacity models (solver.SOLVERS)
 
 
 class Summary(NamedTuple):
@@ -74,6 +75,7 @@ def run(
     time_limit: float,
     gap: float,
     tie_limit: float = TIE_LIMIT,
+    solver: str = "highs",
     log: bool = False,
     say: Callable[[str], None] = lambda text: None,
 ) -> tuple[dict[str, int], Summary]:
@@ -124,7 +126,7 @@ def run(
         say(f"planning {len(order)} requests together (of {len(all_rows)} rows); solver time limit {time_limit:g} s")
         first_come = _first_come(clinic, base, span, [admitted[i].request for i in order])
         witness, summary = _solve(
-            clinic, avail, [chains[i] for i in order], first_come, _Budget(deadline, tie_limit), gap, log, say
+            clinic, avail, [chains[i] for i in order], first_come, _Budget(deadline, tie_limit, solver), gap, log, say
         )
         # 2. The plans, still on the snapshot (ids are made unique when booked)
         ids = {i: new_plan_id() for i in order}
@@ -240,14 +242,15 @@ def _solve(
     """Which requests (positions in `chains`) to plan, with sessions that show they all
     fit: the master (core.days) chooses days, the day checks place each day exactly, and
     a day that cannot hold its sessions is cut from the master, until every day can."""
-    from ketaplan.solver.highs import Solver
+    from ketaplan.solver import solver_class
 
+    Solver = solver_class(budget.solver)  # noqa: N806 - a class
     n = len(chains)
     if n == 0:  # nothing to choose among: no solver needed (nor its import)
         return {}, Summary(0, 0, 0, True, 0.0, 0.0, True)
     started, deadline = time.monotonic(), budget.deadline
     turnover = timedelta(minutes=clinic.turnover_minutes)
-    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline))
+    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline, Solver))
     say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
     solver = Solver(model.program, deadline=deadline, gap=gap, log=log)
     # The count first: stop once no answer can plan one request more; ties after.
@@ -265,7 +268,11 @@ def _solve(
         if math.isfinite(solved.bound):  # stopped before its first relaxation: none
             bound = min(bound, int(solved.bound + 1e-6) // model.unit)
         chosen = model.chosen(solved.values)
-        answer, cuts = places.place(chosen, {key: model.cols[key] for keys in chosen.values() for key in keys})
+        placed = places.place(chosen, {key: model.cols[key] for keys in chosen.values() for key in keys})
+        if placed is None:  # the time ran out in a day check: keep the best placed so far
+            say("the time ran out before the day checks were done: keeping the best answer placed")
+            break
+        answer, cuts = placed
         if cuts:
             say(f"{len(cuts)} days cannot hold the sessions given them: cut, solving again")
             solver.add(cuts)
@@ -301,11 +308,15 @@ def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int
     return len(answer), sum(ranks[r] for r in answer)
 
 
-def _packer(clinic: Clinic, avail: Availability, deadline: float) -> Callable[[str, list[days.Span]], int]:
+def _packer(
+    clinic: Clinic,
+    avail: Availability,
+    deadline: float,
+    Solver: Any,  # noqa: N803 - a class
+) -> Callable[[str, list[days.Span]], int]:
     """How many sessions with these places fit at once (`days.master`'s `pack`): a small
     model solved to the end, once per set of places, within the run's time. One not
     proven in time counts every session as fitting: a weaker row, never a wrong one."""
-    from ketaplan.solver.highs import Solver
 
     occ, known = avail.occupancy, {}
 
@@ -345,13 +356,16 @@ class _Places:
 
     def place(
         self, chosen: dict[int, list[days.Key]], cols: dict[days.Key, int]
-    ) -> tuple[dict[int, list[Session]], list[joint.Row]]:
-        """Sessions for every chosen request, or the cuts for the days that cannot hold theirs."""
+    ) -> tuple[dict[int, list[Session]], list[joint.Row]] | None:
+        """Sessions for every chosen request, or the cuts for the days that cannot hold
+        theirs; None when the time ran out before a day was settled."""
         placed: dict[days.Key, Session] = {}
         cuts: list[joint.Row] = []
         for group in days.day_groups(chosen, self.chains, self.turnover):
             group = sorted(group)  # one order for one set: what is remembered is in it
             found = self._group(group)
+            if found is None:
+                return None
             if isinstance(found, int):
                 cuts.append(joint.Row([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
             else:
@@ -360,7 +374,7 @@ class _Places:
             return {}, cuts
         return {r: [placed[k] for k in keys] for r, keys in chosen.items()}, []
 
-    def _group(self, group: list[days.Key]) -> list[Session] | int:
+    def _group(self, group: list[days.Key]) -> list[Session] | int | None:
         from ketaplan.solver.highs import Solver
 
         key = tuple(group)
@@ -382,7 +396,9 @@ class _Places:
                 elif solved.proven:
                     result = len(sessions)
                 break
-            if result is None:  # no chairs found in time: leave one out
+            if result is None and time.monotonic() >= self.deadline:
+                return None  # out of time, not out of chairs: no cut, nothing learned
+            if result is None:  # no chairs found within the rounds: leave one out
                 result, self.guessed = len(group) - 1, True
             self.known[key] = result
         return self.known[key]

@@ -1,1 +1,19 @@
-"""The optional MILP solver (HiGHS, `ketaplan[optimize]`): imported only by --optimize."""
+"""The optional solvers of `batch --optimize`: HiGHS (`ketaplan[optimize]`, the default)
+and CP-SAT for the day model (`ketaplan[cpsat]`); each imported only when it is used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SOLVERS = ("highs", "cpsat")
+
+
+def solver_class(name: str) -> Any:
+    """The Solver class of that name (solver.highs or solver.cpsat: one interface)."""
+    if name == "cpsat":
+        from ketaplan.solver.cpsat import Solver as CpSat
+
+        return CpSat
+    from ketaplan.solver.highs import Solver
+
+    return Solver

@@ -55,6 +55,9 @@ def batch(
         min=1.0,
         help="With --optimize: the whole run's limit in seconds, model building included.",
     ),
+    solver: str = typer.Option(
+        "highs", "--solver", help="With --optimize: highs (default) or cpsat (pip install 'ketaplan[cpsat]')."
+    ),
     tie_limit: float = typer.Option(
         5.0,
         "--tie-limit",
@@ -77,6 +80,8 @@ def batch(
 
     if fmt not in (None, "csv", "jsonl"):
         raise InputError(f"{fmt!r} is not csv or jsonl", field="--format")
+    if solver not in ("highs", "cpsat"):
+        raise InputError(f"{solver!r} is not highs or cpsat", field="--solver")
     if (ics or pdf) and out is None:
         raise InputError("--ics and --pdf write into a folder; give --out DIR", field="--out")
     the_clinic = common.load_clinic(clinic)
@@ -118,7 +123,7 @@ def batch(
 
             counts, summary = joint_engine.run(
                 settings, the_ledger, rows, emit, time_limit=time_limit, gap=gap, tie_limit=tie_limit,
-                log=sys.stderr.isatty(),
+                solver=solver, log=sys.stderr.isatty(),
                 say=output.notice,
             )  # fmt: skip
             output.notice(_solver_line(summary))
