@@ -265,7 +265,11 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
     said: list[str] = []
     # Without the master's day capacity rows, every day's capacity is learnt from the
     # day checks' cuts alone: the cut loop must still reach the optimum.
-    packer = (lambda clinic, avail, deadline: lambda pool, spans: 10**6) if instance["cuts only"] else optimize._packer
+    packer = (
+        (lambda clinic, avail, deadline, solver: lambda pool, spans: 10**6)
+        if instance["cuts only"]
+        else optimize._packer
+    )
     with mock.patch.object(optimize, "_packer", packer):
         counts, summary = optimize.run(
             Settings(clinic, TODAY, span), ledger, iter(rows), told.append, time_limit=30, gap=0, say=said.append
@@ -422,15 +426,9 @@ def test_a_same_day_consultation_ends_before_infusion_1_when_planned_jointly(cli
     assert consult["end"] <= first["start"]
 
 
-@pytest.mark.usefixtures("backend")
-def test_a_desk_books_while_optimize_solves_and_nothing_is_overbooked(tmp_path: Path, ledger_path: Path | str) -> None:
-    """`batch --optimize` solves on a snapshot without the write lock: `schedule` at another
-    desk books within seconds meanwhile, and what the solver chose that clashes with it
-    is planned again before booking. Read back from the ledger itself: no chair, start
-    slot or room over capacity. (With the lock held through the solve, the desk waited for
-    all of it: this test failed there.)"""
-    from helpers import capacity_violations, query
-
+def month_of_referrals(tmp_path: Path) -> tuple[Path, Path]:
+    """150 requests over 60 days on 2 chairs: about twice what the chairs hold; HiGHS
+    proves the count in about 8 s here and does not settle the ties within a minute."""
     clinic = write_clinic(tmp_path / "c.toml", chairs=2, max_starts_per_slot=1, consult_rooms=1,
                           hours={d: ["08:00-16:00"] for d in ("mon", "tue", "wed", "thu", "fri")})  # fmt: skip
     rows = tmp_path / "rows.csv"
@@ -440,6 +438,47 @@ def test_a_desk_books_while_optimize_solves_and_nothing_is_overbooked(tmp_path: 
         + "".join(f"R{i},Patient {i},{first + timedelta(days=i % 60)},{2 + i % 2}\n" for i in range(150)),
         encoding="utf-8",
     )
+    return clinic, rows
+
+
+def test_a_proven_count_gives_the_ties_only_their_own_budget(cli, tmp_path: Path) -> None:
+    """The ties once took whatever was left of --time-limit: a proven count still kept
+    the run (and, then, the desks) for the whole limit. Now they get --tie-limit."""
+    clinic, rows = month_of_referrals(tmp_path)
+    started = time.monotonic()
+    r = cli("batch", rows, "--clinic", clinic, "--optimize", "--dry-run", "--time-limit", "90", "--tie-limit", "1")
+    took = time.monotonic() - started
+    assert "no answer plans more (proven after" in r.stderr, r.stderr
+    assert took < 45, f"{took:.0f} s with the count proven and --tie-limit 1"
+    assert "(--tie-limit)" in r.stderr or "ties of priority and line proven too" in r.stderr
+
+
+def test_cp_sat_plans_what_highs_plans(cli, tmp_path: Path) -> None:
+    """--solver cpsat on the day model: the same proven answer and the same tie as HiGHS."""
+    clinic = one_session_a_day(tmp_path, window=[2, 3], gap=2)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(CONGESTED, encoding="utf-8")
+    answers = {}
+    for solver in ("highs", "cpsat"):
+        r = cli("batch", rows, "--clinic", clinic, "--optimize", "--dry-run", "--solver", solver)
+        answers[solver] = [json.loads(x)["status"] for x in r.stdout.splitlines()]
+        assert "no answer plans more (proven" in r.stderr, r.stderr
+    assert answers["cpsat"] == answers["highs"] == ["ok", "infeasible", "ok"]
+    bad = cli("batch", rows, "--clinic", clinic, "--optimize", "--solver", "gurobi")
+    assert bad.exit_code == 2 and "--solver" in bad.stderr
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_desk_books_while_optimize_solves_and_nothing_is_overbooked(tmp_path: Path, ledger_path: Path | str) -> None:
+    """`batch --optimize` solves on a snapshot without the write lock: `schedule` at another
+    desk books within seconds meanwhile, and what the solver chose that clashes with it
+    is planned again before booking. Read back from the ledger itself: no chair, start
+    slot or room over capacity. (With the lock held through the solve, the desk waited for
+    all of it: this test failed there.)"""
+    from helpers import capacity_violations, query
+
+    clinic, rows = month_of_referrals(tmp_path)
+    first = date(2027, 2, 1)
     base = [sys.executable, "-m", "ketaplan"]
     where = ["--clinic", str(clinic), "--ledger", str(ledger_path)]
     solving = subprocess.Popen([*base, "batch", str(rows), "--optimize", "--time-limit", "25", *where],

@@ -42,6 +42,7 @@ from ketaplan.formats.batch_file import Row
 from ketaplan.store.ledger import BatchTx, Ledger, new_plan_id
 
 MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
+FINAL_SECONDS = 0.03  # time kept back per request for placing and planning the answer
 #: Seconds the ties (priority, then line) get once the count is proven (`--tie-limit`).
 TIE_LIMIT = 5.0
 
@@ -252,7 +253,10 @@ def _solve(
     turnover = timedelta(minutes=clinic.turnover_minutes)
     model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline, Solver))
     say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
-    solver = Solver(model.program, deadline=deadline, gap=gap, log=log)
+    # The day model stops early enough for its answer to be placed and planned within
+    # --time-limit (each chosen request's plan takes the planner some 25 ms)
+    reserve = min(1.0 + FINAL_SECONDS * n, 0.4 * (deadline - time.monotonic()))
+    solver = Solver(model.program, deadline=deadline - max(reserve, 0.0), gap=gap, log=log)
     # The count first: stop once no answer can plan one request more; ties after.
     solver.stop_within(model.unit - 0.5)
     start = model.start_from(first_come, clinic.zone)
@@ -272,12 +276,12 @@ def _solve(
         if placed is None:  # the time ran out in a day check: keep the best placed so far
             say("the time ran out before the day checks were done: keeping the best answer placed")
             break
-        answer, cuts = placed
+        answer, cuts = placed  # with cuts: the requests whose days all hold their sessions
+        if _value(answer, ranks) > _value(best, ranks):
+            best = answer
         if cuts:
             say(f"{len(cuts)} days cannot hold the sessions given them: cut, solving again")
             solver.add(cuts)
-        elif _value(answer, ranks) > _value(best, ranks):
-            best = answer
         say(f"{time.monotonic() - started:.1f} s: {len(best)} requests planned, at most {bound} possible")
         if not cuts and solved.proven:
             if not ties:
@@ -370,9 +374,11 @@ class _Places:
                 cuts.append(joint.Row([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
             else:
                 placed.update(zip(group, found, strict=True))
-        if cuts:
-            return {}, cuts
-        return {r: [placed[k] for k in keys] for r, keys in chosen.items()}, []
+        # Without the requests on a day that cannot hold its sessions, the rest is a whole
+        # answer (fewer sessions never unsettle a day that holds them): kept when it is
+        # the best so far, for a solve that has no time for another round.
+        whole = {r: keys for r, keys in chosen.items() if all(k in placed for k in keys)}
+        return {r: [placed[k] for k in keys] for r, keys in whole.items()}, cuts
 
     def _group(self, group: list[days.Key]) -> list[Session] | int | None:
         from ketaplan.solver.highs import Solver
