@@ -41,6 +41,7 @@ def test_json_envelope_keys_are_pinned(cli, ledger_path: Path) -> None:
         "plan_id",
         "patient",
         "contact",
+        "lang",
         "clinic",
         "timezone",
         "window",

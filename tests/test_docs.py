@@ -58,7 +58,7 @@ def test_json_schedule_does_not_import_heavy_modules() -> None:
         "from ketaplan.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('icalendar', 'reportlab', 'rich.progress', 'holidays', 'dateutil', "
-        "'pydantic', 'psycopg', 'highspy') if m in sys.modules), file=sys.stderr)"
+        "'pydantic', 'psycopg', 'highspy', 'babel') if m in sys.modules), file=sys.stderr)"
     )
     subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # fills the holiday cache
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr

@@ -17,14 +17,14 @@ from ketaplan.formats.plan_json import ENVELOPE_KEYS
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import cli_reference  # type: ignore[import-not-found]  # noqa: E402
 
-PLAN = {"plan_id", "patient", "contact", "clinic", "timezone", "window", "sessions", "checks", "revision"}
+PLAN = {"plan_id", "patient", "contact", "lang", "clinic", "timezone", "window", "sessions", "checks", "revision"}
 SESSION = {"kind", "number", "of", "start", "end", "chair", "status"}
 
 #: command -> (its arguments after the plan id is known, the keys of `data`)
 PINNED: dict[str, tuple[list[str], set[str]]] = {
     "schedule": (["--patient", "Ann", "--start", "2026-12-07", "--dry-run"], PLAN | {"dry_run", "files"}),
     "plans": ([], {"plans", "total"}),
-    "contact": (["{plan}", "--email", "ann@example.org"], {"plan_id", "revision", "contact"}),
+    "contact": (["{plan}", "--email", "ann@example.org"], {"plan_id", "revision", "contact", "lang"}),
     "show": (["{plan}"], PLAN | {"history"}),
     "export": (["{plan}", "--ics", "{tmp}/p.ics"], {"plan_id", "revision", "files", "plans"}),
     "reschedule": (["{plan}", "--session", "2"], PLAN | {"moved", "notes", "dry_run", "files"}),

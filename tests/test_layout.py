@@ -41,11 +41,13 @@ THIRD_PARTY = {
     "core": {"dateutil"},
     # email_validator, phonenumbers: only formats.contact, only when a contact is given
     "formats": {"dateutil", "icalendar", "recurring_ical_events", "x_wr_timezone", "reportlab"}
-    | {"email_validator", "phonenumbers"},
+    | {"email_validator", "phonenumbers"}
+    # babel: only formats.i18n, only for a language other than English
+    | {"babel"},
     # psycopg: only store.pg_ledger, only when the ledger is a postgresql:// URL
     "store": {"dateutil", "platformdirs", "holidays", "psycopg"},
-    # highspy, numpy: only solver.highs, only for batch --optimize
-    "solver": {"highspy", "numpy"},
+    # highspy, numpy: only solver.highs; ortools: only solver.cpsat (--solver cpsat); only for --optimize
+    "solver": {"highspy", "numpy", "ortools"},
     # caldav: only app.transport, only when a clinic file has [caldav]
     "app": {"dateutil", "caldav"},
 }

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import make_clinic, write_clinic
-from ketaplan.app import optimize
+from ketaplan.app import optimize, solving
 from ketaplan.app.batch import Settings
 from ketaplan.app.booking import plan_and_book
 from ketaplan.core import checks, joint
@@ -268,9 +268,9 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
     packer = (
         (lambda clinic, avail, deadline, solver: lambda pool, spans: 10**6)
         if instance["cuts only"]
-        else optimize._packer
+        else solving._packer
     )
-    with mock.patch.object(optimize, "_packer", packer):
+    with mock.patch.object(solving, "_packer", packer):
         counts, summary = optimize.run(
             Settings(clinic, TODAY, span), ledger, iter(rows), told.append, time_limit=30, gap=0, say=said.append
         )

@@ -44,6 +44,14 @@ def main() -> None:
                     check=True,
                 )
                 print(f"wrote {out}.png")
+        # The patient copy in Spanish (README, "Languages")
+        pdf = Path(tmp) / "es.pdf"
+        pdf.write_bytes(plan_pdf(plan._replace(lang="es"), clinic, copy="patient"))
+        out = DOCS / "patient-copy-es-page1"
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out)], check=True
+        )
+        print(f"wrote {out}.png")
         # The day sheet of the day infusion 1 falls on, with a second patient beside her.
         from ketaplan.formats.day_sheet import day_pdf, day_sheet
 
@@ -66,7 +74,7 @@ def main() -> None:
             if s.start.astimezone(clinic.zone).date() == day
         ]
         pdf = Path(tmp) / "day.pdf"
-        pdf.write_bytes(day_pdf(day_sheet(clinic, day, rows), clinic.paper))
+        pdf.write_bytes(day_pdf([day_sheet(clinic, day, rows)], clinic.paper))
         out = DOCS / "day-sheet"
         subprocess.run(
             ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out)], check=True

@@ -191,7 +191,7 @@ class _Run:
             plan, results = plan_one(s.clinic, request, avail, plan_id, stamp, suggestions=s.suggest)
         except NoPlanError as error:
             return Outcome(row.line, row.request_id, "infeasible", ExitCode.NO_PLAN, error=error)
-        plan = plan._replace(contact=row.contact)
+        plan = plan._replace(contact=row.contact, lang=row.lang)
         if not s.dry_run:
             plan = book_plan(self.tx, s.clinic, plan, request, asked, s.author)
         avail.book(plan.sessions)

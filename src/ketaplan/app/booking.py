@@ -70,6 +70,7 @@ def plan_and_book(
     now: datetime | None = None,
     author: Author = UNNAMED,
     contact: Contact | None = None,
+    lang: str | None = None,
 ) -> tuple[Plan, list[CheckResult]]:
     """Plan against the ledger's bookings; unless dry_run, book every session or none.
     Returns the plan as committed: the caller writes the patient's files after this, so
@@ -85,14 +86,14 @@ def plan_and_book(
         else:
             avail = availability_from(None, clinic, request)
         plan, results = plan_one(clinic, request, avail, new_plan_id(), stamp)
-        return plan._replace(contact=contact), results
+        return plan._replace(contact=contact, lang=lang), results
 
     def book(tx: LedgerTx) -> tuple[Plan, list[CheckResult]]:
         if not allow_overlap:
             refuse_overlap(tx, clinic, request)
         avail = availability_from(tx, clinic, request)
         plan, results = plan_one(clinic, request, avail, tx.unique_plan_id(), stamp)
-        return book_plan(tx, clinic, plan._replace(contact=contact), request, author=author), results
+        return book_plan(tx, clinic, plan._replace(contact=contact, lang=lang), request, author=author), results
 
     try:  # planned again on what the other writer left when the database refused a clash
         return ledger.retrying(book)

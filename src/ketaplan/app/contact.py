@@ -22,8 +22,10 @@ def change_contact(
     phone: str | None,
     now: datetime,
     author: Author = UNNAMED,
+    lang: str | None = None,
 ) -> Plan:
-    """`email`/`phone`: the new value, "" to remove it, None to keep it (validated already)."""
+    """`email`/`phone`: the new value, "" to remove it, None to keep it (validated already);
+    `lang`: the language of the patient's papers ("" for the clinic's, None to keep it)."""
     expected = current_revision(ledger, plan_id)
     with ledger.write() as tx:
         plan, _ = tx.load_plan(plan_id)
@@ -38,9 +40,13 @@ def change_contact(
             for what, before, after in (("email", old.email, new.email), ("phone", old.phone, new.phone))
             if before != after
         ]
+        new_lang = plan.lang if lang is None else (lang or None)
+        if new_lang != plan.lang:
+            said.append(f"language {new_lang or 'the clinic' + chr(39) + 's'}")
+            tx.set_lang(plan.plan_id, new_lang)
         if not said:
             return plan
-        changed = plan._replace(contact=new)
+        changed = plan._replace(contact=new, lang=new_lang)
         tx.set_contact(plan.plan_id, new)
         turnover = timedelta(minutes=clinic.turnover_minutes)
         done = tx.update_plan(changed, expected, "contact: " + ", ".join(said), now, turnover, author)

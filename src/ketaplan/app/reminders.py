@@ -74,7 +74,8 @@ def queue_reminders(ledger: Ledger, clinic: Clinic, day: date, now: datetime, *,
                 if outbox_rows.seen(tx, key):
                     already += 1
                 else:
-                    lines.append(TextLine(key, booked.plan_id, phone, s.start, reminder_text(s, clinic)))
+                    plan, _ = tx.load_plan(booked.plan_id)  # its language
+                    lines.append(TextLine(key, booked.plan_id, phone, s.start, reminder_text(plan, s, clinic)))
     return Reminders(day, count, emails, lines, already, unreachable)
 
 

@@ -66,7 +66,9 @@ class Targets:
 
     def write(self, plan: Plan, clinic: Clinic) -> list[Path]:
         """Write every file asked for; returns their paths (kept ones included)."""
-        written = []
+        written: list[Path] = []
+        if self.paths(plan.plan_id):
+            _say_untranslated(plan, clinic)
         for kind, path in self.paths(plan.plan_id).items():
             if not (self.keep_existing and os.path.lexists(path)):
                 field = "--out" if self.keep_existing else f"--{kind}"
@@ -87,6 +89,26 @@ class Targets:
         from ketaplan.formats.html import plan_html
 
         return plan_html(plan, clinic, copy=self.copy, paper=self.paper).encode("utf-8")
+
+
+_SAID: set[tuple[str, str]] = set()
+
+
+def _say_untranslated(plan: Plan, clinic: Clinic) -> None:
+    """The clinic's own texts with no [instructions.<lang>] go out in its language: said."""
+    lang = plan.lang or clinic.language
+    if lang == clinic.language or (lang, clinic.source) in _SAID:
+        return
+    _SAID.add((lang, clinic.source))  # once a run (a batch writes many plans)
+    from ketaplan.cli.output import notice
+    from ketaplan.formats.i18n import words
+
+    _, missing = words(lang).instructions(clinic)
+    if missing:
+        notice(
+            f"the clinic file has no [instructions.{lang}] {', '.join(missing)}: the patient's papers "
+            f"print the clinic's own ({clinic.language}) wording there"
+        )
 
 
 class Writer:

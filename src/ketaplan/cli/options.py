@@ -37,6 +37,24 @@ EMAIL = typer.Option(None, "--email", metavar="ADDRESS", help="The patient's ema
 PHONE = typer.Option(
     None, "--phone", metavar="NUMBER", help="The patient's phone; without +country, read in the clinic's country."
 )
+LANG = typer.Option(
+    None,
+    "--lang",
+    metavar="LANG",
+    help="The language of the patient's papers, .ics and emails: en, es, fr or de (default: the clinic's language).",
+)
+
+
+def language(value: str | None) -> str | None:
+    """--lang checked against the languages shipped (core.clinic.LANGUAGES)."""
+    from ketaplan.core.clinic import LANGUAGES
+    from ketaplan.core.errors import InputError
+
+    if value is not None and value not in LANGUAGES:
+        raise InputError(f"must be one of {', '.join(LANGUAGES)}", field="--lang")
+    return value
+
+
 PLAN_ID = typer.Argument(..., help="The plan id, e.g. KP-7K2M9QXD.")
 # Who makes a change, and why: recorded in the plan's history (show, JSON)
 BY = typer.Option(None, "--by", help="Who makes this change (default: $KETAPLAN_USER, else your login name).")

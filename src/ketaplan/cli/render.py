@@ -67,9 +67,10 @@ def calendar(plan: Plan, clinic: Clinic) -> Table:
 
 
 def _cell(c: Cell) -> Text:
+    from ketaplan.formats.i18n import ENGLISH, words
     from ketaplan.formats.page import day_label
 
-    label = day_label(c)
+    label = day_label(c, words(ENGLISH))
     if c.mark:
         mark = c.mark if c.mark == "C" else f"#{c.mark}"
         return Text(f"{label}\n{mark}", style="bold green" if mark != "C" else "bold cyan")

@@ -60,7 +60,10 @@ _TOP_KEYS = {
     "smtp",
     "caldav",
     "privacy",
+    "language",
 }
+#: The languages a patient's papers, .ics and emails are written in (formats.i18n).
+LANGUAGES = ("en", "es", "fr", "de")
 #: Hours between booking and a session, by default: a patient told in the morning cannot
 #: keep the six hours' fast before an infusion the same morning, nor arrange the escort.
 MIN_NOTICE_HOURS = 12
@@ -111,6 +114,10 @@ class Clinic(NamedTuple):
     smtp: Smtp | None = None  # where patients' emails go (core.messaging)
     caldav: CalDav | None = None  # the clinic calendar
     privacy: Privacy = Privacy()
+    language: str = "en"  # the patients' default language (a plan may have its own)
+    # [instructions.es] ...: the clinic's own texts in another language (the fasting and
+    # escort lines, the emergency line); what is not given falls back (formats.i18n)
+    translated: Mapping[str, Mapping[str, str]] = MappingProxyType({})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -252,6 +259,8 @@ def clinic_from_table(doc: dict[str, Any], *, source: str, holidays: HolidaySour
         busy_ics=closures_t.get("busy_ics"),
         protocol=protocol,
         instructions=_instructions(_table(doc, "instructions")),
+        translated=_translated(_table(doc, "instructions")),
+        language=_language(doc.get("language", "en"), "language"),
         source=source,
         min_notice_hours=_int(doc, "min_notice_hours", MIN_NOTICE_HOURS, 0, 24 * 14),
         smtp=smtp,
@@ -421,8 +430,34 @@ def _file_closures(value: Any) -> tuple[Closure, ...]:
     return tuple(out)
 
 
+def _language(value: Any, field: str) -> str:
+    if value not in LANGUAGES:
+        raise ClinicFileError(f"must be one of {', '.join(LANGUAGES)}", field=field)
+    return str(value)
+
+
+def _translated(table: dict[str, Any]) -> Mapping[str, Mapping[str, str]]:
+    """[instructions.es] and the like: the texts, checked like the default ones."""
+    out: dict[str, Mapping[str, str]] = {}
+    for lang, texts in table.items():
+        if not isinstance(texts, dict):
+            continue
+        _language(lang, f"instructions.{lang}")
+        for key, text in texts.items():
+            field = f"instructions.{lang}.{key}"
+            if key not in ("fasting", "escort", "emergency"):
+                raise ClinicFileError("only fasting, escort and emergency have translations", field=field)
+            if not isinstance(text, str):
+                raise ClinicFileError("must be a string", field=field)
+            _plain(text, field, most=1000, lines=True)
+        out[lang] = MappingProxyType(dict(texts))
+    return MappingProxyType(out)
+
+
 def _instructions(table: dict[str, Any]) -> Instructions:
     for key in table:
+        if isinstance(table[key], dict):
+            continue  # a language's texts (_translated)
         if key not in _INSTRUCTION_KEYS:
             raise ClinicFileError(f"unknown key {key!r}", field=f"instructions.{key}")
     base = Instructions()

@@ -47,5 +47,6 @@ TABLE: dict[str, Any] = {
         "emergency": "In an emergency call 911.",
         "arrive_minutes_early": 15,
         "reminder_hours_before": 24,
+        "es": {"emergency": "En caso de emergencia, llame al 911."},
     },
 }

@@ -137,6 +137,7 @@ class Plan(NamedTuple):
     request_id: str | None = None
     history: tuple[Change, ...] = ()
     contact: Contact | None = None  # how to reach the patient (patient data)
+    lang: str | None = None  # the language of the patient's papers; None: the clinic's
 
     def of_kind(self, kind: str) -> tuple[Session, ...]:
         return tuple(s for s in self.sessions if s.kind == kind)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
+from ketaplan.core.clinic import LANGUAGES
 from ketaplan.core.errors import InputError
 from ketaplan.core.model import Contact
 from ketaplan.core.requests import RequestFields
@@ -32,6 +33,7 @@ FIELDS = (
     "priority",  # batch --optimize: higher first among answers that plan as many requests
     "email",  # the patient's contact (patient data; validated against the clinic's country)
     "phone",
+    "lang",  # the language of the patient's papers (en, es, fr, de; default: the clinic's)
 )
 REQUIRED = ("patient", "start")
 TRUE, FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
@@ -44,6 +46,7 @@ class Row(NamedTuple):
     error: InputError | None
     priority: int = 0
     contact: Contact | None = None
+    lang: str | None = None
 
 
 def _lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
@@ -237,9 +240,12 @@ def _row(number: int, values: dict[str, Any], allow_past: bool, region: str | No
         )
         priority = _priority(values.get("priority"))
         contact = _contact(values, region)
+        lang = _text(values, "lang")
+        if lang is not None and lang not in LANGUAGES:
+            raise InputError(f"must be one of {', '.join(LANGUAGES)}", field="lang")
     except InputError as e:
         return Row(number, rid, None, e)
-    return Row(number, rid, fields, None, priority, contact)
+    return Row(number, rid, fields, None, priority, contact, lang)
 
 
 def _contact(values: dict[str, Any], region: str | None) -> Contact | None:

@@ -6,18 +6,9 @@ from html import escape
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
-from ketaplan.core.status import labelled, look
-from ketaplan.formats.page import (
-    CHECKLIST,
-    SIDE_EFFECTS,
-    VITALS_COLUMNS,
-    VITALS_ROWS,
-    WEEKDAYS,
-    Cell,
-    copies,
-    day_label,
-    page,
-)
+from ketaplan.core.status import look
+from ketaplan.formats.i18n import Words
+from ketaplan.formats.page import CHECKLIST, VITALS_COLUMNS, VITALS_ROWS, Cell, cell_text, copies, day_label, page
 
 _CSS = """
 @page { size: %(paper)s; margin: 15mm; }
@@ -38,45 +29,46 @@ td.mark { background: #d7ecd9; font-weight: bold; } td.consult { background: #d6
 
 
 def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str | None = None) -> str:
+    pages = [page(plan, clinic, coordinator) for coordinator in copies(copy)]
     parts = [
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta '
+        f'<!DOCTYPE html>\n<html lang="{pages[0].words.lang}">\n<head>\n<meta '
         f'charset="utf-8">\n<title>{escape(plan.plan_id)} — {escape(clinic.name)}</title>',
         f"<style>{_CSS % {'paper': paper or clinic.paper}}</style>\n</head>\n<body>",
     ]
-    for coordinator in copies(copy):
-        p = page(plan, clinic, coordinator)
+    for p in pages:
+        w = p.words
         h = [
             f'<section class="copy">\n<h1>{escape(p.clinic)}</h1>\n<div class="contact">{escape(p.contact)}</div>',
             f"<h2>{escape(p.title)}</h2>\n<table>",
         ]
         h += [f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in p.facts]
+        columns = ("#", w("What"), w("Day"), w("Date"), w("Arrive by"), w("Time"))
         h.append(
-            ""
-            "</table>\n<h2>Appointments</h2>\n<table>\n"
-            "<tr><th>#</th><th>What</th><th>Day</th><th>Date</th><th>Arrive by</th><th>Time</th></tr>"
+            f"</table>\n<h2>{escape(w('Appointments'))}</h2>\n<table>\n<tr>"
+            + "".join(f"<th>{escape(c)}</th>" for c in columns)
+            + "</tr>"
         )
         for r in p.rows:
             cls = ' class="cancelled"' if look(r.status).struck else ""
-            what = labelled(r.kind, r.status)
             h.append(
-                f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(what)}</td><td>{escape(r.weekday)}</td>"
+                f"<tr{cls}><td>{escape(r.number)}</td><td>{escape(r.what)}</td><td>{escape(r.weekday)}</td>"
                 f"<td>{escape(r.day)}</td><td>{escape(r.arrive)}</td><td>{escape(r.time)}</td></tr>"
             )
         h.append(
-            f'</table>\n<p>{escape(p.zone_note)}</p>\n<h2>Calendar</h2>\n<table class="calendar">\n<tr>'
-            + "".join(f"<th>{d}</th>" for d in WEEKDAYS)
+            f'</table>\n<p>{escape(p.zone_note)}</p>\n<h2>{escape(w("Calendar"))}</h2>\n<table class="calendar">\n<tr>'
+            + "".join(f"<th>{escape(d)}</th>" for d in w.weekdays())
             + "</tr>"
         )
         for week in p.weeks:
-            h.append("<tr>" + "".join(_html_cell(c) for c in week) + "</tr>")
+            h.append("<tr>" + "".join(_html_cell(c, w) for c in week) + "</tr>")
         h.append(
-            "</table>\n<h2>Before each infusion</h2>\n<ul>"
+            f"</table>\n<h2>{escape(w('Before each infusion'))}</h2>\n<ul>"
             + "".join(f"<li>{escape(x)}</li>" for x in p.preparation)
             + "</ul>"
         )
         h.append(
-            f"<h2>Side effects to report</h2>\n<p>{escape(p.call_us)}</p>\n<ul>"
-            + "".join(f"<li>{escape(x)}</li>" for x in SIDE_EFFECTS)
+            f"<h2>{escape(w('Side effects to report'))}</h2>\n<p>{escape(p.call_us)}</p>\n<ul>"
+            + "".join(f"<li>{escape(x)}</li>" for x in p.side_effects)
             + f"</ul>\n<p><strong>{escape(p.emergency)}</strong></p>"
         )
         h.append(f"<p><strong>{escape(p.clinic)}</strong> — {escape(p.contact)}</p>")
@@ -97,12 +89,11 @@ def plan_html(plan: Plan, clinic: Clinic, *, copy: str = "patient", paper: str |
     return "\n".join(parts)
 
 
-def _html_cell(c: Cell) -> str:
-    label = day_label(c)
+def _html_cell(c: Cell, w: Words) -> str:
+    label, what = day_label(c, w), cell_text(c, w)
     if c.mark:
-        what = "Consultation" if c.mark == "C" else f"Infusion {c.mark}"
         cls = "consult" if c.mark == "C" else "mark"
         return f'<td class="{cls}">{escape(label)}<br>{escape(what)}</td>'
     if c.closed:
-        return f'<td class="closed">{escape(label)}<br>closed</td>'
+        return f'<td class="closed">{escape(label)}<br>{escape(what)}</td>'
     return f'<td class="{"" if c.in_window else "outside"}">{escape(label)}</td>'

@@ -17,6 +17,7 @@ from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import BOOSTER, Plan, Session
 from ketaplan.core.status import look
 from ketaplan.core.times import local
+from ketaplan.formats.i18n import ENGLISH, Words, words
 from ketaplan.formats.vtimezone import observances
 
 PRODID = f"-//ketaplan//ketaplan {__version__}//EN"
@@ -27,35 +28,45 @@ def uid(plan_id: str, s: Session) -> str:
     return f"{plan_id}-{s.kind}-{s.number}@ketaplan"
 
 
-def summary(plan: Plan, s: Session, clinic: Clinic, details: bool) -> str:
+def summary(plan: Plan, s: Session, clinic: Clinic, details: bool, w: Words | None = None) -> str:
+    """An event's title in the plan's language (`w`, else the plan's)."""
+    w = w or words(plan.lang, clinic)
     if details:
         who = f" — {plan.patient.name}"
         if s.kind == "consultation":
-            return f"Consultation before ketamine infusions{who}"
+            return w("Consultation before ketamine infusions") + who
         if s.kind == BOOSTER:
-            return f"Ketamine maintenance infusion {s.number} of {s.of}{who}"
-        return f"Ketamine infusion {s.number} of {s.of}{who}"
+            return w("Ketamine maintenance infusion {n} of {of}", n=s.number, of=s.of) + who
+        return w("Ketamine infusion {n} of {of}", n=s.number, of=s.of) + who
     # Neutral ([privacy] calendar_title): a lock screen or a shared calendar shows neither
     # the treatment nor the clinic's name (which may say it).
-    title = clinic.privacy.calendar_title
+    title = neutral_title(clinic, w)
     if s.kind == "consultation":
         return title
     if s.kind == BOOSTER:
-        return f"{title} (follow-up {s.number} of {s.of})"
-    return f"{title} {s.number} of {s.of}"
+        return w("{title} (follow-up {n} of {of})", title=title, n=s.number, of=s.of)
+    return w("{title} {n} of {of}", title=title, n=s.number, of=s.of)
 
 
-def description(s: Session, clinic: Clinic) -> str:
-    ins = clinic.instructions
+def neutral_title(clinic: Clinic, w: Words) -> str:
+    """[privacy] calendar_title; ketaplan's own default ("Appointment") in the plan's language."""
+    title = clinic.privacy.calendar_title
+    return w("Appointment") if title == "Appointment" else title
+
+
+def description(s: Session, clinic: Clinic, w: Words) -> str:
+    ins, _ = w.instructions(clinic)
     arrive = local(clinic.arrive_by(s.start), clinic.zone)
     early = round((s.start - arrive).total_seconds() / 60)
     lines = [
-        f"Please arrive at {arrive:%H:%M} ({early} minutes early)." if early else f"Please arrive at {arrive:%H:%M}."
+        w("Please arrive at {time} ({minutes} minutes early).", time=f"{arrive:%H:%M}", minutes=early)
+        if early
+        else w("Please arrive at {time}.", time=f"{arrive:%H:%M}")
     ]
     if s.kind != "consultation":
-        lines += [f"Before you come: {ins.fasting}", ins.escort]
+        lines += [w("Before you come: {fasting}", fasting=ins.fasting), ins.escort]
     if clinic.phone:
-        lines.append(f"Questions or changes: call {clinic.phone}.")
+        lines.append(w("Questions or changes: call {phone}.", phone=clinic.phone))
     return "\n".join(lines)
 
 
@@ -97,7 +108,8 @@ def plan_to_ics(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    name = f"{clinic.name} appointments" if details else clinic.privacy.calendar_title
+    w = words(plan.lang, clinic)
+    name = w("{clinic} appointments", clinic=clinic.name) if details else neutral_title(clinic, w)
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", clinic.timezone)
@@ -116,8 +128,8 @@ def plan_to_ics(
         ev.add("sequence", plan.revision)
         ev.add("dtstart", local(s.start, zone))
         ev.add("dtend", local(s.end, zone))
-        ev.add("summary", summary(plan, s, clinic, details))
-        ev.add("description", description(s, clinic))
+        ev.add("summary", summary(plan, s, clinic, details, w))
+        ev.add("description", description(s, clinic, w))
         if clinic.address and clinic.privacy.location:
             ev.add("location", clinic.address)
         ev.add("organizer", organizer)
@@ -132,7 +144,7 @@ def plan_to_ics(
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("trigger", -timedelta(hours=clinic.instructions.reminder_hours_before))
-            alarm.add("description", f"Reminder: {summary(plan, s, clinic, details)}")
+            alarm.add("description", w("Reminder: {title}", title=summary(plan, s, clinic, details, w)))
             ev.add_component(alarm)
         cal.add_component(ev)
     return cal.to_ical()
@@ -195,9 +207,11 @@ def desk_fingerprint(ics: bytes) -> tuple[str, ...]:
     return fingerprint(Calendar.from_ical(ics).walk("VEVENT")[0])
 
 
-def look_kind(s: Session) -> str:
+def look_kind(s: Session, w: Words | None = None) -> str:
+    """The treatment named (only with [privacy] mention_treatment)."""
+    w = w or words(ENGLISH)
     if s.kind == "consultation":
-        return "consultation"
+        return w("consultation")
     if s.kind == BOOSTER:
-        return f"ketamine maintenance {s.number} of {s.of}"
-    return f"ketamine infusion {s.number} of {s.of}"
+        return w("ketamine maintenance {n} of {of}", n=s.number, of=s.of)
+    return w("ketamine infusion {n} of {of}", n=s.number, of=s.of)

@@ -19,13 +19,14 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan, Session
 from ketaplan.core.times import local
+from ketaplan.formats.i18n import Words, words
 from ketaplan.formats.ics_export import Invite, look_kind, plan_to_ics, summary
 
-SUBJECTS = {
-    "booked": "Your appointment times",
-    "changed": "Your appointment times have changed",
-    "cancel": "Appointment cancelled",
-}
+
+def _subject(w: Words, change: str) -> str:
+    if change == "cancel":
+        return w("Appointment cancelled")
+    return w("Your appointment times have changed") if change == "changed" else w("Your appointment times")
 
 
 def invitation(
@@ -42,18 +43,19 @@ def invitation(
 ) -> EmailMessage:
     """`kind` "request" (the sessions to keep; `change` "booked" or "changed") or
     "cancel" (the sessions cancelled)."""
+    w = words(plan.lang, clinic)
     method = "CANCEL" if kind == "cancel" else "REQUEST"
-    subject = SUBJECTS["cancel" if kind == "cancel" else change]
+    subject = _subject(w, "cancel" if kind == "cancel" else change)
     if kind == "cancel":
-        intro = "These appointments are cancelled (or were missed); your calendar will remove them:"
+        intro = w("These appointments are cancelled (or were missed); your calendar will remove them:")
     elif change == "changed":
-        intro = "Your appointment times have changed. Your appointments now:"
+        intro = w("Your appointment times have changed. Your appointments now:")
     else:
-        intro = "Your appointments are booked:"
-    lines = [_line(plan, s, clinic) for s in sorted(sessions, key=lambda s: s.start)]
-    after = [] if kind == "cancel" else _before_you_come(clinic)
+        intro = w("Your appointments are booked:")
+    lines = [_line(plan, s, clinic, w) for s in sorted(sessions, key=lambda s: s.start)]
+    after = [] if kind == "cancel" else _before_you_come(clinic, w)
     msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
-    _bodies(msg, plan, intro, lines, after, clinic)
+    _bodies(msg, plan, intro, lines, after, clinic, w)
     name, address = parseaddr(sender)
     ics = plan_to_ics(plan, clinic, method=method, only=sessions, invite=Invite(address, to, name))
     msg.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
@@ -64,23 +66,28 @@ def invitation(
 
 
 def reminder(plan: Plan, s: Session, clinic: Clinic, *, sender: str, to: str, now: datetime) -> EmailMessage:
+    w = words(plan.lang, clinic)
     start = local(s.start, clinic.zone)
-    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
-    subject = f"Reminder: {what} on {clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}"
+    what = look_kind(s, w) if clinic.privacy.mention_treatment else w("appointment")
+    when = w.long_date(clinic, start.date(), weekday=True)
+    subject = w("Reminder: {what} on {date} at {time}", what=what, date=when, time=f"{start:%H:%M}")
     msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
-    intro = "A reminder of your appointment:"
-    _bodies(msg, plan, intro, [_line(plan, s, clinic)], _before_you_come(clinic) if s.kind != "consultation" else
-            _questions(clinic), clinic)  # fmt: skip
+    intro = w("A reminder of your appointment:")
+    after = _before_you_come(clinic, w) if s.kind != "consultation" else _questions(clinic, w)
+    _bodies(msg, plan, intro, [_line(plan, s, clinic, w)], after, clinic, w)
     return msg
 
 
-def reminder_text(s: Session, clinic: Clinic) -> str:
+def reminder_text(plan: Plan, s: Session, clinic: Clinic) -> str:
     """A reminder short enough for a text message: when, and whom to call. The treatment
     and the clinic's name only when the clinic mentions the treatment ([privacy])."""
-    what = look_kind(s) if clinic.privacy.mention_treatment else "appointment"
-    who = f" at {clinic.name}" if clinic.privacy.mention_treatment else ""
-    call = f" Questions or changes: call {clinic.phone}." if clinic.phone else ""
-    return f"Reminder: your {what}{who} is on {_when(s, clinic)}.{call}"
+    w = words(plan.lang, clinic)
+    what = look_kind(s, w) if clinic.privacy.mention_treatment else w("appointment")
+    when = _when(s, clinic, w)
+    call = " " + w("Questions or changes: call {phone}.", phone=clinic.phone) if clinic.phone else ""
+    if clinic.privacy.mention_treatment:
+        return w("Reminder: your {what} at {clinic} is on {when}.", what=what, clinic=clinic.name, when=when) + call
+    return w("Reminder: your {what} is on {when}.", what=what, when=when) + call
 
 
 def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, now: datetime) -> EmailMessage:
@@ -96,38 +103,43 @@ def _message(plan: Plan, clinic: Clinic, *, sender: str, to: str, subject: str, 
     return msg
 
 
-def _line(plan: Plan, s: Session, clinic: Clinic) -> str:
-    return f"{_when(s, clinic)}: {summary(plan, s, clinic, details=False)}"
+def _line(plan: Plan, s: Session, clinic: Clinic, w: Words) -> str:
+    return f"{_when(s, clinic, w)}: {summary(plan, s, clinic, False, w)}"
 
 
-def _when(s: Session, clinic: Clinic) -> str:
+def _when(s: Session, clinic: Clinic, w: Words) -> str:
     """ "Tue 1 Dec 2026 at 08:00 (please arrive at 07:45)": the arrival only when earlier."""
     start = local(s.start, clinic.zone)
     arrive = local(clinic.arrive_by(s.start), clinic.zone)
-    early = f" (please arrive at {arrive:%H:%M})" if arrive != start else ""
-    return f"{clinic.date_text(start.date(), weekday=True)} at {start:%H:%M}{early}"
+    day = w.long_date(clinic, start.date(), weekday=True)
+    if arrive == start:
+        return w("{date} at {time}", date=day, time=f"{start:%H:%M}")
+    return w("{date} at {time} (please arrive at {arrive})", date=day, time=f"{start:%H:%M}", arrive=f"{arrive:%H:%M}")
 
 
-def _questions(clinic: Clinic) -> list[str]:
-    return [f"Questions or changes: call {clinic.phone}."] if clinic.phone else []
+def _questions(clinic: Clinic, w: Words) -> list[str]:
+    return [w("Questions or changes: call {phone}.", phone=clinic.phone)] if clinic.phone else []
 
 
-def _before_you_come(clinic: Clinic) -> list[str]:
-    ins = clinic.instructions
-    return [f"Before you come: {ins.fasting}", ins.escort, *_questions(clinic)]
+def _before_you_come(clinic: Clinic, w: Words) -> list[str]:
+    ins, _ = w.instructions(clinic)
+    return [w("Before you come: {fasting}", fasting=ins.fasting), ins.escort, *_questions(clinic, w)]
 
 
-def _bodies(msg: EmailMessage, plan: Plan, intro: str, lines: list[str], after: list[str], clinic: Clinic) -> None:
+def _bodies(
+    msg: EmailMessage, plan: Plan, intro: str, lines: list[str], after: list[str], clinic: Clinic, w: Words
+) -> None:
     name = " ".join(plan.patient.name.split())
     where = [clinic.address] if clinic.address and clinic.privacy.location else []
     # Signed with the clinic's name only when it may say what it treats (the sender shows who)
     sign = [clinic.name] if clinic.privacy.mention_treatment else []
-    parts = [[f"Dear {name},"], [intro, *(f"  {x}" for x in lines)], after, [*sign, *where]]
+    dear = w("Dear {name},", name=name)
+    parts = [[dear], [intro, *(f"  {x}" for x in lines)], after, [*sign, *where]]
     text = "\n\n".join("\n".join(part) for part in parts if part)
     msg.set_content(text + "\n")
     e = html.escape
     page = (
-        f"<p>Dear {e(name)},</p><p>{e(intro)}</p><ul>{''.join(f'<li>{e(x)}</li>' for x in lines)}</ul>"
+        f"<p>{e(dear)}</p><p>{e(intro)}</p><ul>{''.join(f'<li>{e(x)}</li>' for x in lines)}</ul>"
         + "".join(f"<p>{e(x)}</p>" for x in after)
         + f"<p>{'<br>'.join(e(x) for x in [*sign, *where])}</p>"
     )

@@ -3,7 +3,8 @@ and the PDF (formats.pdf) renderers, which only lay it out.
 
 Patient copy: clinic header, patient, plan id and window, every session (weekday, date,
 arrival, start-end), a calendar of the window, preparation, side effects to report and
-whom to call. Coordinator copy adds a vitals log and a checklist per infusion."""
+whom to call, in the plan's language (formats.i18n). Coordinator copy, in English, adds
+a vitals log and a checklist per infusion."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.model import BOOSTER, INFUSION_KINDS, KIND_LABEL, Plan
+from ketaplan.core.model import BOOSTER, CONSULTATION, INFUSION_KINDS, KIND_LABEL, Plan
+from ketaplan.core.status import look
 from ketaplan.core.times import local
+from ketaplan.formats.i18n import ENGLISH, Words, words
 
 SIDE_EFFECTS = (
     "nausea or vomiting",
@@ -21,15 +24,16 @@ SIDE_EFFECTS = (
     "raised blood pressure (headache, chest pain, pounding heartbeat)",
     "confusion, distressing thoughts or hallucinations that last after you leave",
 )
+# The coordinator's sheets: English, whatever the plan's language
 VITALS_COLUMNS = ("", "Blood pressure", "Heart rate", "SpO2", "Notes", "Initials")
 VITALS_ROWS = ("Before", "During", "After")
 CHECKLIST = ("Consent confirmed", "Fasting confirmed", "Escort confirmed", "Discharged")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # the terminal's (English)
 
 
 class Row(NamedTuple):
     number: str
-    kind: str
+    what: str  # "Infusion", "Infusion (attended)", "Infusión (cancelada)"
     weekday: str
     day: str
     arrive: str
@@ -59,6 +63,9 @@ class Page(NamedTuple):
     zone_note: str
     emergency: str  # the clinic's emergency line, under the side effects
     running_head: str  # on every printed page: patient, id, plan (a loose vitals sheet is matched by it)
+    words: Words  # the copy's language: headings, calendar labels (renderers ask it)
+    side_effects: list[str]
+    missing: list[str]  # clinic texts with no translation into this copy's language (printed as given)
 
 
 def calendar_weeks(plan: Plan, clinic: Clinic) -> list[list[Cell]]:
@@ -82,36 +89,56 @@ def calendar_weeks(plan: Plan, clinic: Clinic) -> list[list[Cell]]:
     return weeks
 
 
-def day_label(cell: Cell) -> str:
+def day_label(cell: Cell, w: Words) -> str:
     """'Dec 1' on the first of a month and on marked days, else just the day number."""
-    return f"{cell.day:%b} {cell.day.day}" if cell.day.day == 1 or cell.mark else str(cell.day.day)
+    return w.day_month(cell.day) if cell.day.day == 1 or cell.mark else str(cell.day.day)
+
+
+def cell_text(cell: Cell, w: Words) -> str:
+    """What a marked or closed calendar day says under its date ("" for other days)."""
+    if cell.mark == "C":
+        return w("Consultation")
+    if cell.mark:
+        return w("Infusion {n}", n=cell.mark)
+    return w("closed") if cell.closed else ""
+
+
+def kind_word(kind: str, w: Words) -> str:
+    if kind == CONSULTATION:
+        return w("Consultation")
+    if kind == BOOSTER:
+        return w("Booster")
+    return w("Infusion") if kind in INFUSION_KINDS else KIND_LABEL.get(kind, kind).capitalize()
+
+
+def status_note(status: str, w: Words) -> str:
+    """'attended', 'missed', 'cancelled' after a printed session ("" while it is to come)."""
+    note = look(status).note
+    return {"attended": w("attended"), "missed": w("missed"), "cancelled": w("cancelled")}.get(note, note)
 
 
 def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
     zone = clinic.zone
-    ins = clinic.instructions
+    w = words(ENGLISH if coordinator else plan.lang, clinic)
+    ins, missing = w.instructions(clinic)
     ordered = sorted(plan.sessions, key=lambda s: s.start)
     rows = []
     for s in ordered:
         ls, le = local(s.start, zone), local(s.end, zone)
         arrive = local(clinic.arrive_by(s.start), zone)
-        number = "" if s.kind == "consultation" else f"{s.number} of {s.of}"
+        number = "" if s.kind == "consultation" else w("{n} of {of}", n=s.number, of=s.of)
+        note = status_note(s.status, w)
+        what = kind_word(s.kind, w) + (f" ({note})" if note else "")
         rows.append(
-            Row(
-                number,
-                KIND_LABEL.get(s.kind, s.kind).capitalize(),
-                f"{ls:%a}",
-                clinic.date_text(ls.date()),
-                f"{arrive:%H:%M}",
-                f"{ls:%H:%M}–{le:%H:%M}",
-                s.status,
-            )
-        )
+            Row(number, what, w.weekday(ls.date()), w.short_date(clinic, ls.date()), f"{arrive:%H:%M}",
+                f"{ls:%H:%M}–{le:%H:%M}", s.status)
+        )  # fmt: skip
     weeks = calendar_weeks(plan, clinic)
+    window = f"{w.long_date(clinic, plan.first_day, True)} – {w.long_date(clinic, plan.last_day, True)}"
     facts = [
-        ("Patient", plan.patient.name + (f" (ID {plan.patient.id})" if plan.patient.id else "")),
-        ("Plan", f"{plan.plan_id}, revision {plan.revision}"),
-        ("Treatment window", f"{clinic.date_text(plan.first_day, True)} – {clinic.date_text(plan.last_day, True)}"),
+        (w("Patient"), plan.patient.name + (f" ({w('ID {id}', id=plan.patient.id)})" if plan.patient.id else "")),
+        (w("Plan"), w("{plan_id}, revision {revision}", plan_id=plan.plan_id, revision=plan.revision)),
+        (w("Treatment window"), window),
     ]
     contact = " · ".join(x for x in (clinic.address, clinic.phone, clinic.email) if x)
     vitals = []
@@ -121,25 +148,29 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
                 ls = local(s.start, zone)
                 when = f"{clinic.date_text(ls.date(), True)}, {ls:%H:%M}"
                 vitals.append(f"{KIND_LABEL[s.kind].capitalize()} {s.number} of {s.of} — {when}")
+    phone = clinic.phone or w("the clinic number")
+    head = (plan.patient.name, plan.patient.id and w("ID {id}", id=plan.patient.id), w("plan {plan_id}",
+            plan_id=plan.plan_id))  # fmt: skip
     return Page(
         clinic=clinic.name,
         contact=contact,
-        title="Treatment plan — coordinator copy" if coordinator else "Your treatment plan",
+        title="Treatment plan — coordinator copy" if coordinator else w("Your treatment plan"),
         facts=facts,
         rows=rows,
         weeks=weeks,
         preparation=[
             ins.fasting,
             ins.escort,
-            f"Please arrive {ins.arrive_minutes_early} minutes before each appointment.",
+            w("Please arrive {minutes} minutes before each appointment.", minutes=ins.arrive_minutes_early),
         ],
-        call_us=f"Call us on {clinic.phone or 'the clinic number'} if you notice any of these after a session:",
+        call_us=w("Call us on {phone} if you notice any of these after a session:", phone=phone),
         vitals=vitals,
-        zone_note=f"All times are local clinic time ({clinic.timezone}).",
+        zone_note=w("All times are local clinic time ({zone}).", zone=clinic.timezone),
         emergency=ins.emergency,
-        running_head=" · ".join(
-            x for x in (plan.patient.name, plan.patient.id and f"ID {plan.patient.id}", f"plan {plan.plan_id}") if x
-        ),
+        running_head=" · ".join(x for x in head if x),
+        words=w,
+        side_effects=[w(x) for x in SIDE_EFFECTS],
+        missing=missing,
     )
 
 

@@ -19,18 +19,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Plan
-from ketaplan.core.status import labelled
-from ketaplan.formats.page import (
-    CHECKLIST,
-    SIDE_EFFECTS,
-    VITALS_COLUMNS,
-    VITALS_ROWS,
-    WEEKDAYS,
-    Page,
-    copies,
-    day_label,
-    page,
-)
+from ketaplan.formats.page import CHECKLIST, VITALS_COLUMNS, VITALS_ROWS, Page, cell_text, copies, day_label, page
 
 DATA = Path(__file__).parent.parent / "data"
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -77,26 +66,27 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
     story: list = [para(p.clinic, "h1"), para(p.contact, "small"), para(p.title, "h2")]
     facts = Table([[para(k, "cell"), para(v, "cell")] for k, v in p.facts], colWidths=[35 * mm, width - 35 * mm])
     facts.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee"))]))
-    story += [facts, para("Appointments", "h2")]
-    rows = [["#", "What", "Day", "Date", "Arrive by", "Time"]]
-    rows += [[r.number, labelled(r.kind, r.status), r.weekday, r.day, r.arrive, r.time] for r in p.rows]
+    w = p.words
+    story += [facts, para(w("Appointments"), "h2")]
+    rows = [["#", w("What"), w("Day"), w("Date"), w("Arrive by"), w("Time")]]
+    rows += [[r.number, r.what, r.weekday, r.day, r.arrive, r.time] for r in p.rows]
     table = Table(rows, colWidths=[18 * mm, 42 * mm, 14 * mm, 32 * mm, 22 * mm, width - 128 * mm], repeatRows=1)
     table.setStyle(TableStyle(GRID + HEAD))
-    story += [table, para(p.zone_note, "small"), para("Calendar", "h2")]
-    cal = [list(WEEKDAYS)]
+    story += [table, para(p.zone_note, "small"), para(w("Calendar"), "h2")]
+    cal = [list(w.weekdays())]
     styles = list(GRID + HEAD)
     for y, week in enumerate(p.weeks, start=1):
         line = []
         for x, c in enumerate(week):
-            label = day_label(c)
+            label = day_label(c, w)
             if c.mark:
-                line.append(f"{label}\n{'Consultation' if c.mark == 'C' else 'Infusion ' + c.mark}")
+                line.append(f"{label}\n{cell_text(c, w)}")
                 styles += [
                     ("BACKGROUND", (x, y), (x, y), colors.HexColor("#d6e6f5" if c.mark == "C" else "#d7ecd9")),
                     ("FONTNAME", (x, y), (x, y), BOLD),
                 ]
             elif c.closed:
-                line.append(f"{label}\nclosed")
+                line.append(f"{label}\n{cell_text(c, w)}")
                 styles += [
                     ("BACKGROUND", (x, y), (x, y), colors.HexColor("#dddddd")),
                     ("TEXTCOLOR", (x, y), (x, y), colors.HexColor("#777777")),
@@ -108,10 +98,10 @@ def _story(p: Page, st: dict[str, ParagraphStyle], width: float) -> list:
         cal.append(line)
     calendar = Table(cal, colWidths=[width / 7] * 7, rowHeights=[None] + [26] * len(p.weeks))
     calendar.setStyle(TableStyle(styles))
-    story += [calendar, para("Before each infusion", "h2")]
+    story += [calendar, para(w("Before each infusion"), "h2")]
     story += [para(f"• {x}") for x in p.preparation]
-    story += [para("Side effects to report", "h2"), para(p.call_us)]
-    story += [para(f"• {x}") for x in SIDE_EFFECTS]
+    story += [para(w("Side effects to report"), "h2"), para(p.call_us)]
+    story += [para(f"• {x}") for x in p.side_effects]
     story += [para(p.emergency, "strong")]
     story += [Spacer(1, 4), para(f"{p.clinic} — {p.contact}", "small")]
     for i, heading in enumerate(p.vitals):
@@ -137,7 +127,10 @@ def render_pdf(pages: list[Page], paper: str, title: str) -> bytes:
             out += _story(p, st, width)
         return out
 
-    return document(story, paper, title, head=pages[0].running_head if pages else None)
+    if not pages:
+        return document(story, paper, title)
+    w = pages[0].words  # the first copy's language (a patient copy's, when both are printed)
+    return document(story, paper, title, head=pages[0].running_head, numbering=w("page {n} of {of}"))
 
 
 def fitted(head: str, room: float) -> str:
@@ -150,7 +143,7 @@ def fitted(head: str, room: float) -> str:
     return head
 
 
-def _numbered(head: str | None) -> type:
+def _numbered(head: str | None, numbering: str) -> type:
     """A canvas that writes `head` and "page n of m" at the top of every page: the page
     count is known only at the end, so each page is kept and drawn when the file is saved."""
     from reportlab.pdfgen.canvas import Canvas
@@ -170,7 +163,7 @@ def _numbered(head: str | None) -> type:
                 width, height = self._pagesize
                 self.setFont(FONT, 8)
                 self.setFillColor(colors.HexColor("#444444"))
-                number = f"page {n} of {len(self._pages)}"
+                number = numbering.format(n=n, of=len(self._pages))
                 if head:
                     room = width - 30 * mm - stringWidth(number, FONT, 8) - 6 * mm
                     self.drawString(15 * mm, height - 9 * mm, fitted(head, room))
@@ -182,7 +175,11 @@ def _numbered(head: str | None) -> type:
 
 
 def document(
-    story: Callable[[dict[str, ParagraphStyle], float], list], paper: str, title: str, head: str | None = None
+    story: Callable[[dict[str, ParagraphStyle], float], list],
+    paper: str,
+    title: str,
+    head: str | None = None,
+    numbering: str = "page {n} of {of}",
 ) -> bytes:
     """A PDF of the flowables `story(styles, frame width)` makes: our font, margins and
     invariant mode (the same content gives the same bytes); every page carries `head` and
@@ -201,7 +198,7 @@ def document(
         author="ketaplan",
         invariant=1,
     )
-    doc.build(story(_styles(), doc.width), canvasmaker=_numbered(head))
+    doc.build(story(_styles(), doc.width), canvasmaker=_numbered(head, numbering))
     return out.getvalue()
 
 

@@ -37,6 +37,7 @@ def plan_json(plan: Plan, checks: Iterable[CheckResult] = ()) -> dict[str, Any]:
         "plan_id": plan.plan_id,
         "patient": {"name": plan.patient.name, "id": plan.patient.id},
         "contact": contact_json(plan),
+        "lang": plan.lang,  # the patient's papers' language; null: the clinic's
         "clinic": plan.clinic,
         "timezone": plan.timezone,
         "window": {"first_day": plan.first_day.isoformat(), "last_day": plan.last_day.isoformat()},

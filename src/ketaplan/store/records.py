@@ -137,11 +137,13 @@ def new_plan_id() -> str:
 Asked = dict[str, str | None]
 
 
-def request_to_json(r: Request, asked: Asked | None = None) -> str:
-    """The request as planned; `asked`: a batch row's own fields (see batch.asked_fields)."""
+def request_to_json(r: Request, asked: Asked | None = None, lang: str | None = None) -> str:
+    """The request as planned; `asked`: a batch row's own fields (see batch.asked_fields);
+    `lang`: the language of the patient's papers when it is not the clinic's."""
     return json.dumps(
         {
             **({"asked": asked} if asked is not None else {}),
+            **({"lang": lang} if lang else {}),
             "first_day": r.first_day.isoformat(),
             "last_day": r.last_day.isoformat(),
             "days": sorted(r.days) if r.days is not None else None,

@@ -132,7 +132,7 @@ class LedgerTx:
                 plan.last_day.isoformat(),
                 plan.revision,
                 utc_text(stamp),
-                request_to_json(request, asked),
+                request_to_json(request, asked, plan.lang),
             ),
         )
         self._write_sessions(plan, turnover)
@@ -275,8 +275,18 @@ class LedgerTx:
             rid,
             history,
             self.contact_of(pid),
+            json.loads(req).get("lang"),
         )
         return plan, request_from_json(req, patient, rid)
+
+    def set_lang(self, plan_id: str, lang: str | None) -> None:
+        """The language of the patient's papers, kept with the request (None: the clinic's)."""
+        row = self.db.execute("SELECT request FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        doc = json.loads(row[0])
+        doc.pop("lang", None)
+        if lang:
+            doc["lang"] = lang
+        self.db.execute("UPDATE plans SET request = ? WHERE plan_id = ?", (json.dumps(doc, sort_keys=True), plan_id))
 
     def upcoming_plan_ids(self, clinic: str, now: datetime, most: int) -> list[str]:
         """The plans with sessions still to come, soonest first: a walk along the start-time

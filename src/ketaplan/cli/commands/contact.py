@@ -22,6 +22,12 @@ def contact(
     plan_id: str = options.PLAN_ID,
     email: str | None = options.EMAIL,
     phone: str | None = options.PHONE,
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        metavar="LANG",
+        help="The language of the patient's papers: en, es, fr, de (\"\" for the clinic's).",
+    ),
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
@@ -33,7 +39,8 @@ def contact(
     """Show or change the patient's email and phone ("" removes one); a new email gets the invitation."""
     the_clinic = common.load_clinic(clinic)
     the_ledger = common.existing_ledger(ledger)
-    if email is None and phone is None:
+    lang = options.language(lang) if lang else lang
+    if email is None and phone is None and lang is None:
         with the_ledger.read() as tx:
             return ContactShown(tx.load_plan(plan_id)[0], False)
     from ketaplan.app.contact import change_contact
@@ -47,6 +54,7 @@ def contact(
         phone=parse_phone(phone, clinic_region(the_clinic.holidays)) if phone else phone,
         now=common.now(the_clinic.zone),
         author=common.author(by, reason),
+        lang=lang,
     )
     sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
     return ContactShown(plan, True)
@@ -61,7 +69,8 @@ class ContactShown(NamedTuple):
     def data(self) -> dict[str, Any]:
         from ketaplan.formats.plan_json import contact_json
 
-        return {"plan_id": self.plan.plan_id, "revision": self.plan.revision, "contact": contact_json(self.plan)}
+        plan = self.plan
+        return {"plan_id": plan.plan_id, "revision": plan.revision, "contact": contact_json(plan), "lang": plan.lang}
 
     def show(self, console: Console) -> None:
         from rich.markup import escape

@@ -28,6 +28,12 @@ def export(
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        metavar="LANG",
+        help="Write these files in this language (en, es, fr, de); the plan keeps its own.",
+    ),
     exports: options.ExportOptions | None = None,
 ) -> Exported:
     """Write booked plans' .ics (same UIDs, SEQUENCE = revision) and printable plans."""
@@ -37,8 +43,11 @@ def export(
         raise InputError("nothing to write; give --ics, --pdf, --html or --out", field="--ics")
     if len(plan_ids) > 1 and any(x is not None for x in (exports.ics, exports.pdf, exports.html)):
         raise InputError("several plans need --out DIR (each file named by its plan id)", field="--out")
+    lang = options.language(lang)
     the_ledger = common.existing_ledger(ledger)
     plans = list({p.plan_id: p for p in (common.load_plan(the_ledger, pid)[0] for pid in plan_ids)}.values())
+    if lang is not None:  # a copy in another language (`contact --lang` changes the plan's)
+        plans = [p._replace(lang=lang) for p in plans]
     the_clinic = common.plan_clinic(plans[0], clinic)
     for plan in plans[1:]:
         common.plan_clinic(plan, clinic)  # every plan is this clinic's, or nothing is written

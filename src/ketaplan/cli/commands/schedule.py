@@ -33,6 +33,7 @@ def schedule(
     patient_id: str | None = typer.Option(None, "--patient-id", help="The clinic's patient id."),
     email: str | None = options.EMAIL,
     phone: str | None = options.PHONE,
+    lang: str | None = options.LANG,
     weeks: int | None = typer.Option(
         None, "--weeks", help="Window of 2 or 3 weeks (14 or 21 days). Default: the protocol's longest window."
     ),
@@ -65,6 +66,7 @@ def schedule(
 ) -> Scheduled:
     """Plan a patient's infusion series in the chosen window and book it in the ledger."""
     the_clinic = common.load_clinic(clinic)
+    lang = options.language(lang)
     request = build_request(
         RequestFields(
             patient=patient,
@@ -114,6 +116,7 @@ def schedule(
         now=common.now(the_clinic.zone),
         author=common.author(by, reason),
         contact=reach,
+        lang=lang,
     )
     if files is not None and dry_run:
         files.preview(plan)

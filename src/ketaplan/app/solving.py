@@ -1,0 +1,222 @@
+"""The search of `batch --optimize` (app.optimize): the day model (core.days) solved by
+the chosen solver, each answer's days placed exactly (core.joint: times, then named
+chairs), a day that cannot hold its sessions cut from the day model, until every day
+holds; the count first, then the ties within their own budget."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from ketaplan.core import days, joint
+from ketaplan.core.availability import Availability
+from ketaplan.core.clinic import Clinic
+from ketaplan.core.model import Session
+
+MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
+FINAL_SECONDS = 0.03  # time kept back per request for placing and planning the answer
+#: Seconds the ties (priority, then line) get once the count is proven (`--tie-limit`).
+TIE_LIMIT = 5.0
+
+
+class Budget(NamedTuple):
+    deadline: float  # time.monotonic() the whole run ends by (--time-limit)
+    ties: float  # seconds for the ties once the count is proven, within the deadline
+    solver: str = "highs"  # for the day model and its capacity models (solver.SOLVERS)
+
+
+class Summary(NamedTuple):
+    """What the solver says of its answer: requests planned, the most any answer could
+    plan (`bound`), whether that is proven, and how long it took."""
+
+    candidates: int  # requests that have a plan alone
+    planned: int
+    bound: int
+    proven: bool
+    seconds: float
+    settled: float | None = None  # seconds until the count was proven (the rest went to ties)
+    ties_proven: bool = False  # the whole objective (count, priority, line) proven optimal
+    displaced: int = 0  # planned on the snapshot, no longer fitting what other desks booked meanwhile
+
+
+def solve(
+    clinic: Clinic,
+    avail: Availability,
+    chains: list[list[joint.Element]],
+    first_come: dict[int, list[Session]],
+    budget: Budget,
+    gap: float,
+    log: bool,
+    say: Callable[[str], None],
+) -> tuple[dict[int, list[Session]], Summary]:
+    """Which requests (positions in `chains`) to plan, with sessions that show they all
+    fit: the master (core.days) chooses days, the day checks place each day exactly, and
+    a day that cannot hold its sessions is cut from the master, until every day can."""
+    from ketaplan.solver import solver_class
+
+    Solver = solver_class(budget.solver)  # noqa: N806 - a class
+    n = len(chains)
+    if n == 0:  # nothing to choose among: no solver needed (nor its import)
+        return {}, Summary(0, 0, 0, True, 0.0, 0.0, True)
+    started, deadline = time.monotonic(), budget.deadline
+    turnover = timedelta(minutes=clinic.turnover_minutes)
+    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline, Solver))
+    say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
+    # The day model stops early enough for its answer to be placed and planned within
+    # --time-limit (each chosen request's plan takes the planner some 25 ms)
+    reserve = min(1.0 + FINAL_SECONDS * n, 0.4 * (deadline - time.monotonic()))
+    solver = Solver(model.program, deadline=deadline - max(reserve, 0.0), gap=gap, log=log)
+    # The count first: stop once no answer can plan one request more; ties after.
+    solver.stop_within(model.unit - 0.5)
+    start = model.start_from(first_come, clinic.zone)
+    if start is not None:
+        say(f"first come plans {len(first_come)} of them: the solver starts from there")
+    places = _Places(clinic, avail, chains, turnover, deadline)
+    ranks = {r: n - r for r in range(n)}
+    best, count_proven, ties, bound, settled, whole = dict(first_come), False, False, n, 0.0, False
+    for _ in range(MAX_ROUNDS):
+        if start is not None:
+            solver.start(start)  # a whole valid answer: it keeps every cut
+        solved = solver.solve()
+        if math.isfinite(solved.bound):  # stopped before its first relaxation: none
+            bound = min(bound, int(solved.bound + 1e-6) // model.unit)
+        chosen = model.chosen(solved.values)
+        placed = places.place(chosen, {key: model.cols[key] for keys in chosen.values() for key in keys})
+        if placed is None:  # the time ran out in a day check: keep the best placed so far
+            say("the time ran out before the day checks were done: keeping the best answer placed")
+            break
+        answer, cuts = placed  # with cuts: the requests whose days all hold their sessions
+        if _value(answer, ranks) > _value(best, ranks):
+            best = answer
+        if cuts:
+            say(f"{len(cuts)} days cannot hold the sessions given them: cut, solving again")
+            solver.add(cuts)
+        say(f"{time.monotonic() - started:.1f} s: {len(best)} requests planned, at most {bound} possible")
+        if not cuts and solved.proven:
+            if not ties:
+                count_proven, settled = True, time.monotonic() - started
+            if ties or gap > 0:
+                whole = ties
+                break
+            say(f"{len(best)} requests planned, no answer plans more ({settled:.1f} s); ties next")
+            # The most requests are planned: the ties (priority, line) get a budget of their
+            # own, so a proven count does not wait out the whole --time-limit.
+            ties, start = True, model.start_from(best, clinic.zone)
+            solver.stop_within(0.5)
+            solver.deadline = places.deadline = min(deadline, time.monotonic() + budget.ties)
+        if time.monotonic() >= solver.deadline:
+            break
+    if places.guessed:  # a cut may have removed answers: the bound no longer holds
+        bound, count_proven = n, False
+    proven = count_proven and len(best) >= bound
+    proof = "proven" if proven else "not proven"
+    say(f"solver: {len(best)} requests planned, at most {bound} possible ({proof})")
+    seconds = time.monotonic() - started
+    return best, Summary(
+        n, len(best), max(bound, len(best)), proven, seconds, settled if proven else None, proven and whole
+    )
+
+
+def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int, int]:
+    return len(answer), sum(ranks[r] for r in answer)
+
+
+def _packer(
+    clinic: Clinic,
+    avail: Availability,
+    deadline: float,
+    Solver: Any,  # noqa: N803 - a class
+) -> Callable[[str, list[days.Span]], int]:
+    """How many sessions with these places fit at once (`days.master`'s `pack`): a small
+    model solved to the end, once per set of places, within the run's time. One not
+    proven in time counts every session as fitting: a weaker row, never a wrong one."""
+
+    occ, known = avail.occupancy, {}
+
+    def pack(pool: str, spans: list[days.Span]) -> int:
+        key = (pool, tuple(spans))
+        if key not in known:
+            resources, wait = (clinic.rooms, timedelta(0)) if pool == "rooms" else (clinic.chairs, occ.turnover)
+            program = days.pack_program(
+                spans,
+                lambda t: joint.free_at(occ, resources, wait, t),
+                None if pool == "rooms" else clinic.starts_per_slot,
+            )
+            solved = Solver(program, deadline=deadline, gap=0.0, log=False).solve()
+            known[key] = round(solved.bound) if solved.proven else len(spans)
+        return known[key]
+
+    return pack
+
+
+class _Places:
+    """The day checks: the master's sessions of a day (or of days whose sessions could
+    overlap) placed exactly, times and named chairs, with everything booked before."""
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        avail: Availability,
+        chains: list[list[joint.Element]],
+        turnover: timedelta,
+        deadline: float,
+    ) -> None:
+        self.clinic, self.avail, self.chains, self.turnover, self.deadline = clinic, avail, chains, turnover, deadline
+        self.known: dict[tuple[days.Key, ...], list[Session] | int] = {}  # placed, or how many fit
+        # A day given up on (no chairs found in time) was cut as if it held one session
+        # fewer: that may cut off an answer, so the count is no longer proven.
+        self.guessed = False
+
+    def place(
+        self, chosen: dict[int, list[days.Key]], cols: dict[days.Key, int]
+    ) -> tuple[dict[int, list[Session]], list[joint.Row]] | None:
+        """Sessions for every chosen request, or the cuts for the days that cannot hold
+        theirs; None when the time ran out before a day was settled."""
+        placed: dict[days.Key, Session] = {}
+        cuts: list[joint.Row] = []
+        for group in days.day_groups(chosen, self.chains, self.turnover):
+            group = sorted(group)  # one order for one set: what is remembered is in it
+            found = self._group(group)
+            if found is None:
+                return None
+            if isinstance(found, int):
+                cuts.append(joint.Row([cols[k] for k in group], [1.0] * len(group), 0.0, float(found)))
+            else:
+                placed.update(zip(group, found, strict=True))
+        # Without the requests on a day that cannot hold its sessions, the rest is a whole
+        # answer (fewer sessions never unsettle a day that holds them): kept when it is
+        # the best so far, for a solve that has no time for another round.
+        whole = {r: keys for r, keys in chosen.items() if all(k in placed for k in keys)}
+        return {r: [placed[k] for k in keys] for r, keys in whole.items()}, cuts
+
+    def _group(self, group: list[days.Key]) -> list[Session] | int | None:
+        from ketaplan.solver.highs import Solver
+
+        key = tuple(group)
+        if key not in self.known:
+            one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
+            order = days.same_day_order(group, self.chains)
+            model = joint.build(self.clinic, one_day, [1] * len(group), self.avail, order)
+            solver = Solver(model.program(), deadline=self.deadline, gap=0.0, log=False)
+            result: list[Session] | int | None = None
+            for _ in range(MAX_ROUNDS):
+                solved = solver.solve()
+                chosen = joint.witness(model, solved.values)
+                sessions, unassignable = joint.assign_resources(self.clinic, chosen, self.avail)
+                if unassignable:
+                    solver.forbid([model.column(v) for v in unassignable])
+                    continue
+                if len(sessions) == len(group):
+                    result = [sessions[k][0] for k in range(len(group))]
+                elif solved.proven:
+                    result = len(sessions)
+                break
+            if result is None and time.monotonic() >= self.deadline:
+                return None  # out of time, not out of chairs: no cut, nothing learned
+            if result is None:  # no chairs found within the rounds: leave one out
+                result, self.guessed = len(group) - 1, True
+            self.known[key] = result
+        return self.known[key]
