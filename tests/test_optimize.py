@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 import time
@@ -503,3 +504,15 @@ def test_a_desk_books_while_optimize_solves_and_nothing_is_overbooked(tmp_path: 
     docs = [json.loads(x) for x in out.splitlines()]
     assert len(docs) == 150 and sum(d["status"] == "ok" for d in docs) >= 30
     assert capacity_violations(ledger_path, chairs=2, starts_per_slot=1, rooms=1, turnover_minutes=15) == []
+
+
+def test_progress_on_stderr_and_silent_with_json(cli, tmp_path: Path) -> None:
+    clinic = one_session_a_day(tmp_path, window=[2, 3], gap=2)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(CONGESTED, encoding="utf-8")
+    told = cli("batch", rows, "--clinic", clinic, "--optimize", "--dry-run")
+    assert re.search(r"\d+\.\d s: \d+ requests planned, at most \d+ possible", told.stderr), told.stderr
+    quiet = cli("batch", rows, "--clinic", clinic, "--optimize", "--dry-run", "--json")
+    assert not re.search(r"\d+\.\d s: ", quiet.stderr) and "--optimize:" in quiet.stderr
+    statuses = [[json.loads(x)["status"] for x in r.stdout.splitlines()] for r in (told, quiet)]
+    assert statuses[0] == statuses[1] == ["ok", "infeasible", "ok"]

@@ -68,7 +68,18 @@ def solve(
     # The day model stops early enough for its answer to be placed and planned within
     # --time-limit (each chosen request's plan takes the planner some 25 ms)
     reserve = min(1.0 + FINAL_SECONDS * n, 0.4 * (deadline - time.monotonic()))
-    solver = Solver(model.program, deadline=deadline - max(reserve, 0.0), gap=gap, log=log)
+
+    last: list[tuple[int, int | None]] = []
+
+    def progress(objective: float, bound: float) -> None:  # during a long solve: a line when it moves
+        now = (int(objective + 1e-6) // model.unit, int(bound + 1e-6) // model.unit if math.isfinite(bound) else None)
+        if last and last[-1] == now:
+            return
+        last.append(now)
+        most = f", at most {now[1]}" if now[1] is not None else ""
+        say(f"{time.monotonic() - started:.1f} s: an answer planning {now[0]}{most}")
+
+    solver = Solver(model.program, deadline=deadline - max(reserve, 0.0), gap=gap, log=log, progress=progress)
     # The count first: stop once no answer can plan one request more; ties after.
     solver.stop_within(model.unit - 0.5)
     start = model.start_from(first_come, clinic.zone)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ketaplan.core.errors import InputError
 from ketaplan.core.joint import Program, Row
-from ketaplan.solver.highs import Solved
+from ketaplan.solver.highs import Progress, Solved
 
 INSTALL = "pip install 'ketaplan[cpsat]'"
 WORKERS = 2  # this project's machines have two cores
@@ -19,7 +19,9 @@ LINEARIZATION = 2  # the LP relaxation in the search: 73 proven in 17 s on 150 r
 
 
 class Solver:
-    def __init__(self, program: Program, *, deadline: float, gap: float, log: bool) -> None:
+    def __init__(
+        self, program: Program, *, deadline: float, gap: float, log: bool, progress: Progress | None = None
+    ) -> None:
         try:
             from ortools.sat.python import cp_model
         except ImportError:
@@ -33,6 +35,7 @@ class Solver:
         self.add(program.rows)
         self.model.maximize(sum(_whole(c) * self.x[i] for i, c in enumerate(program.cost) if c))
         self.abs_gap = 0.5
+        self.progress = progress
 
     def stop_within(self, objective: float) -> None:
         self.abs_gap = objective
@@ -60,7 +63,16 @@ class Solver:
         p.relative_gap_limit = self.gap
         p.log_search_progress = self.log
         p.linearization_level = LINEARIZATION
-        status = solver.solve(self.model)
+        told = None
+        if self.progress is not None:
+            tell = self.progress
+
+            class Told(self.cp.CpSolverSolutionCallback):  # type: ignore[name-defined]
+                def on_solution_callback(self) -> None:
+                    tell(float(self.objective_value), float(self.best_objective_bound))
+
+            told = Told()
+        status = solver.solve(self.model, told)
         found = status in (self.cp.OPTIMAL, self.cp.FEASIBLE)
         values = [float(solver.value(v)) for v in self.x] if found else [0.0] * self.program.n_cols
         proven = status == self.cp.OPTIMAL

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -15,6 +15,8 @@ from ketaplan.core.errors import InputError
 from ketaplan.core.joint import Program, Row
 
 INSTALL = "pip install 'ketaplan[optimize]'"
+#: Told of each better answer during a solve: its objective and the best bound.
+Progress = Callable[[float, float], None]
 
 
 class Solved(NamedTuple):
@@ -45,9 +47,12 @@ def _stdout_to_stderr(quiet: bool = False) -> Iterator[None]:
 class Solver:
     """One model in HiGHS; `forbid` adds a row and `solve` runs again from where it was."""
 
-    def __init__(self, program: Program, *, deadline: float, gap: float, log: bool) -> None:
+    def __init__(
+        self, program: Program, *, deadline: float, gap: float, log: bool, progress: Progress | None = None
+    ) -> None:
         """`deadline`: a time.monotonic() no solve of this model runs past (the whole
-        run's, so no sub-model takes more than the run has left)."""
+        run's, so no sub-model takes more than the run has left). `progress(objective,
+        bound)` is called with each better answer found during a solve."""
         try:
             import highspy
             import numpy as np
@@ -71,6 +76,13 @@ class Solver:
             h.changeObjectiveSense(highspy.ObjSense.kMaximize)
             if program.rows:
                 self._add_rows(h, program.rows)
+            if progress is not None:
+
+                def improved(event: Any) -> None:
+                    out = event.data_out
+                    progress(float(out.objective_function_value), float(out.mip_dual_bound))
+
+                h.cbMipImprovingSolution.subscribe(improved)
         self.h = h
 
     def stop_within(self, objective: float) -> None:

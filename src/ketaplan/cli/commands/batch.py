@@ -32,7 +32,9 @@ def batch(
     ics: bool = typer.Option(False, "--ics", help="Write <plan-id>.ics for each plan into --out."),
     ics_details: bool = options.ICS_DETAILS,
     pdf: bool = typer.Option(False, "--pdf", help="Write <plan-id>.pdf (patient copy) for each plan into --out."),
-    json_out: bool = typer.Option(False, "--json", help="Accepted for symmetry: stdout is always JSON Lines."),
+    json_out: bool = typer.Option(
+        False, "--json", help="stdout is always JSON Lines; with --optimize, no progress lines on stderr."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan, but book nothing."),
     suggest: bool = typer.Option(
         False, "--suggest", help="For requests with no plan, also search for changes that work (slower)."
@@ -123,8 +125,8 @@ def batch(
 
             counts, summary = joint_engine.run(
                 settings, the_ledger, rows, emit, time_limit=time_limit, gap=gap, tie_limit=tie_limit,
-                solver=solver, log=sys.stderr.isatty(),
-                say=output.notice,
+                solver=solver, log=sys.stderr.isatty() and not json_out,
+                say=(lambda text: None) if json_out else output.notice,  # progress: silent with --json
             )  # fmt: skip
             output.notice(_solver_line(summary))
         else:
