@@ -1,6 +1,6 @@
 """The patient's papers in the patient's language: gettext catalogs for the texts
-(`data/locale/<lang>.po`, written by hand, read directly), Babel (CLDR) for dates and
-weekdays. English is the source language: it needs neither, so Babel is imported only
+(`data/locale/<lang>.po`, written by hand, read directly), Babel (CLDR) for dates,
+weekdays and times. English is the source language: it needs neither, so Babel is imported only
 when another language is used. The terminal, errors, JSON and the coordinator's sheets
 stay English.
 
@@ -9,7 +9,7 @@ test reads them out of the source and checks each catalog has every one)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,6 +49,15 @@ class Words:
         from babel.dates import format_date
 
         return str(format_date(day, "medium", locale=self.lang))
+
+    def clock(self, moment: datetime | time) -> str:
+        """A time of day: 24-hour "08:45" in English (the papers' own style), the
+        language's CLDR short form elsewhere ("8:45" in Spanish, "08:45" in French)."""
+        if self.lang == ENGLISH:
+            return f"{moment:%H:%M}"
+        from babel.dates import format_time
+
+        return str(format_time(moment, "short", locale=self.lang))
 
     def weekday(self, day: date) -> str:
         if self.lang == ENGLISH:

@@ -59,9 +59,9 @@ def description(s: Session, clinic: Clinic, w: Words) -> str:
     arrive = local(clinic.arrive_by(s.start), clinic.zone)
     early = round((s.start - arrive).total_seconds() / 60)
     lines = [
-        w("Please arrive at {time} ({minutes} minutes early).", time=f"{arrive:%H:%M}", minutes=early)
+        w("Please arrive at {time} ({minutes} minutes early).", time=w.clock(arrive), minutes=early)
         if early
-        else w("Please arrive at {time}.", time=f"{arrive:%H:%M}")
+        else w("Please arrive at {time}.", time=w.clock(arrive))
     ]
     if s.kind != "consultation":
         lines += [w("Before you come: {fasting}", fasting=ins.fasting), ins.escort]

@@ -70,7 +70,7 @@ def reminder(plan: Plan, s: Session, clinic: Clinic, *, sender: str, to: str, no
     start = local(s.start, clinic.zone)
     what = look_kind(s, w) if clinic.privacy.mention_treatment else w("appointment")
     when = w.long_date(clinic, start.date(), weekday=True)
-    subject = w("Reminder: {what} on {date} at {time}", what=what, date=when, time=f"{start:%H:%M}")
+    subject = w("Reminder: {what} on {date} at {time}", what=what, date=when, time=w.clock(start))
     msg = _message(plan, clinic, sender=sender, to=to, subject=subject, now=now)
     intro = w("A reminder of your appointment:")
     after = _before_you_come(clinic, w) if s.kind != "consultation" else _questions(clinic, w)
@@ -113,8 +113,8 @@ def _when(s: Session, clinic: Clinic, w: Words) -> str:
     arrive = local(clinic.arrive_by(s.start), clinic.zone)
     day = w.long_date(clinic, start.date(), weekday=True)
     if arrive == start:
-        return w("{date} at {time}", date=day, time=f"{start:%H:%M}")
-    return w("{date} at {time} (please arrive at {arrive})", date=day, time=f"{start:%H:%M}", arrive=f"{arrive:%H:%M}")
+        return w("{date} at {time}", date=day, time=w.clock(start))
+    return w("{date} at {time} (please arrive at {arrive})", date=day, time=w.clock(start), arrive=w.clock(arrive))
 
 
 def _questions(clinic: Clinic, w: Words) -> list[str]:

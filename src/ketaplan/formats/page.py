@@ -130,8 +130,8 @@ def page(plan: Plan, clinic: Clinic, coordinator: bool) -> Page:
         note = status_note(s.status, w)
         what = kind_word(s.kind, w) + (f" ({note})" if note else "")
         rows.append(
-            Row(number, what, w.weekday(ls.date()), w.short_date(clinic, ls.date()), f"{arrive:%H:%M}",
-                f"{ls:%H:%M}–{le:%H:%M}", s.status)
+            Row(number, what, w.weekday(ls.date()), w.short_date(clinic, ls.date()), w.clock(arrive),
+                f"{w.clock(ls)}–{w.clock(le)}", s.status)
         )  # fmt: skip
     weeks = calendar_weeks(plan, clinic)
     window = f"{w.long_date(clinic, plan.first_day, True)} – {w.long_date(clinic, plan.last_day, True)}"
