@@ -129,9 +129,9 @@ def repair_in_ledger(
         if not found.affected:
             return Repaired([], [], [], True, dry_run)
         standing = found.clinic
-        choice = repair.choose(standing, found.others, found.span, found.affected, now)
-        if optimize and not choice.proven:  # the solver `batch --optimize` uses, on all of them at once
-            choice = solved_repair(standing, found.others, found.span, found.affected, now, choice)
+        # --optimize: a joint search over many more plans, for far longer (core.repair).
+        steps, joint = (repair.STEPS * 25, 60) if optimize else (repair.STEPS, repair.JOINT_PLANS)
+        choice = repair.choose(standing, found.others, found.span, found.affected, now, steps, joint)
         moved: list[tuple[Plan, list[tuple[Session, Session]]]] = []
         left: list[Left] = []
         reasons = _reasons(found.conflicts)
@@ -157,41 +157,6 @@ def repair_in_ledger(
             ]
             left = [_left(standing, x, found, taken, now) for x in left]
     return Repaired(found.conflicts, moved, left, choice.proven, dry_run)
-
-
-#: Seconds `repair --optimize` gives the solver.
-REPAIR_SECONDS = 60.0
-
-
-def solved_repair(
-    clinic: Clinic,
-    others: list[Booking],
-    span: tuple[datetime, datetime],
-    affected: list[repair.Affected],
-    now: datetime,
-    first: repair.Choice,
-) -> repair.Choice:
-    """Every affected plan's repairs in one integer program (core.repair_model) solved by
-    HiGHS, from no start: the better of its answer and `first` (the search's), checked
-    with every named rule; proven when the solver proved it and no plan's repairs were cut."""
-    import time
-
-    from ketaplan.core.repair_model import repair_model
-    from ketaplan.solver.highs import Solver
-
-    alone = Availability(clinic, others, span=span)
-    model = repair_model(clinic, alone, affected, now, repair.Budget(repair.STEPS * 25))
-    solver = Solver(model.program, deadline=time.monotonic() + REPAIR_SECONDS, gap=0.0, log=False)
-    solved = solver.solve()
-    chosen: dict[str, repair.Candidate | None] = {}
-    for (pid, c), x in zip(model.columns, solved.values, strict=True):
-        if x > 0.5:
-            chosen[pid] = c
-    if len(chosen) != len(affected) or not repair.all_rules_kept(clinic, others, span, affected, chosen, now):
-        return first  # an answer the named rules refuse is never booked
-    if repair.value(chosen) > repair.value(first.repairs):
-        return first
-    return repair.Choice(chosen, solved.proven and not model.capped)
 
 
 def _reasons(conflicts: list[Conflict]) -> dict[str, str]:
