@@ -182,6 +182,7 @@ def test_the_clinic_language_is_the_default_and_instructions_fall_back_with_a_no
     assert r.exit_code == 0, r.stderr
     page = (tmp_path / "de.html").read_text()
     assert "Ihr Behandlungsplan" in page and "Nüchtern ab Mitternacht." in page and 'lang="de"' in page
+    assert "Ein Erwachsener muss Sie nach Hause fahren." in page  # ketaplan's own default, in the clinic's language
     r = cli("schedule", "--clinic", clinic, "--patient", "Ana", "--start", "2027-02-01", "--lang", "es",
             "--html", tmp_path / "es.html")  # fmt: skip
     page = (tmp_path / "es.html").read_text()

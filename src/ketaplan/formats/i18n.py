@@ -82,8 +82,6 @@ class Words:
         """The clinic's instructions in this language, and the keys that had to stay in
         the clinic's own language (no [instructions.<lang>] text for them)."""
         ins = clinic.instructions
-        if self.lang == clinic.language:
-            return ins, []
         own = clinic.translated.get(self.lang, {})
         default = Instructions()
         texts: dict[str, str] = {}
@@ -94,6 +92,8 @@ class Words:
                 texts[key] = own[key]
             elif value == getattr(default, key):  # ketaplan's own wording: translated here
                 texts[key] = self(value)
+            elif self.lang == clinic.language:  # the clinic's own text, in its own language
+                texts[key] = value
             else:
                 texts[key] = value
                 missing.append(key)
