@@ -11,6 +11,7 @@ import string
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +231,43 @@ def test_english_schedule_does_not_load_babel(tmp_path: Path) -> None:
     )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
     assert err.strip().splitlines()[-1] == "False", err
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_status_and_kind_reads_in_the_language(lang: str) -> None:
+    """Attended, missed and cancelled sessions, the consultation and a booster: the PDF,
+    the .ics, the invitation, the cancellation and the reminders carry no English."""
+    import icalendar
+
+    from ketaplan.formats.imip import invitation, reminder, reminder_text
+
+    plan, clinic = sample(lang)
+    ss = list(plan.sessions)
+    ss[1], ss[2], ss[3] = (ss[1]._replace(status="attended"), ss[2]._replace(status="no_show"),
+                           ss[3]._replace(status="cancelled"))  # fmt: skip
+    plan = plan._replace(sessions=tuple(ss))
+    assert plan.consultation is not None and plan.boosters
+    own = (clinic.name, clinic.address)
+
+    def said(msg: Any) -> str:
+        body = msg.get_body(("plain",))
+        assert body is not None
+        return str(msg["Subject"]) + "\n" + body.get_content()
+
+    def clean(text: str) -> list[str]:
+        for x in own:
+            text = text.replace(x, "")
+        return english_left(text, lang)
+
+    assert clean(pdf_text(plan_pdf(plan, clinic))[1]) == []
+    cal = icalendar.Calendar.from_ical(plan_to_ics(plan, clinic))
+    assert clean("\n".join(str(e["SUMMARY"]) + "\n" + str(e["DESCRIPTION"]) for e in cal.walk("VEVENT"))) == []
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    for kind, change, sessions in (("request", "changed", list(plan.active)), ("cancel", "cancel", [ss[2], ss[3]])):
+        msg = invitation(plan, clinic, sender="Desk <d@x.org>", to="a@b.org", kind=kind, change=change,
+                         sessions=sessions, now=now)  # fmt: skip
+        assert clean(said(msg)) == []
+    for s in (plan.consultation, plan.boosters[0]):
+        msg = reminder(plan, s, clinic, sender="Desk <d@x.org>", to="a@b.org", now=now)
+        assert clean(said(msg)) == []
+        assert clean(reminder_text(plan, s, clinic)) == []
