@@ -267,11 +267,9 @@ def test_optimize_plans_as_many_as_brute_force(tmp_path_factory: pytest.TempPath
     # Without the master's day capacity rows, every day's capacity is learnt from the
     # day checks' cuts alone: the cut loop must still reach the optimum.
     packer = (
-        (lambda clinic, avail, deadline, solver: lambda pool, spans: 10**6)
-        if instance["cuts only"]
-        else solving._packer
+        (lambda clinic, avail, deadline, solver: lambda pool, spans: 10**6) if instance["cuts only"] else solving.packer
     )
-    with mock.patch.object(solving, "_packer", packer):
+    with mock.patch.object(solving, "packer", packer):
         counts, summary = optimize.run(
             Settings(clinic, TODAY, span), ledger, iter(rows), told.append, time_limit=30, gap=0, say=said.append
         )

@@ -5,10 +5,13 @@ transaction (`repair`). The rules and the search are core.repair's."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from ketaplan.app.delivery import queue_change
+from ketaplan.app.repair_solving import solve_repair
+from ketaplan.app.solving import Budget
 from ketaplan.app.views import as_it_stands
 from ketaplan.core import repair
 from ketaplan.core.availability import Availability
@@ -119,19 +122,35 @@ def repair_in_ledger(
     first: date | None = None,
     last: date | None = None,
     dry_run: bool = False,
-    optimize: bool = False,
+    optimize: Budget | None = None,
     author: Author = UNNAMED,
+    say: Callable[[str], None] = lambda text: None,
 ) -> Repaired:
     """Move every conflicting session of every affected plan, together, in one transaction
-    (nothing when dry_run). Each plan's history records what moved and why."""
+    (nothing when dry_run). Each plan's history records what moved and why. `optimize`:
+    `repair --optimize`'s solver and time (app.repair_solving), which works on a snapshot
+    of the ledger without its write lock, so the desks book on meanwhile."""
+    solved: tuple[set[tuple[str, int]], repair.Choice] | None = None
+    if optimize is not None:
+        with ledger.read() as tx:
+            found = find_conflicts(tx, clinic, now, first, last)
+            if not found.affected:
+                return Repaired([], [], [], True, dry_run)
+            args = (found.clinic, found.others, found.span, found.affected, now)
+            choice = solve_repair(*args, repair.choose(*args), optimize, say)
+            solved = ({(a.plan.plan_id, a.plan.revision) for a in found.affected}, choice)
     with ledger.read() if dry_run else ledger.write() as tx:
         found = find_conflicts(tx, clinic, now, first, last)
         if not found.affected:
             return Repaired([], [], [], True, dry_run)
         standing = found.clinic
-        # --optimize: a joint search over many more plans, for far longer (core.repair).
-        steps, joint = (repair.STEPS * 25, 60) if optimize else (repair.STEPS, repair.JOINT_PLANS)
-        choice = repair.choose(standing, found.others, found.span, found.affected, now, steps, joint)
+        args = (standing, found.others, found.span, found.affected, now)
+        if solved is not None and _still_holds(solved, found, now):
+            choice = solved[1]
+        else:
+            if solved is not None:
+                say("other desks changed the ledger during the solve: repairing with the standard search")
+            choice = repair.choose(*args)
         moved: list[tuple[Plan, list[tuple[Session, Session]]]] = []
         left: list[Left] = []
         reasons = _reasons(found.conflicts)
@@ -157,6 +176,15 @@ def repair_in_ledger(
             ]
             left = [_left(standing, x, found, taken, now) for x in left]
     return Repaired(found.conflicts, moved, left, choice.proven, dry_run)
+
+
+def _still_holds(solved: tuple[set[tuple[str, int]], repair.Choice], found: Found, now: datetime) -> bool:
+    """The snapshot's answer, under the write lock: the same plans to repair, unchanged,
+    and every rule kept against what other desks booked meanwhile."""
+    plans, choice = solved
+    if plans != {(a.plan.plan_id, a.plan.revision) for a in found.affected}:
+        return False
+    return repair._all_rules_kept(found.clinic, found.others, found.span, found.affected, choice.repairs, now)
 
 
 def _reasons(conflicts: list[Conflict]) -> dict[str, str]:

@@ -63,7 +63,7 @@ def solve(
         return {}, Summary(0, 0, 0, True, 0.0, 0.0, True)
     started, deadline = time.monotonic(), budget.deadline
     turnover = timedelta(minutes=clinic.turnover_minutes)
-    model = days.master(chains, [n - r for r in range(n)], turnover, _packer(clinic, avail, deadline, Solver))
+    model = days.master(chains, [n - r for r in range(n)], turnover, packer(clinic, avail, deadline, Solver))
     say(f"model: {len(model.cols)} possible session days, {len(model.program.rows)} rows")
     # The day model stops early enough for its answer to be placed and planned within
     # --time-limit (each chosen request's plan takes the planner some 25 ms)
@@ -135,7 +135,7 @@ def _value(answer: dict[int, list[Session]], ranks: dict[int, int]) -> tuple[int
     return len(answer), sum(ranks[r] for r in answer)
 
 
-def _packer(
+def packer(
     clinic: Clinic,
     avail: Availability,
     deadline: float,
@@ -204,30 +204,45 @@ class _Places:
         return {r: [placed[k] for k in keys] for r, keys in whole.items()}, cuts
 
     def _group(self, group: list[days.Key]) -> list[Session] | int | None:
-        from ketaplan.solver.highs import Solver
-
         key = tuple(group)
         if key not in self.known:
             one_day = [[self.chains[r][j]._replace(gap=None, days={d: self.chains[r][j].days[d]})] for r, j, d in group]
-            order = days.same_day_order(group, self.chains)
-            model = joint.build(self.clinic, one_day, [1] * len(group), self.avail, order)
-            solver = Solver(model.program(), deadline=self.deadline, gap=0.0, log=False)
-            result: list[Session] | int | None = None
-            for _ in range(MAX_ROUNDS):
-                solved = solver.solve()
-                chosen = joint.witness(model, solved.values)
-                sessions, unassignable = joint.assign_resources(self.clinic, chosen, self.avail)
-                if unassignable:
-                    solver.forbid([model.column(v) for v in unassignable])
-                    continue
-                if len(sessions) == len(group):
-                    result = [sessions[k][0] for k in range(len(group))]
-                elif solved.proven:
-                    result = len(sessions)
-                break
-            if result is None and time.monotonic() >= self.deadline:
+            found = place_day(self.clinic, self.avail, one_day, days.same_day_order(group, self.chains), self.deadline)
+            if found is None:
                 return None  # out of time, not out of chairs: no cut, nothing learned
-            if result is None:  # no chairs found within the rounds: leave one out
-                result, self.guessed = len(group) - 1, True
+            result, guessed = found
+            self.guessed |= guessed
             self.known[key] = result
         return self.known[key]
+
+
+def place_day(
+    clinic: Clinic,
+    avail: Availability,
+    one_day: list[list[joint.Element]],
+    order: list[tuple[int, int]],
+    deadline: float,
+) -> tuple[list[Session] | int, bool] | None:
+    """One day check: these sessions (each an element with the one day's places) placed
+    exactly, times and named chairs, around `avail`'s bookings: their sessions, or how
+    many of them fit at most; and whether that count is a guess (no chairs found within
+    the rounds: one left out). None when the time ran out first."""
+    from ketaplan.solver.highs import Solver
+
+    model = joint.build(clinic, one_day, [1] * len(one_day), avail, order)
+    solver = Solver(model.program(), deadline=deadline, gap=0.0, log=False)
+    for _ in range(MAX_ROUNDS):
+        solved = solver.solve()
+        chosen = joint.witness(model, solved.values)
+        sessions, unassignable = joint.assign_resources(clinic, chosen, avail)
+        if unassignable:
+            solver.forbid([model.column(v) for v in unassignable])
+            continue
+        if len(sessions) == len(one_day):
+            return [sessions[k][0] for k in range(len(one_day))], False
+        if solved.proven:
+            return len(sessions), False
+        break
+    if time.monotonic() >= deadline:
+        return None
+    return len(one_day) - 1, True

@@ -76,6 +76,25 @@ FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
 # Changing a booked plan (reschedule, cancel, boosters, attend, no-show): their parameter
 # lists are alike because each names a plan, a session and the revision seen; the
 # definitions are shared here.
+TIME_LIMIT = typer.Option(
+    60.0, "--time-limit", min=1.0, help="With --optimize: the whole run's limit in seconds, model building included."
+)
+SOLVER = typer.Option(
+    "highs",
+    "--solver",
+    help="With --optimize: highs (default) or cpsat (pip install 'ketaplan[cpsat]').",
+)
+
+
+def solver_name(value: str) -> str:
+    """--solver's value, checked (a KetaplanError, as every input error)."""
+    from ketaplan.core.errors import InputError
+
+    if value not in ("highs", "cpsat"):
+        raise InputError(f"{value!r} is not highs or cpsat", field="--solver")
+    return value
+
+
 PREVIEW = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing.")
 # Messages a change queues for the patient and the clinic calendar (README: "Reaching patients")
 NO_SEND = typer.Option(

@@ -103,11 +103,22 @@ def candidates(
                 return
 
 
+def placed_on(
+    clinic: Clinic, plan: Plan, request: Request, on: dict[Key, date], avail: Availability, now: datetime,
+    budget: Budget,
+) -> Candidate | None:  # fmt: skip
+    """The plan with these sessions moved to these days (`repair --optimize` chose them),
+    each at the place `_placements` prefers: its own clock time and chair first."""
+    return next(_placements(clinic, plan, request, set(on), avail, now, budget, on), None)
+
+
 def _placements(
-    clinic: Clinic, plan: Plan, request: Request, moving: set[Key], avail: Availability, now: datetime, budget: Budget
-) -> Iterator[Candidate]:
-    """Every way to place the `moving` sessions that keeps every rule, nearest days first:
-    a depth-first search, infusions in order, then the consultation, then the boosters."""
+    clinic: Clinic, plan: Plan, request: Request, moving: set[Key], avail: Availability, now: datetime,
+    budget: Budget, on: dict[Key, date] | None = None,
+) -> Iterator[Candidate]:  # fmt: skip
+    """Every way to place the `moving` sessions that keeps every rule, nearest days first
+    (or on the days `on` gives them): a depth-first search, infusions in order, then the
+    consultation, then the boosters."""
     zone, p = clinic.zone, clinic.protocol
     req = check_request(clinic, plan, request)
     cutoff = clinic.earliest_booking(now)
@@ -127,6 +138,8 @@ def _placements(
         return None if k in moving else local(by_key[k].start, zone).date()
 
     def days_for(s: Session) -> list[date]:
+        if on is not None:
+            return [on[key(s)]] if options(s, on[key(s)]) else []
         if s.kind == INFUSION:
             i = chain.index(s)
             prev = day_of(key(chain[i - 1])) if i else None

@@ -51,15 +51,8 @@ def batch(
         "--optimize",
         help="Plan all rows together: book the most requests that fit at once (needs the solver: the optimize extra).",
     ),
-    time_limit: float = typer.Option(
-        60.0,
-        "--time-limit",
-        min=1.0,
-        help="With --optimize: the whole run's limit in seconds, model building included.",
-    ),
-    solver: str = typer.Option(
-        "highs", "--solver", help="With --optimize: highs (default) or cpsat (pip install 'ketaplan[cpsat]')."
-    ),
+    time_limit: float = options.TIME_LIMIT,
+    solver: str = options.SOLVER,
     tie_limit: float = typer.Option(
         5.0,
         "--tie-limit",
@@ -82,8 +75,7 @@ def batch(
 
     if fmt not in (None, "csv", "jsonl"):
         raise InputError(f"{fmt!r} is not csv or jsonl", field="--format")
-    if solver not in ("highs", "cpsat"):
-        raise InputError(f"{solver!r} is not highs or cpsat", field="--solver")
+    options.solver_name(solver)
     if (ics or pdf) and out is None:
         raise InputError("--ics and --pdf write into a folder; give --out DIR", field="--out")
     the_clinic = common.load_clinic(clinic)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 
-from ketaplan.cli import common, options, sending
+from ketaplan.cli import common, options, output, sending
 from ketaplan.cli.result import result
 from ketaplan.core.clinic import Clinic
 
@@ -27,8 +27,12 @@ def repair(
     end: str | None = typer.Option(None, "--to", help="Last day (default: every day to come)."),
     dry_run: bool = options.PREVIEW,
     optimize: bool = typer.Option(
-        False, "--optimize", help="Search jointly for longer, to prove the fewest moves when many plans compete."
+        False,
+        "--optimize",
+        help="Solve every affected plan together with the solver batch --optimize uses (the optimize extra).",
     ),
+    time_limit: float = options.TIME_LIMIT,
+    solver: str = options.SOLVER,
     clinic: Path | None = options.CLINIC,
     ledger: str | None = options.LEDGER,
     json_out: bool = options.JSON,
@@ -48,6 +52,13 @@ def repair(
     if exports is not None and any(x is not None for x in (exports.ics, exports.pdf, exports.html)):
         raise InputError("a repair may change several plans: give --out DIR for their files", field="--ics")
     the_ledger = common.existing_ledger(ledger)
+    budget = None
+    if optimize:
+        import time
+
+        from ketaplan.app.solving import Budget
+
+        budget = Budget(time.monotonic() + time_limit, 0.0, options.solver_name(solver))
     files = writer(the_clinic, exports, common.protected(the_clinic, the_ledger)) if not dry_run else None
     done = repair_in_ledger(
         the_ledger,
@@ -56,8 +67,9 @@ def repair(
         first=first,
         last=last,
         dry_run=dry_run,
-        optimize=optimize,
+        optimize=budget,
         author=common.author(by, reason),
+        say=(lambda text: None) if json_out else output.notice,  # progress: silent with --json
     )
     written: list[Path] = []
     if files is not None:
@@ -66,7 +78,7 @@ def repair(
         written = files.written
     if not dry_run:
         sending.after_commit(the_ledger, the_clinic, no_send=no_send, attach_plan=attach_plan)
-    return RepairShown(done, the_clinic, written)
+    return RepairShown(done, the_clinic, written, optimize)
 
 
 @result
@@ -74,6 +86,7 @@ class RepairShown(NamedTuple):
     done: Repaired
     clinic: Clinic
     written: list[Path]
+    optimized: bool = False
     command: str = "repair"
 
     @property
@@ -146,7 +159,12 @@ class RepairShown(NamedTuple):
         console.print(
             f"{verb} {count} session{'s' if count != 1 else ''} of {len(done.moved)} "
             f"plan{'s' if len(done.moved) != 1 else ''}; each keeps every rule"
-            + ("" if done.proven else " (the fewest moves was not proven in the search's time; try --optimize)"),
+            + (
+                ""
+                if done.proven
+                else " (the fewest moves was not proven in the search's time; try --optimize"
+                + (" with a longer --time-limit)" if self.optimized else ")")
+            ),
             soft_wrap=True,
         )
         for path in self.written:
