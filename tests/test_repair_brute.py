@@ -163,9 +163,8 @@ def brute_best(clinic, affected: list[repair.Affected], base: Availability, base
 # The same examples every run (CI), and no shrinking (each try enumerates every repair).
 @settings(max_examples=40, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate])
 @given(st.integers(0, 10**6), st.sampled_from(["search", "solver"]))
-# Seeds where the solver's day checks, not pinning the sessions that stay, move two
+# Seeds where the day checks, not holding the sessions that stay where they are, move two
 # patients onto one chair (the named checks then refuse the answer): the pins are tested
-@example(16, "solver")
 @example(19, "solver")
 @example(45, "solver")
 def test_repair_keeps_the_most_patients_with_the_fewest_moves(seed: int, engine: str) -> None:

@@ -132,6 +132,9 @@ def repair_in_ledger(
     of the ledger without its write lock, so the desks book on meanwhile."""
     solved: tuple[set[tuple[str, int]], repair.Choice] | None = None
     if optimize is not None:
+        from ketaplan.solver import require
+
+        require(optimize.solver)
         with ledger.read() as tx:
             found = find_conflicts(tx, clinic, now, first, last)
             if not found.affected:

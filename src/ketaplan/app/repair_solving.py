@@ -1,9 +1,11 @@
 """`repair --optimize` on the engine of `batch --optimize` (app.solving): the repair's day
-model (core.repair_days) solved by the chosen solver from the standard search's answer,
-each day's moved sessions placed exactly around the sessions staying that day, a day
-that cannot hold them cut, until every day holds. Each moved plan then takes the places
-the standard search prefers on the days chosen (own clock time and chair first), and the
-named checks have the last word."""
+model (core.repair_days) solved by the chosen solver from the standard search's answer;
+each day's arrivals placed exactly around the sessions staying that day (moving some of
+them within the day when they must, which the model is then told costs moves); a day
+that cannot hold its sessions cut; until the best answer found is worth what the model
+says no answer can beat (proven). Each moved plan then takes the places the standard
+search prefers on the days chosen (own clock time and chair first), and the named checks
+have the last word."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ketaplan.app.solving import MAX_ROUNDS, Budget, packer, place_day
-from ketaplan.core import days, joint, repair, repair_days
+from ketaplan.app.solving import MAX_ROUNDS, Budget, DayFit, packer, place_day
+from ketaplan.core import days, repair, repair_days
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.joint import Row
@@ -22,6 +24,9 @@ from ketaplan.core.model import Booking, Plan, Session
 from ketaplan.core.times import local
 
 STEPS = 50_000  # each moved plan's search for its preferred places on the chosen days
+#: Seconds for each day check with the sessions staying that day free to move within it
+#: (harder models than with them pinned): one not settled then cuts its combination only.
+DAY_SECONDS = 2.0
 
 
 def solve_repair(
@@ -45,46 +50,69 @@ def solve_repair(
     avail = Availability(clinic, base + fixed, span=span)
     chains = [repair_days.links(clinic, a, avail, now) for a in affected]
     model = repair_days.master(clinic, chains, packer(clinic, avail, deadline, Solver))
-    say(f"model: {len(affected)} plans, {len(model.cols)} columns, {len(model.program.rows)} rows")
+    say(f"model: {len(affected)} plans, {len(model.cols)} session days, {len(model.program.rows)} rows")
 
-    def progress(objective: float, bound: float) -> None:
+    last: list[tuple[int, str]] = []
+
+    def progress(objective: float, bound: float) -> None:  # a line when the count or its bound moves
         kept = int(objective // model.unit_plan) if objective > 0 else 0
         most = f", at most {int(bound // model.unit_plan)}" if math.isfinite(bound) else ""
-        say(f"{time.monotonic() - started:.1f} s: an answer keeping {kept} patients{most}")
+        if not last or last[-1] != (kept, most):
+            last.append((kept, most))
+            say(f"{time.monotonic() - started:.1f} s: an answer keeping {kept} patients{most}")
 
     reserve = min(1.0 + 0.05 * len(affected), 0.3 * (deadline - time.monotonic()))
     solver = Solver(model.program, deadline=deadline - max(reserve, 0.0), gap=0.0, log=False, progress=progress)
     start = _start(model, affected, first, zone)
     plans = [a.plan for a in affected]
     checker = _DayChecks(clinic, Availability(clinic, base + fixed, span=span), model, plans, deadline)
-    best, proven = first, False
-    for _ in range(MAX_ROUNDS):
+    best, proven, bound, added = first, False, math.inf, set()
+    for _ in range(MAX_ROUNDS * 4):
         if start is not None:
             solver.start(start)
         solved = solver.solve()
-        kept, going = model.answer(solved.values)
-        placed = checker.place(solved.values, going)
-        if placed is None:
+        bound = min(bound, solved.bound) if math.isfinite(solved.bound) else bound
+        kept, on = model.answer(solved.values)
+        checked = checker.place(kept, on)
+        if checked is None:
             say("the time ran out before the day checks were done: keeping the best answer placed")
             break
-        if isinstance(placed, list):
-            say(f"{len(placed)} days cannot hold the sessions moved to them: cut, solving again")
-            solver.add(placed)
-        else:
+        placed, cuts = checked
+        if placed is not None:
             found = _choice(clinic, base, span, affected, model, kept, placed, now)
             if found is None:  # the named checks refuse it: a bug in the model
                 say("the solver's answer breaks a rule: keeping the standard search's")
                 break
             if repair._value(found) <= repair._value(best.repairs):
                 best = repair.Choice(found, False)
-            if solved.proven:
-                proven = not checker.guessed
-                break
+                start = _start(model, affected, best, zone)
+        if _score(model, best.repairs) >= bound - 0.5 and not checker.guessed:
+            proven = True
+            break
+        new = [row for row in cuts if _as_key(row) not in added]
+        if not new:  # nothing learned: another solve would answer the same
+            break
+        if any(c in row.cols for row in new for c in model.within.values()):
+            say(f"{len(new)} days hold their sessions only if some move within them: counted, solving again")
+        else:
+            say(f"{len(new)} days cannot hold the sessions given them: cut, solving again")
+        added |= {_as_key(row) for row in new}
+        solver.add(new)
         if time.monotonic() >= solver.deadline:
             break
     kept_n = sum(1 for c in best.repairs.values() if c is not None)
     say(f"solver: {kept_n} of {len(affected)} patients kept ({'proven' if proven else 'not proven'})")
     return best._replace(proven=proven)
+
+
+def _as_key(row: Row) -> tuple[object, ...]:
+    return (tuple(row.cols), tuple(row.coefs), row.lower, row.upper)
+
+
+def _score(model: repair_days.Model, repairs: dict[str, repair.Candidate | None]) -> float:
+    """An answer's objective in the model's weights (most kept, fewest moves, fewest days)."""
+    kept, moves, shift = repair._value(repairs)
+    return -kept * model.unit_plan - moves * model.unit_move - shift
 
 
 def _to_come(s: Session, now: datetime) -> bool:
@@ -98,7 +126,7 @@ def _booking(plan: Plan, s: Session) -> Booking:
 def _start(
     model: repair_days.Model, affected: list[repair.Affected], first: repair.Choice, zone: ZoneInfo
 ) -> list[float] | None:
-    """The columns of the standard search's answer; None when one of its days is not the model's."""
+    """The columns of an answer; None when one of its days is not the model's."""
     moved: dict[int, dict[int, date]] = {}
     kept: set[int] = set()
     for r, a in enumerate(affected):
@@ -114,12 +142,17 @@ def _start(
                 if (r, j, d) not in model.cols:
                     return None
                 moved[r][j] = d
-    return model.values_of(moved, kept)
+    values = model.values_of(moved, kept, zone)
+    for (r, j, d), col in model.cols.items():  # a session moved within its own day
+        if values[col] > 0.5 and model.chains[r][j].resident(d, zone) and r in moved and j in moved[r]:
+            values[model.within[d]] += 1.0
+    return values
 
 
 class _DayChecks:
-    """The sessions moved to each day placed exactly, with that day's staying sessions
-    pinned to their chairs; each check remembered for the next round."""
+    """Each day's arrivals placed exactly: first with the residents pinned to their places,
+    then, when they do not fit so, with residents free to move within the day, as few as
+    can; each check remembered for the next round."""
 
     def __init__(
         self, clinic: Clinic, avail: Availability, model: repair_days.Model, plans: list[Plan], deadline: float
@@ -127,117 +160,136 @@ class _DayChecks:
         self.clinic, self.avail, self.model, self.plans, self.deadline = clinic, avail, model, plans, deadline
         self.turnover = timedelta(minutes=clinic.turnover_minutes)
         self.elements = [[link.element for link in chain] for chain in model.chains]
-        self.known: dict[tuple[object, ...], list[Session] | int] = {}
-        self.packed: dict[tuple[object, ...], int | None] = {}
+        self.known: dict[tuple[object, ...], tuple[dict[tuple[int, int], Session] | None, Row | None]] = {}
         self.guessed = False  # a day given up on (no chairs in time) was cut as if one fewer fit
 
     def place(
-        self, values: list[float], going: dict[tuple[int, int], date]
-    ) -> dict[tuple[int, int], Session] | list[Row] | None:
-        """Each moved link's session, or the cuts for the days that cannot hold theirs;
-        None when the time ran out first."""
-        m = self.model
-        staying = [
-            (r, j) for (r, j, d), c in m.cols.items()
-            if d is None and values[c] > 0.5 and not m.chains[r][j].fixed
-        ]  # fmt: skip
-        chosen: dict[int, list[days.Key]] = {}
-        for (r, j), d in going.items():
-            chosen.setdefault(r, []).append((r, j, d))
+        self, kept: set[int], on: dict[tuple[int, int], date]
+    ) -> tuple[dict[tuple[int, int], Session] | None, list[Row]] | None:
+        """The sessions of the links that move (None if a day cannot hold its sessions),
+        and what the days taught (rows for the model); None when the time ran out."""
+        m, zone = self.model, self.clinic.zone
+        arriving: dict[int, list[days.Key]] = {}
+        residents: list[tuple[int, int]] = []
+        for (r, j), d in on.items():
+            if m.chains[r][j].resident(d, zone):
+                residents.append((r, j))
+            else:
+                arriving.setdefault(r, []).append((r, j, d))
         placed: dict[tuple[int, int], Session] = {}
-        cuts: list[Row] = []
-        for group in days.day_groups(chosen, self.elements, self.turnover):
+        rows: list[Row] = []
+        whole = True
+        for group in days.day_groups(arriving, self.elements, self.turnover):
             group = sorted(group)
             spans = [s for r, j, d in group for s in days.spans_of(self.elements[r][j], d, self.turnover)]
             lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
-            pinned = sorted(
-                (r, j) for r, j in staying
+            near = sorted(
+                (r, j) for r, j in residents
                 if (sp := repair_days.stay_span(m.chains[r][j], self.turnover))[0] < hi and lo < sp[1]
             )  # fmt: skip
-            found = self._group(group, pinned)
+            free = [x for x in near if x[0] in kept]  # a plan not kept holds its places
+            held = [x for x in near if x[0] not in kept]
+            found = self._group(group, free, held)
             if found is None:
                 return None
-            if isinstance(found, int):
-                go = [m.cols[k] for k in group]
-                cuts.append(repair_days.cut(go, [m.cols[(r, j, None)] for r, j in pinned], found))
-                cuts += self._day_cuts({d for _, _, d in group}, staying)
+            sessions, row = found
+            if row is not None:
+                rows.append(row)
+            if sessions is None:
+                whole = False
             else:
-                placed.update({(r, j): s for (r, j, _), s in zip(group, found, strict=True)})
-        return cuts or placed
+                placed.update(sessions)
+        return (placed if whole else None), rows
 
-    def _day_cuts(self, on: set[date], staying: list[tuple[int, int]]) -> list[Row]:
-        """For days that could not hold the sessions moved to them: the capacity rows of the
-        master (core.days) over every column of those days, worked out again around the
-        sessions staying then (pinned, a row holds only while they all stay). The answer's
-        own combination is one cut; these keep the solver from the next like it."""
-        m, wait = self.model, self.turnover
-        classes: dict[str, dict[frozenset[days.Span], list[int]]] = {}
-        for (r, j, d), c in m.cols.items():
-            if d in on:
-                e = self.elements[r][j]
-                classes.setdefault(days.pool_of(e), {}).setdefault(frozenset(days.spans_of(e, d, wait)), []).append(c)
-        every = [sp for by in classes.values() for places in by for sp in places]
-        if not every:
-            return []
-        lo, hi = min(a for a, _ in every), max(b for _, b in every)
-        pinned = sorted(
-            (r, j) for r, j in staying if (sp := repair_days.stay_span(m.chains[r][j], wait))[0] < hi and lo < sp[1]
-        )
-        stays = [m.cols[(r, j, None)] for r, j in pinned]
-        held = [_booking(self.plans[r], m.chains[r][j].session) for r, j in pinned]
+    def _group(
+        self, group: list[days.Key], free: list[tuple[int, int]], held: list[tuple[int, int]]
+    ) -> tuple[dict[tuple[int, int], Session] | None, Row | None] | None:
+        key = (tuple(group), tuple(free), tuple(held))
+        if key in self.known:
+            return self.known[key]
+        m, zone = self.model, self.clinic.zone
+        chains = m.chains
+        arrivals = [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
+                    for r, j, d in group]  # fmt: skip
+        order = days.same_day_order(group, self.elements)
+        pinned = self._pinned(free + held, lambda: place_day(self.clinic, self.avail, arrivals, order, self.deadline))
+        if pinned is None:
+            return None
+        if pinned.sessions is not None:
+            out: tuple[dict[tuple[int, int], Session] | None, Row | None] = (
+                {(r, j): s for (r, j, _), s in zip(group, pinned.sessions, strict=True)}, None)  # fmt: skip
+            self.known[key] = out
+            return out
+        # Residents of kept plans free within their day, preferring their own places.
+        own = [(r, j, day_of) for r, j in free if (day_of := repair_days.day_of(chains[r][j], zone))]
+        everyone = arrivals + [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
+                               for r, j, d in own]  # fmt: skip
+        prefer: list[datetime | None] = [None] * len(arrivals) + [
+            chains[r][j].session.start.astimezone(UTC) for r, j, _ in own
+        ]
+        # Whether they fit at all first (a count: quick), then as few moved as can be
+        # found in DAY_SECONDS (a harder model), else any way they fit.
+        until = min(self.deadline, time.monotonic() + DAY_SECONDS)
+        fit = self._pinned(held, lambda: place_day(self.clinic, self.avail, everyone, order, until))
+        if fit is not None and fit.sessions is not None:
+            until = min(self.deadline, time.monotonic() + DAY_SECONDS)
+            fewest = self._pinned(held, lambda: place_day(self.clinic, self.avail, everyone, order, until, prefer))
+            fit = fewest if fewest is not None and fewest.sessions is not None else fit
+        if fit is None and time.monotonic() >= self.deadline:
+            return None
+        if fit is None:  # not settled in its seconds: this combination is cut, a guess
+            fit = DayFit(None, len(everyone) - 1, True)
+        self.guessed |= fit.guessed
+        cols = [m.cols[k] for k in group] + [m.cols[k] for k in own]
+        unless = sorted({r for r, _ in held})
+        if fit.sessions is None:
+            out = (None, repair_days.full(cols, unless, fit.fit))
+        else:
+            sessions = _own_chairs(self.clinic, self.avail, fit.sessions, [chains[r][j].session for r, j, _ in own],
+                                   len(arrivals))  # fmt: skip
+            moved = {(r, j): s for (r, j, _), s in zip(group, sessions, strict=False)}
+            for (r, j, _), s in zip(own, sessions[len(arrivals) :], strict=True):
+                was = chains[r][j].session
+                if (s.start, s.resource) != (was.start, was.resource):
+                    moved[(r, j)] = s
+            # Pinned, they did not fit: at least one moves (more, if the solver proved it).
+            least = max(1, len(own) - fit.preferred) if fit.preferred is not None else 1
+            day = min(d for _, _, d in group)
+            out = (moved, repair_days.moves_within(m.within[day], cols, unless, least))
+        self.known[key] = out
+        return out
+
+    def _pinned(self, pinned: list[tuple[int, int]], check: Callable[[], DayFit | None]) -> DayFit | None:
+        """`check` with these residents held on their chairs."""
+        held = [_booking(self.plans[r], self.model.chains[r][j].session) for r, j in pinned]
         occ = self.avail.occupancy
-        rows: list[Row] = []
         occ.add_all(held)
         try:
-            for pool, by_places in sorted(classes.items()):
-                for places in by_places:
-                    members = [c for other, cs in by_places.items() if other <= places for c in cs]
-                    most = self._pack(pool, sorted(places), tuple(pinned))
-                    if most is not None and len(members) > most:
-                        rows.append(repair_days.cut(members, stays, most))
+            return check()
         finally:
             for b in held:
                 occ.remove(b)
-        return rows
 
-    def _pack(self, pool: str, spans: list[days.Span], pinned: tuple[tuple[int, int], ...]) -> int | None:
-        """How many sessions with these places fit at once around the bookings and the
-        pinned sessions (in the occupancy now); None if not proven in time."""
-        from ketaplan.solver.highs import Solver
 
-        key = (pool, tuple(spans), pinned)
-        if key not in self.packed:
-            occ, clinic = self.avail.occupancy, self.clinic
-            resources, wait = (clinic.rooms, timedelta(0)) if pool == "rooms" else (clinic.chairs, occ.turnover)
-            program = days.pack_program(
-                spans,
-                lambda t: joint.free_at(occ, resources, wait, t),
-                None if pool == "rooms" else clinic.starts_per_slot,
-            )
-            solved = Solver(program, deadline=self.deadline, gap=0.0, log=False).solve()
-            self.packed[key] = round(solved.bound) if solved.proven else None
-        return self.packed[key]
-
-    def _group(self, group: list[days.Key], pinned: list[tuple[int, int]]) -> list[Session] | int | None:
-        key = (tuple(group), tuple(pinned))
-        if key not in self.known:
-            chains = self.model.chains
-            held = [_booking(self.plans[r], chains[r][j].session) for r, j in pinned]
-            one_day = [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
-                       for r, j, d in group]  # fmt: skip
-            order = days.same_day_order(group, self.elements)
-            occ = self.avail.occupancy
-            occ.add_all(held)  # staying on its chair: the day check places around it
-            try:
-                found = place_day(self.clinic, self.avail, one_day, order, self.deadline)
-            finally:
-                for b in held:
-                    occ.remove(b)
-            if found is None:
-                return None
-            self.known[key], guessed = found
-            self.guessed |= guessed
-        return self.known[key]
+def _own_chairs(
+    clinic: Clinic, avail: Availability, sessions: list[Session], was: list[Session], skip: int
+) -> list[Session]:
+    """Residents placed at their own time but given another chair get their own back when
+    it is free then (the chair is part of the place they keep)."""
+    out = list(sessions)
+    gap = avail.occupancy.turnover
+    for i, before in enumerate(was, start=skip):
+        s = out[i]
+        if s.start != before.start or s.resource == before.resource or before.resource is None:
+            continue
+        wait = timedelta(0) if s.kind == "consultation" else gap
+        clash = any(
+            o.resource == before.resource and o.start < s.end + wait and s.start < o.end + wait
+            for k, o in enumerate(out) if k != i
+        )  # fmt: skip
+        if not clash and avail.occupancy.overlap(before.resource, s.start - wait, s.end + wait) is None:
+            out[i] = s._replace(resource=before.resource)
+    return out
 
 
 def _choice(
@@ -275,6 +327,8 @@ def _choice(
         c = repair.placed_on(clinic, a.plan, a.request, days_of[r], avail, now, repair.Budget(STEPS))
         if c is None:
             return None
+        # A session moved within its day may find its own place free again once all are placed.
+        c = c._replace(moved=[(b, x) for b, x in c.moved if (b.start, b.resource) != (x.start, x.resource)])
         out[a.plan.plan_id] = c
         final[a.plan.plan_id] = c.plan
     if not repair._all_rules_kept(clinic, base, span, affected, out, now):

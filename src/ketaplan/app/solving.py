@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ketaplan.core import days, joint
@@ -210,10 +210,21 @@ class _Places:
             found = place_day(self.clinic, self.avail, one_day, days.same_day_order(group, self.chains), self.deadline)
             if found is None:
                 return None  # out of time, not out of chairs: no cut, nothing learned
-            result, guessed = found
-            self.guessed |= guessed
-            self.known[key] = result
+            self.guessed |= found.guessed
+            self.known[key] = found.sessions if found.sessions is not None else found.fit
         return self.known[key]
+
+
+class DayFit(NamedTuple):
+    """A day check's answer: every session placed (in the elements' order), or None; how
+    many fit at most; whether that is a guess (no chairs found within the rounds, one
+    left out); with `prefer`, the most sessions that can keep their preferred start (None
+    when not proven)."""
+
+    sessions: list[Session] | None
+    fit: int
+    guessed: bool = False
+    preferred: int | None = None
 
 
 def place_day(
@@ -222,16 +233,24 @@ def place_day(
     one_day: list[list[joint.Element]],
     order: list[tuple[int, int]],
     deadline: float,
-) -> tuple[list[Session] | int, bool] | None:
+    prefer: list[datetime | None] | None = None,
+) -> DayFit | None:
     """One day check: these sessions (each an element with the one day's places) placed
-    exactly, times and named chairs, around `avail`'s bookings: their sessions, or how
-    many of them fit at most; and whether that count is a guess (no chairs found within
-    the rounds: one left out). None when the time ran out first."""
+    exactly, times and named chairs, around `avail`'s bookings; `prefer` (UTC starts, per
+    element): as many as can start then, once all that can are placed. None when the
+    time ran out first."""
     from ketaplan.solver.highs import Solver
 
     model = joint.build(clinic, one_day, [1] * len(one_day), avail, order)
-    solver = Solver(model.program(), deadline=deadline, gap=0.0, log=False)
+    program, weight = model.program(), 1
+    if prefer is not None:  # one session more always outweighs every preferred start
+        weight = sum(1 for p in prefer if p is not None) + 1
+        bonus = [1.0 if prefer[v.request] == v.start else 0.0 for v in model.vars]
+        program = program._replace(cost=[float(weight)] * model.n_requests + bonus)
+    solver = Solver(program, deadline=deadline, gap=0.0, log=False)
     for _ in range(MAX_ROUNDS):
+        if time.monotonic() >= deadline:  # rounds of chairs not found can outlast it
+            return None
         solved = solver.solve()
         chosen = joint.witness(model, solved.values)
         sessions, unassignable = joint.assign_resources(clinic, chosen, avail)
@@ -239,10 +258,11 @@ def place_day(
             solver.forbid([model.column(v) for v in unassignable])
             continue
         if len(sessions) == len(one_day):
-            return [sessions[k][0] for k in range(len(one_day))], False
+            preferred = round(solved.objective) - weight * len(one_day) if solved.proven and prefer else None
+            return DayFit([sessions[k][0] for k in range(len(one_day))], len(one_day), False, preferred)
         if solved.proven:
-            return len(sessions), False
+            return DayFit(None, len(sessions))
         break
     if time.monotonic() >= deadline:
         return None
-    return len(one_day) - 1, True
+    return DayFit(None, len(one_day) - 1, True)

@@ -3,18 +3,22 @@ booked. Enumerating each plan's repairs up front does not scale (thousands per p
 busy clinic), so, as for a batch, the model chooses days and the day checks place them.
 
 Each affected plan is a chain of links, its active sessions in order (consultation,
-infusions, boosters). A link is
+infusions, boosters), with a column per (plan, link, day) the link may be on. A link is
+*fixed* when its session is not to come (it stays, whatever happens); one not in
+conflict may stay on its own day (a *resident* there), at no cost when it keeps its
+place; one in conflict must move.
 
-- *fixed* when its session is not to come (it stays, whatever happens);
-- one that may *stay* (not in conflict): its own column, holding its chair and time;
-- one that may *go* to a day: a column per (plan, link, day), any place that day.
+A plan is kept (column `kept`) when every link of it is on a day and every gap between
+links is one the protocol allows; a plan not kept keeps its sessions not in conflict where
+they are. Most plans kept, then the fewest sessions moved, then the fewest days moved, as
+one weighted objective. Capacity rows are `core.days.master`'s over every column of a day
+(a resident counted as free to take any place of its day).
 
-A plan is kept (column `kept`) when every link of it stays or goes and every gap between
-links is one the protocol allows; a plan not kept keeps its sessions not in conflict (they
-stay). Most plans kept, then the fewest sessions moved, then the fewest days moved, as one
-weighted objective. Capacity rows are `core.days.master`'s, over the go and stay columns
-of each day; the day checks place each day's moved sessions exactly, with the sessions
-staying that day pinned to their chairs (app.repair_solving)."""
+The day checks (app.repair_solving) place each day's arrivals exactly, residents pinned
+to their places; when they do not fit so, residents may move within the day. A day that
+cannot hold its sessions even then is cut (`full`, as in a batch); one that can, with k
+residents moved, tells the model so (`moves_within`, k a proven least): a session moved
+within its day counts as a move, and the model's objective stays a bound."""
 
 from __future__ import annotations
 
@@ -31,43 +35,49 @@ from ketaplan.core.model import BOOSTER, CONSULTATION, INFUSION, Session
 from ketaplan.core.repair import Affected, check_request, key
 from ketaplan.core.times import local
 
-Col = tuple[int, int, date | None]  # (plan, link, day); day None: the link stays
+Col = tuple[int, int, date]  # (plan, link, day)
 
 
 class Link(NamedTuple):
     session: Session  # as booked
-    element: Element  # kind, number, the gap after the link before, the days it may go to
+    element: Element  # kind, number, the gap after the link before, the days it may be on
     fixed: bool  # not to come: it stays
     stays: bool  # it may stay (fixed, or to come and not in conflict)
 
+    def resident(self, day: date, zone: ZoneInfo) -> bool:
+        """On `day`, whether it is where it was (a session to come may keep its place)."""
+        return self.stays and not self.fixed and day == day_of(self, zone)
+
 
 class Model(NamedTuple):
-    """Columns: one `kept` per plan (0..n-1), then one per go or stay column."""
+    """Columns: one `kept` per plan (0..n-1), then one per (plan, link, day), then one
+    per day counting the sessions the day checks found must move within that day."""
 
     program: Program
     cols: dict[Col, int]
+    within: dict[date, int]  # the day's column of moves within it
     chains: list[list[Link]]
     unit_plan: int  # the weight of one plan kept
     unit_move: int  # the weight of one session moved
 
-    def values_of(self, moved: dict[int, dict[int, date]], kept: set[int]) -> list[float]:
+    def values_of(self, moved: dict[int, dict[int, date]], kept: set[int], zone: ZoneInfo) -> list[float]:
         """Column values for an answer: per kept plan, the day each moved link goes to."""
         values = [0.0] * self.program.n_cols
         for r, links in enumerate(self.chains):
             values[r] = 1.0 if r in kept else 0.0
             for j, link in enumerate(links):
                 to = moved.get(r, {}).get(j) if r in kept else None
+                if to is None and link.stays:
+                    to = day_of(link, zone)
                 if to is not None:
                     values[self.cols[(r, j, to)]] = 1.0
-                elif link.stays:
-                    values[self.cols[(r, j, None)]] = 1.0
         return values
 
     def answer(self, values: Sequence[float]) -> tuple[set[int], dict[tuple[int, int], date]]:
-        """The plans kept, and the day each moved link of theirs goes to."""
+        """The plans kept, and the day each link to come is on (its own, or another)."""
         kept = {r for r in range(len(self.chains)) if values[r] > 0.5}
-        going = {(r, j): d for (r, j, d), c in self.cols.items() if d is not None and r in kept and values[c] > 0.5}
-        return kept, going
+        on = {(r, j): d for (r, j, d), c in self.cols.items() if values[c] > 0.5 and not self.chains[r][j].fixed}
+        return kept, on
 
 
 def links(clinic: Clinic, a: Affected, avail: Availability, now: datetime) -> list[Link]:
@@ -102,11 +112,16 @@ def links(clinic: Clinic, a: Affected, avail: Availability, now: datetime) -> li
             )
         to_come = s.status in ("booked", "planned") and s.start.astimezone(UTC) > now.astimezone(UTC)
         go: dict[date, list[Option]] = {}
+        stays = not to_come or key(s) not in a.must
         if to_come:
             span = [max(first, today) + timedelta(i) for i in range((last - max(first, today)).days + 1)]
             go = {d: o for d, o in avail.window(span, s.kind, placing).items() if o}
+            if stays:  # its own place is one of its day's
+                was, zone_start = local(s.start, zone).date(), local(s.start, zone)
+                own = Option(s.start, s.end, s.resource or "", zone_start.time())
+                go[was] = sorted({o.start: o for o in [own, *go.get(was, [])]}.values(), key=lambda o: o.start)
         kind = s.kind
-        out.append(Link(s, Element(kind, s.number, s.of, gap, go), not to_come, not to_come or key(s) not in a.must))
+        out.append(Link(s, Element(kind, s.number, s.of, gap, go), not to_come, stays))
     return _pruned(out, zone)
 
 
@@ -115,8 +130,8 @@ def day_of(link: Link, zone: ZoneInfo) -> date:
 
 
 def _pruned(chain: list[Link], zone: ZoneInfo) -> list[Link]:
-    """Forward, then backward: a go day stays only if a whole chain can pass through it
-    (a link's days: where it may go, and its own day when it may stay)."""
+    """Forward, then backward: a day stays only if a whole chain can pass through it
+    (a link's own day always stays when it may stay there)."""
 
     def days_of(i: int, keep: list[set[date]]) -> set[date]:
         return keep[i] | ({day_of(chain[i], zone)} if chain[i].stays else set())
@@ -132,10 +147,11 @@ def _pruned(chain: list[Link], zone: ZoneInfo) -> list[Link]:
         if gap is not None:
             after = days_of(j + 1, keep)
             keep[j] = {d for d in keep[j] if any(gap[0] <= (a - d).days <= gap[1] for a in after)}
-    return [
-        link._replace(element=link.element._replace(days={d: o for d, o in link.element.days.items() if d in k}))
-        for link, k in zip(chain, keep, strict=True)
-    ]
+    return [  # its own day stays: a plan not kept keeps the link there
+        link._replace(element=link.element._replace(days={d: o for d, o in link.element.days.items()
+                                                          if d in days_of(i, keep)}))
+        for i, link in enumerate(chain)
+    ]  # fmt: skip
 
 
 def stay_span(link: Link, turnover: timedelta) -> days.Span:
@@ -149,43 +165,45 @@ def master(clinic: Clinic, chains: list[list[Link]], pack: Callable[[str, list[d
     zone, n = clinic.zone, len(chains)
     turnover = timedelta(minutes=clinic.turnover_minutes)
     cols: dict[Col, int] = {}
-    shift: dict[int, int] = {}  # a go column's days moved
     for r, chain in enumerate(chains):
         for j, link in enumerate(chain):
-            if link.stays:
-                cols[(r, j, None)] = n + len(cols)
-            was = day_of(link, zone)
-            for d in sorted(link.element.days):
-                shift[n + len(cols)] = abs((d - was).days)
+            for d in sorted(set(link.element.days) | ({day_of(link, zone)} if link.fixed else set())):
                 cols[(r, j, d)] = n + len(cols)
+    on_days = sorted({d for (r, j, d) in cols if not chains[r][j].fixed})
+    within = {d: n + len(cols) + i for i, d in enumerate(on_days)}
     movable = sum(1 for chain in chains for link in chain if not link.fixed)
     unit_move = sum(max((abs((d - day_of(lk, zone)).days) for d in lk.element.days), default=0)
                     for chain in chains for lk in chain) + 1  # fmt: skip
     unit_plan = unit_move * (movable + 1)
-    cost = [float(unit_plan)] * n + [0.0] * len(cols)
-    for c, days_moved in shift.items():
-        cost[c] = -float(unit_move + days_moved)
+    n_cols = n + len(cols) + len(within)
+    cost = [float(unit_plan)] * n + [0.0] * (len(cols) + len(within))
+    for (r, j, d), c in cols.items():
+        link = chains[r][j]
+        if not link.fixed and not link.resident(d, zone):
+            cost[c] = -float(unit_move + abs((d - day_of(link, zone)).days))
+    for c in within.values():
+        cost[c] = -float(unit_move)
+    upper = [1.0] * (n + len(cols)) + [float(movable)] * len(within)
     rows: list[Row] = []
     for r, chain in enumerate(chains):
         rows += _chain_rows(r, chain, cols, zone)
     rows += _capacity_rows(clinic, chains, cols, turnover, pack)
-    return Model(Program(n + len(cols), n + len(cols), cost, None, rows), cols, chains, unit_plan, unit_move)
+    return Model(Program(n_cols, n_cols, cost, upper, rows), cols, within, chains, unit_plan, unit_move)
 
 
 def _chain_rows(r: int, chain: list[Link], cols: dict[Col, int], zone: ZoneInfo) -> list[Row]:
     rows: list[Row] = []
     by_day: list[list[tuple[date, int]]] = []  # each link's columns with their day
     for j, link in enumerate(chain):
-        go = [(d, cols[(r, j, d)]) for d in sorted(link.element.days)]
-        here = [(day_of(link, zone), cols[(r, j, None)])] if link.stays else []
-        by_day.append(here + go)
+        mine = sorted((d, c) for (r2, j2, d), c in cols.items() if r2 == r and j2 == j)
+        by_day.append(mine)
         if link.fixed:  # it stays, kept or not
-            rows.append(Row([cols[(r, j, None)]], [1.0], 1.0, 1.0))
-        elif link.stays:  # it stays or goes somewhere; a plan not kept keeps it
-            rows.append(Row([c for _, c in here + go], [1.0] * (len(go) + 1), 1.0, 1.0))
-            rows.append(Row([cols[(r, j, None)], r], [1.0, 1.0], 1.0, 2.0))
-        else:  # in conflict: it goes somewhere if the plan is kept
-            rows.append(Row([*(c for _, c in go), r], [1.0] * len(go) + [-1.0], 0.0, 0.0))
+            rows.append(Row([mine[0][1]], [1.0], 1.0, 1.0))
+        elif link.stays:  # on one day; a plan not kept keeps it where it was
+            rows.append(Row([c for _, c in mine], [1.0] * len(mine), 1.0, 1.0))
+            rows.append(Row([cols[(r, j, day_of(link, zone))], r], [1.0, 1.0], 1.0, 2.0))
+        else:  # in conflict: on one day if the plan is kept
+            rows.append(Row([*(c for _, c in mine), r], [1.0] * len(mine) + [-1.0], 0.0, 0.0))
     for j in range(1, len(chain)):
         gap = chain[j].element.gap
         if gap is None or (chain[j].fixed and chain[j - 1].fixed):
@@ -204,19 +222,15 @@ def _capacity_rows(
     pack: Callable[[str, list[days.Span]], int],
 ) -> list[Row]:
     """Per day and pool, the columns sharing one set of possible places, or a smaller one,
-    are at most what can be packed into it (`core.days.master`'s rows)."""
+    are at most what can be packed into it (`core.days.master`'s rows; a session on its
+    own day counts as free to take any place of it: the day checks say otherwise)."""
     classes: dict[tuple[date, str], dict[frozenset[days.Span], list[int]]] = {}
     for (r, j, d), c in cols.items():
         link = chains[r][j]
         if link.fixed:
             continue  # in the past: its time is booked for everyone
-        pool = days.pool_of(link.element)
-        if d is None:
-            places = frozenset([stay_span(link, turnover)])
-            d = day_of(link, clinic.zone)
-        else:
-            places = frozenset(days.spans_of(link.element, d, turnover))
-        classes.setdefault((d, pool), {}).setdefault(places, []).append(c)
+        places = frozenset(days.spans_of(link.element, d, turnover))
+        classes.setdefault((d, days.pool_of(link.element)), {}).setdefault(places, []).append(c)
     rows: list[Row] = []
     for (_, pool), by_places in sorted(classes.items()):
         for places in by_places:
@@ -228,18 +242,15 @@ def _capacity_rows(
     return rows
 
 
-def cut(go: list[int], stay: list[int], fit: int) -> Row:
-    """With all of `stay` staying on a day, at most `fit` of `go` go to it (with one of
-    them moved away, the row asks nothing)."""
-    m = float(len(go) - fit)
-    return Row(go + stay, [1.0] * len(go) + [m] * len(stay), -1.0, len(go) + m * (len(stay) - 1))
+def full(on: list[int], unless: list[int], fit: int) -> Row:
+    """At most `fit` of the columns `on` together (sessions on one day), unless one of the
+    plans `unless` is kept (a plan not kept holds its places; kept, they are free)."""
+    m = float(len(on) - fit)
+    return Row(on + unless, [1.0] * len(on) + [-m] * len(unless), -float(len(on)) - m * len(unless), float(fit))
 
 
-def placing_order(chain: list[Link]) -> list[tuple[int, int]]:
-    """Pairs (a, b) of links of one chain that, on one day, come in that order: a
-    consultation ends before its infusion 1 starts."""
-    return [(j, j + 1) for j in range(len(chain) - 1) if chain[j].session.kind == CONSULTATION]
-
-
-def same_day_ok(first: Session, then: Session) -> bool:
-    return first.end.astimezone(UTC) <= then.start.astimezone(UTC)
+def moves_within(day: int, on: list[int], unless: list[int], least: int) -> Row:
+    """With all of `on` together, at least `least` of the sessions on their own day move
+    within it (column `day`), unless one of the plans `unless` is kept."""
+    k = float(least)
+    return Row([day, *on, *unless], [1.0] + [-k] * len(on) + [k] * len(unless), -k * (len(on) - 1), 1e9)

@@ -17,3 +17,17 @@ def solver_class(name: str) -> Any:
     from ketaplan.solver.highs import Solver
 
     return Solver
+
+
+def require(name: str) -> None:
+    """Fail now, saying how to install it, when the solver's package is missing (before a
+    run spends time on what the solver is for)."""
+    from ketaplan.core.errors import InputError
+
+    package, extra, option = (
+        ("ortools", "cpsat", "--solver cpsat") if name == "cpsat" else ("highspy", "optimize", "--optimize")
+    )
+    try:
+        __import__(package)
+    except ImportError:
+        raise InputError(f"{option} needs the solver: pip install 'ketaplan[{extra}]'", field=option) from None
