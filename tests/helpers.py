@@ -140,7 +140,7 @@ def sessions(data: dict, kind: str = "infusion") -> dict[int, dict]:
     return {s["number"]: s for s in data["sessions"] if s["kind"] == kind}
 
 
-def assert_all_rules_hold(ledger: Path, clinic_file: Path, plan_id: str) -> None:
+def assert_all_rules_hold(ledger: Path | str, clinic_file: Path, plan_id: str) -> None:
     from ketaplan.formats.clinic_file import load_clinic
 
     clinic = load_clinic(clinic_file, FROM_PACKAGE)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import assert_all_rules_hold, book, run_json, sessions
+from helpers import assert_all_rules_hold, book, run_json
 
 pytest.importorskip("highspy")
 pytestmark = pytest.mark.usefixtures("backend")
@@ -78,7 +79,7 @@ def test_a_change_at_another_desk_during_the_solve_is_never_overbooked(
     solve = app_repair.solve_repair
     taken: list[str] = []
 
-    def meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
         choice = solve(*args, **kwargs)
         _, moved = next((pid, c.moved) for pid, c in choice.repairs.items() if c is not None)
         to = moved[0][1].start.astimezone(clinic.zone)
@@ -102,7 +103,7 @@ def test_the_time_limit_holds_with_a_sub_model_that_would_run_longer(
 ) -> None:
     """Every capacity sub-model is one HiGHS cannot settle: the run still ends within 2 s
     of --time-limit, with the standard search's answer (not proven)."""
-    from ketaplan.core import days
+    from ketaplan.core import chairs
     from test_optimize import market_split
 
     hard: list[int] = []
@@ -111,11 +112,11 @@ def test_the_time_limit_holds_with_a_sub_model_that_would_run_longer(
         hard.append(1)
         return market_split()
 
-    monkeypatch.setattr(days, "pack_program", pack_program)
+    monkeypatch.setattr(chairs, "pack_program", pack_program)  # repair's capacity models
     crowded(cli, clinic_file, 6)
     started = time.monotonic()
     doc = run_json(cli, "repair", "--optimize", "--time-limit", "2", "--dry-run", "--clinic", clinic_file)
     took = time.monotonic() - started
     assert hard, "no capacity sub-model was built: the test proves nothing"
     assert took < 4.0, f"--time-limit 2 took {took:.1f} s"
-    assert doc["data"]["moved"] and sessions  # an answer, the standard search's at least
+    assert doc["data"]["moved"] and not doc["data"]["proven"]  # the standard search's answer

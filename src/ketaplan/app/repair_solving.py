@@ -49,14 +49,15 @@ def solve_repair(
     fixed = [_booking(a.plan, s) for a in affected for s in a.plan.active if not _to_come(s, now)]
     avail = Availability(clinic, base + fixed, span=span)
     chains = [repair_days.links(clinic, a, avail, now) for a in affected]
-    model = repair_days.master(clinic, chains, packer(clinic, avail, deadline, Solver))
+    model = repair_days.master(clinic, chains, packer(clinic, avail, deadline, Solver, named=True))
     say(f"model: {len(affected)} plans, {len(model.cols)} session days, {len(model.program.rows)} rows")
 
     last: list[tuple[int, str]] = []
 
     def progress(objective: float, bound: float) -> None:  # a line when the count or its bound moves
-        kept = int(objective // model.unit_plan) if objective > 0 else 0
-        most = f", at most {int(bound // model.unit_plan)}" if math.isfinite(bound) else ""
+        # A plan kept outweighs every move: the count is the objective over its weight, rounded up.
+        kept = max(0, math.ceil(objective / model.unit_plan - 1e-9))
+        most = f", at most {math.ceil(bound / model.unit_plan - 1e-9)}" if math.isfinite(bound) else ""
         if not last or last[-1] != (kept, most):
             last.append((kept, most))
             say(f"{time.monotonic() - started:.1f} s: an answer keeping {kept} patients{most}")
@@ -92,10 +93,12 @@ def solve_repair(
         new = [row for row in cuts if _as_key(row) not in added]
         if not new:  # nothing learned: another solve would answer the same
             break
-        if any(c in row.cols for row in new for c in model.within.values()):
-            say(f"{len(new)} days hold their sessions only if some move within them: counted, solving again")
-        else:
-            say(f"{len(new)} days cannot hold the sessions given them: cut, solving again")
+        within = set(model.within.values())
+        moving = sum(1 for row in new if row.cols[0] in within)
+        if moving:
+            say(f"{moving} days hold their sessions only if some move within them: counted")
+        if len(new) > moving:
+            say(f"{len(new) - moving} days cannot hold the sessions given them: cut")
         added |= {_as_key(row) for row in new}
         solver.add(new)
         if time.monotonic() >= solver.deadline:
@@ -224,8 +227,8 @@ class _DayChecks:
         own = [(r, j, day_of) for r, j in free if (day_of := repair_days.day_of(chains[r][j], zone))]
         everyone = arrivals + [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
                                for r, j, d in own]  # fmt: skip
-        prefer: list[datetime | None] = [None] * len(arrivals) + [
-            chains[r][j].session.start.astimezone(UTC) for r, j, _ in own
+        prefer: list[tuple[datetime, str] | None] = [None] * len(arrivals) + [
+            (chains[r][j].session.start.astimezone(UTC), chains[r][j].session.resource or "") for r, j, _ in own
         ]
         # Whether they fit at all first (a count: quick), then as few moved as can be
         # found in DAY_SECONDS (a harder model), else any way they fit.

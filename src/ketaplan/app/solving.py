@@ -16,7 +16,8 @@ from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.model import Session
 
-MAX_ROUNDS = 50  # solves with a forbidden combination added, before giving up on chairs
+ASSIGN_STEPS = 20_000  # a day check's search for named chairs for the count model's answer
+MAX_ROUNDS = 50  # solves of the day model with cuts added, before keeping the best answer placed
 FINAL_SECONDS = 0.03  # time kept back per request for placing and planning the answer
 #: Seconds the ties (priority, then line) get once the count is proven (`--tie-limit`).
 TIE_LIMIT = 5.0
@@ -140,10 +141,12 @@ def packer(
     avail: Availability,
     deadline: float,
     Solver: Any,  # noqa: N803 - a class
+    named: bool = False,
 ) -> Callable[[str, list[days.Span]], int]:
     """How many sessions with these places fit at once (`days.master`'s `pack`): a small
     model solved to the end, once per set of places, within the run's time. One not
-    proven in time counts every session as fitting: a weaker row, never a wrong one."""
+    proven in time counts every session as fitting: a weaker row, never a wrong one.
+    `named`: on named chairs (core.chairs; tighter around bookings held on chairs)."""
 
     occ, known = avail.occupancy, {}
 
@@ -151,11 +154,16 @@ def packer(
         key = (pool, tuple(spans))
         if key not in known:
             resources, wait = (clinic.rooms, timedelta(0)) if pool == "rooms" else (clinic.chairs, occ.turnover)
-            program = days.pack_program(
-                spans,
-                lambda t: joint.free_at(occ, resources, wait, t),
-                None if pool == "rooms" else clinic.starts_per_slot,
-            )
+            if named:
+                from ketaplan.core import chairs
+
+                program = chairs.pack_program(clinic, avail, pool, spans)
+            else:
+                program = days.pack_program(
+                    spans,
+                    lambda t: joint.free_at(occ, resources, wait, t),
+                    None if pool == "rooms" else clinic.starts_per_slot,
+                )
             solved = Solver(program, deadline=deadline, gap=0.0, log=False).solve()
             known[key] = round(solved.bound) if solved.proven else len(spans)
         return known[key]
@@ -233,36 +241,57 @@ def place_day(
     one_day: list[list[joint.Element]],
     order: list[tuple[int, int]],
     deadline: float,
-    prefer: list[datetime | None] | None = None,
+    prefer: list[tuple[datetime, str] | None] | None = None,
 ) -> DayFit | None:
     """One day check: these sessions (each an element with the one day's places) placed
-    exactly, times and named chairs, around `avail`'s bookings; `prefer` (UTC starts, per
-    element): as many as can start then, once all that can are placed. None when the
-    time ran out first."""
+    exactly, times and named chairs, around `avail`'s bookings; `prefer` (UTC start and
+    chair or room, per element): as many as can keep that place, once all that can are
+    placed. None when the time ran out first. The count model (chairs interchangeable)
+    first; when its answer has no chair assignment, the model of named chairs."""
     from ketaplan.solver.highs import Solver
 
     model = joint.build(clinic, one_day, [1] * len(one_day), avail, order)
     program, weight = model.program(), 1
     if prefer is not None:  # one session more always outweighs every preferred start
         weight = sum(1 for p in prefer if p is not None) + 1
-        bonus = [1.0 if prefer[v.request] == v.start else 0.0 for v in model.vars]
+        starts = [p[0] if p else None for p in prefer]
+        bonus = [1.0 if starts[v.request] == v.start else 0.0 for v in model.vars]
         program = program._replace(cost=[float(weight)] * model.n_requests + bonus)
-    solver = Solver(program, deadline=deadline, gap=0.0, log=False)
-    for _ in range(MAX_ROUNDS):
-        if time.monotonic() >= deadline:  # rounds of chairs not found can outlast it
-            return None
-        solved = solver.solve()
-        chosen = joint.witness(model, solved.values)
-        sessions, unassignable = joint.assign_resources(clinic, chosen, avail)
-        if unassignable:
-            solver.forbid([model.column(v) for v in unassignable])
-            continue
-        if len(sessions) == len(one_day):
-            preferred = round(solved.objective) - weight * len(one_day) if solved.proven and prefer else None
-            return DayFit([sessions[k][0] for k in range(len(one_day))], len(one_day), False, preferred)
-        if solved.proven:
-            return DayFit(None, len(sessions))
-        break
+    solved = Solver(program, deadline=deadline, gap=0.0, log=False).solve()
+    # Few steps: past them the model of named chairs settles it faster than more would.
+    sessions, unassignable = joint.assign_resources(clinic, joint.witness(model, solved.values), avail, ASSIGN_STEPS)
+    if unassignable:
+        return _on_named_chairs(clinic, avail, [e[0] for e in one_day], order, deadline, prefer)
+    if len(sessions) == len(one_day):
+        # Its preferred count is of starts only: at most the places kept, a bound on them.
+        preferred = round(solved.objective) - weight * len(one_day) if solved.proven and prefer else None
+        return DayFit([sessions[k][0] for k in range(len(one_day))], len(one_day), False, preferred)
+    if solved.proven:
+        return DayFit(None, len(sessions))
+    if time.monotonic() >= deadline:
+        return None
+    return DayFit(None, len(one_day) - 1, True)
+
+
+def _on_named_chairs(
+    clinic: Clinic,
+    avail: Availability,
+    one_day: list[joint.Element],
+    order: list[tuple[int, int]],
+    deadline: float,
+    prefer: list[tuple[datetime, str] | None] | None,
+) -> DayFit | None:
+    from ketaplan.core import chairs
+    from ketaplan.solver.highs import Solver
+
+    model = chairs.build(clinic, one_day, avail, order, prefer)
+    solved = Solver(model.program, deadline=deadline, gap=0.0, log=False).solve()
+    placed = model.sessions(solved.values, one_day)
+    if len(placed) == len(one_day):
+        kept = round(solved.objective) - model.weight * len(one_day) if solved.proven and prefer else None
+        return DayFit([placed[k] for k in range(len(one_day))], len(one_day), False, kept)
+    if solved.proven:
+        return DayFit(None, len(placed))
     if time.monotonic() >= deadline:
         return None
     return DayFit(None, len(one_day) - 1, True)
