@@ -14,6 +14,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -514,3 +515,57 @@ def test_progress_on_stderr_and_silent_with_json(cli, tmp_path: Path) -> None:
     assert not re.search(r"\d+\.\d s: ", quiet.stderr) and "--optimize:" in quiet.stderr
     statuses = [[json.loads(x)["status"] for x in r.stdout.splitlines()] for r in (told, quiet)]
     assert statuses[0] == statuses[1] == ["ok", "infeasible", "ok"]
+
+
+def test_a_day_closed_in_the_ledger_takes_no_one(cli, tmp_path: Path) -> None:
+    """`close` records a closure in the ledger, not in the clinic file: `batch --optimize`
+    reads the clinic as it stands (as first come does), so nobody is booked that day."""
+    clinic = one_session_a_day(tmp_path, window=[2, 3], gap=2)
+    ledger = tmp_path / "l.sqlite3"
+    rows = tmp_path / "rows.csv"
+    rows.write_text("patient,start,end\nA,2027-02-01,2027-02-03\n", encoding="utf-8")
+    assert cli("close", "2027-02-01", "--reason", "flood", "--clinic", clinic, "--ledger", ledger).exit_code == 0
+    for extra in ([], ["--optimize"]):
+        r = cli("batch", rows, "--clinic", clinic, "--dry-run", "--ledger", ledger, *extra)
+        doc = json.loads(r.stdout.splitlines()[0])
+        assert doc["status"] == "ok", doc
+        assert [s["start"][:10] for s in doc["data"]["sessions"]] == ["2027-02-02", "2027-02-03"], extra
+
+
+def test_a_day_closed_at_another_desk_during_the_solve_is_not_booked(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The solver works on a snapshot; a day closed at another desk while it runs is read
+    under the write lock, and the plan that used it is made again around it."""
+    from datetime import datetime
+
+    from ketaplan.app import optimize
+    from ketaplan.app.closures import close_in_ledger
+    from ketaplan.core.model import Closure
+    from ketaplan.formats.clinic_file import load_clinic
+    from ketaplan.store.holiday_cache import FROM_PACKAGE
+    from ketaplan.store.location import ledger_at
+
+    clinic_file = one_session_a_day(tmp_path, window=[2, 3], gap=2)
+    clinic = load_clinic(clinic_file, FROM_PACKAGE)
+    ledger = tmp_path / "l.sqlite3"
+    assert cli("close", "2027-03-01", "--reason", "an older closure", "--clinic", clinic_file,
+               "--ledger", ledger).exit_code == 0  # fmt: skip
+    solve = optimize.solve
+    closed: list[str] = []
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        witness, summary = solve(*args, **kwargs)
+        day = min(s.start for sessions in witness.values() for s in sessions).astimezone(clinic.zone).date()
+        close_in_ledger(ledger_at(str(ledger)), clinic, Closure(day, day, "flood"), datetime.now(clinic.zone))
+        closed.append(day.isoformat())
+        return witness, summary
+
+    monkeypatch.setattr(optimize, "solve", meanwhile)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("patient,start,end\nA,2027-02-01,2027-02-03\n", encoding="utf-8")
+    r = cli("batch", rows, "--clinic", clinic_file, "--optimize", "--ledger", ledger)
+    doc = json.loads(r.stdout.splitlines()[0])
+    assert closed == ["2027-02-01"]
+    assert doc["status"] == "ok" and [s["start"][:10] for s in doc["data"]["sessions"]] == ["2027-02-02", "2027-02-03"]
+    assert "while the solver ran: 1 plans made again" in r.stderr, r.stderr

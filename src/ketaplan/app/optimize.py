@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from ketaplan.app.batch import Admitted, Held, Known, Outcome, Seen, Settings, admit, request_key
 from ketaplan.app.booking import book_plan, refuse_overlap
 from ketaplan.app.solving import TIE_LIMIT, Budget, Summary, solve
+from ketaplan.app.views import as_it_stands
 from ketaplan.core import admission, joint
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
@@ -65,6 +66,9 @@ def run(
     with ledger.batch() as tx:
         # 1. A snapshot, read without the write lock: the desks book on while this solves.
         tx.db.begin_read()
+        # The clinic as it stands: its file and the closures recorded in the ledger.
+        file_clinic, clinic = settings.clinic, as_it_stands(tx, settings.clinic)
+        settings = settings._replace(clinic=clinic)
         base = tx.bookings(clinic.name, *span, clinic.zone)
         avail = Availability(clinic, base, span=span)
         booked = tx.plans_for_requests([k for k in map(request_key, all_rows) if k is not None])
@@ -117,7 +121,10 @@ def run(
             # 3. Booked under the write lock, against the ledger as it is now
             tx.begin()
             before = len(finals)
-            base, finals = _as_it_is_now(tx, settings, all_rows, admitted, finals, base, answers, stamp, say)
+            now_clinic = as_it_stands(tx, file_clinic)  # closures recorded meanwhile count too
+            closed = now_clinic.ledger_closures != clinic.ledger_closures
+            clinic, settings = now_clinic, settings._replace(clinic=now_clinic)
+            base, finals = _as_it_is_now(tx, settings, all_rows, admitted, finals, base, answers, stamp, say, closed)
             summary = summary._replace(displaced=before - len(finals) - sum(i in answers for i in order))
             fresh = iter(tx.unique_plan_ids(len(finals)))
             finals = {i: _renamed(p, next(fresh)) for i, p in finals.items()}
@@ -166,15 +173,17 @@ def _as_it_is_now(
     answers: dict[int, Outcome],
     stamp: datetime,
     say: Callable[[str], None],
+    closed: bool = False,
 ) -> tuple[list[Booking], dict[int, Plan]]:
-    """The answer, checked against the ledger as it is under the write lock. When another
-    desk wrote while the solver ran: a request booked meanwhile is answered as booked, a
+    """The answer, checked against the ledger as it is under the write lock (`closed`: the
+    clinic's recorded closures changed meanwhile). When another desk wrote while the
+    solver ran: a request booked meanwhile is answered as booked, a
     patient given a series meanwhile is refused as first come would, and each plan that
     now clashes is planned again, first come, around everything booked (never an
     overbooking: what is booked is checked against the ledger as it is now)."""
     clinic, span = settings.clinic, settings.span
     now_base = tx.bookings(clinic.name, *span, clinic.zone)
-    if Counter(now_base) == Counter(base):
+    if Counter(now_base) == Counter(base) and not closed:
         return base, finals
     booked = tx.plans_for_requests([admitted[i].key for i in finals])
     kept: dict[int, Plan] = {}
@@ -204,7 +213,8 @@ def _as_it_is_now(
         else:
             lost += 1
     say(
-        f"another desk booked while the solver ran: {replanned} plans made again around it"
+        f"another desk {'closed hours or booked' if closed else 'booked'} while the solver ran: "
+        f"{replanned} plans made again around it"
         + (f", {lost} request{'s' if lost != 1 else ''} no longer fit" if lost else "")
     )
     return now_base, kept

@@ -95,6 +95,16 @@ def master(
         e = chains[r][j]
         places = frozenset(spans_of(e, d, turnover))
         classes.setdefault((d, pool_of(e)), {}).setdefault(places, []).append(col)
+    rows += capacity_rows(classes, pack)
+    return Master(Program(n + len(cols), n + len(cols), [float(w) for w in weights], None, rows), cols, unit, n)
+
+
+def capacity_rows(
+    classes: dict[tuple[date, str], dict[frozenset[Span], list[int]]], pack: Callable[[str, list[Span]], int]
+) -> list[Row]:
+    """Per day and pool, the columns whose places are one set, or a smaller one, are at
+    most what `pack` says fits into that set at once."""
+    rows: list[Row] = []
     for (_, pool), by_places in sorted(classes.items()):
         for places in by_places:
             members = [c for other, cs in by_places.items() if other <= places for c in cs]
@@ -102,7 +112,7 @@ def master(
                 most = pack(pool, sorted(places))
                 if len(members) > most:
                     rows.append(Row(members, [1.0] * len(members), 0.0, float(most)))
-    return Master(Program(n + len(cols), n + len(cols), [float(w) for w in weights], None, rows), cols, unit, n)
+    return rows
 
 
 def day_groups(chosen: dict[int, list[Key]], chains: Sequence[list[Element]], turnover: timedelta) -> list[list[Key]]:

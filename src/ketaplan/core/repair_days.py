@@ -231,15 +231,7 @@ def _capacity_rows(
             continue  # in the past: its time is booked for everyone
         places = frozenset(days.spans_of(link.element, d, turnover))
         classes.setdefault((d, days.pool_of(link.element)), {}).setdefault(places, []).append(c)
-    rows: list[Row] = []
-    for (_, pool), by_places in sorted(classes.items()):
-        for places in by_places:
-            members = [c for other, cs in by_places.items() if other <= places for c in cs]
-            if len(members) > 1:
-                most = pack(pool, sorted(places))
-                if len(members) > most:
-                    rows.append(Row(members, [1.0] * len(members), 0.0, float(most)))
-    return rows
+    return days.capacity_rows(classes, pack)
 
 
 def full(on: list[int], unless: list[int], fit: int) -> Row:
