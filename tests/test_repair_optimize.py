@@ -120,3 +120,17 @@ def test_the_time_limit_holds_with_a_sub_model_that_would_run_longer(
     assert hard, "no capacity sub-model was built: the test proves nothing"
     assert took < 4.0, f"--time-limit 2 took {took:.1f} s"
     assert doc["data"]["moved"] and not doc["data"]["proven"]  # the standard search's answer
+
+
+def test_cp_sat_repairs_as_highs_does(cli, clinic_file: Path) -> None:
+    """--solver cpsat for the day model: the same patients kept, the same moves, proven."""
+    pytest.importorskip("ortools")
+    crowded(cli, clinic_file)
+    answers = {}
+    for solver in ("highs", "cpsat"):
+        doc = run_json(cli, "repair", "--optimize", "--solver", solver, "--dry-run", "--clinic", clinic_file)
+        assert doc["data"]["proven"], (solver, doc)
+        answers[solver] = moves(doc)
+    assert answers["cpsat"] == answers["highs"]
+    bad = cli("repair", "--optimize", "--solver", "gurobi", "--clinic", clinic_file)
+    assert bad.exit_code == 2 and "--solver" in bad.stderr

@@ -20,8 +20,8 @@ each other by capacity rows:
 Chairs are interchangeable in the model; named chairs are given afterwards
 (`assign_resources`). Intervals on identical machines with a free count at every moment
 can always be given machines when no booking pins a chair; with bookings pinned to
-chairs, a feasible count may still have no assignment, so that case is detected, and the
-solver is told to leave that combination out (a "no-good" row) and asked again."""
+chairs, a feasible count may still have no assignment: the day check then places that
+day on named chairs (core.chairs)."""
 
 from __future__ import annotations
 
@@ -303,7 +303,7 @@ def assign_resources(
 ) -> tuple[dict[int, list[Session]], list[Var]]:
     """Named chairs and rooms for the chosen sessions, around the bookings already held.
     Returns the sessions per request, or, when a group of overlapping sessions has no
-    assignment, that group (the caller forbids the combination and solves again)."""
+    assignment, that group (the caller then places the day on named chairs, core.chairs)."""
     occ = avail.occupancy
     done: dict[tuple[int, int], str] = {}
     for pool, kinds in ((clinic.chairs, (INFUSION, BOOSTER)), (clinic.rooms, (CONSULTATION,))):

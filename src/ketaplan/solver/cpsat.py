@@ -45,9 +45,6 @@ class Solver:
             total = sum(_whole(c) * self.x[i] for i, c in zip(r.cols, r.coefs, strict=True))
             self.model.add_linear_constraint(total, _whole(r.lower), _whole(r.upper))
 
-    def forbid(self, cols: list[int]) -> None:
-        self.add([Row(cols, [1.0] * len(cols), 0.0, float(len(cols) - 1))])
-
     def start(self, values: list[float]) -> None:
         self.model.clear_hints()
         for var, v in zip(self.x, values, strict=False):

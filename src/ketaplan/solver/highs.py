@@ -45,7 +45,7 @@ def _stdout_to_stderr(quiet: bool = False) -> Iterator[None]:
 
 
 class Solver:
-    """One model in HiGHS; `forbid` adds a row and `solve` runs again from where it was."""
+    """One model in HiGHS; `add` adds rows and `solve` runs again from where it was."""
 
     def __init__(
         self, program: Program, *, deadline: float, gap: float, log: bool, progress: Progress | None = None
@@ -109,11 +109,6 @@ class Solver:
         np = self.np
         with _stdout_to_stderr():
             self.h.setSolution(len(values), np.arange(len(values), dtype=np.int32), np.array(values, dtype=float))
-
-    def forbid(self, cols: list[int]) -> None:
-        """Never all of these together (a combination with no chair assignment)."""
-        with _stdout_to_stderr():
-            self._add_rows(self.h, [Row(cols, [1.0] * len(cols), 0.0, float(len(cols) - 1))])
 
     def solve(self) -> Solved:
         start = time.monotonic()
