@@ -186,9 +186,13 @@ class _DayChecks:
             group = sorted(group)
             spans = [s for r, j, d in group for s in days.spans_of(self.elements[r][j], d, self.turnover)]
             lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+            on_days = {d for _, _, d in group}
+            # Every session staying on these days (or reaching into their hours): the free
+            # check may move any of them within its day, where it may meet any other.
             near = sorted(
                 (r, j) for r, j in residents
-                if (sp := repair_days.stay_span(m.chains[r][j], self.turnover))[0] < hi and lo < sp[1]
+                if repair_days.day_of(m.chains[r][j], zone) in on_days
+                or ((sp := repair_days.stay_span(m.chains[r][j], self.turnover))[0] < hi and lo < sp[1])
             )  # fmt: skip
             free = [x for x in near if x[0] in kept]  # a plan not kept holds its places
             held = [x for x in near if x[0] not in kept]
@@ -224,7 +228,7 @@ class _DayChecks:
             self.known[key] = out
             return out
         # Residents of kept plans free within their day, preferring their own places.
-        own = [(r, j, day_of) for r, j in free if (day_of := repair_days.day_of(chains[r][j], zone))]
+        own = [(r, j, repair_days.day_of(chains[r][j], zone)) for r, j in free]
         everyone = arrivals + [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
                                for r, j, d in own]  # fmt: skip
         prefer: list[tuple[datetime, str] | None] = [None] * len(arrivals) + [
