@@ -54,7 +54,7 @@ def test_optimize_keeps_as_many_with_no_more_moves_and_proves_it(
 def test_progress_goes_to_stderr_and_json_stays_quiet(cli, clinic_file: Path) -> None:
     crowded(cli, clinic_file, 3)
     r = cli("repair", "--optimize", "--dry-run", "--clinic", clinic_file)
-    assert r.exit_code == 0 and "solver:" in r.stderr and "patients kept (proven)" in r.stderr, r.stderr
+    assert r.exit_code == 0 and "solver:" in r.stderr and "sessions moved (proven)" in r.stderr, r.stderr
     r = cli("repair", "--optimize", "--dry-run", "--json", "--clinic", clinic_file)
     assert r.exit_code == 0 and "solver:" not in r.stderr
 

@@ -103,9 +103,24 @@ def solve_repair(
         solver.add(new)
         if time.monotonic() >= solver.deadline:
             break
-    kept_n = sum(1 for c in best.repairs.values() if c is not None)
-    say(f"solver: {kept_n} of {len(affected)} patients kept ({'proven' if proven else 'not proven'})")
+    say(_summary(model, best, bound, proven, len(affected)))
     return best._replace(proven=proven)
+
+
+def _summary(model: repair_days.Model, best: repair.Choice, bound: float, proven: bool, plans: int) -> str:
+    """The answer, and what the model says no answer can beat."""
+    kept, moves, _ = repair._value(best.repairs)
+    text = f"solver: {-kept} of {plans} patients kept, {moves} sessions moved"
+    if proven:
+        return text + " (proven)"
+    if not math.isfinite(bound):
+        return text + " (not proven)"
+    most = math.ceil(bound / model.unit_plan - 1e-9)
+    if most > -kept:
+        return text + f" (not proven: at most {most} could be kept)"
+    # The least penalty for `most` kept: moves weigh unit_move each, days moved less in all.
+    fewest = max(0, math.floor((most * model.unit_plan - bound) / model.unit_move + 1e-9))
+    return text + f" (the most patients proven; not the fewest moves: at least {fewest})"
 
 
 def _as_key(row: Row) -> tuple[object, ...]:
