@@ -187,7 +187,7 @@ def _still_holds(solved: tuple[set[tuple[str, int]], repair.Choice], found: Foun
     plans, choice = solved
     if plans != {(a.plan.plan_id, a.plan.revision) for a in found.affected}:
         return False
-    return repair._all_rules_kept(found.clinic, found.others, found.span, found.affected, choice.repairs, now)
+    return repair.all_rules_kept(found.clinic, found.others, found.span, found.affected, choice.repairs, now)
 
 
 def _reasons(conflicts: list[Conflict]) -> dict[str, str]:

@@ -84,7 +84,7 @@ def solve_repair(
             if found is None:  # the named checks refuse it: a bug in the model
                 say("the solver's answer breaks a rule: keeping the standard search's")
                 break
-            if repair._value(found) <= repair._value(best.repairs):
+            if repair.value(found) <= repair.value(best.repairs):
                 best = repair.Choice(found, False)
                 start = _start(model, affected, best, zone)
         if _score(model, best.repairs) >= bound - 0.5 and not checker.guessed:
@@ -109,7 +109,7 @@ def solve_repair(
 
 def _summary(model: repair_days.Model, best: repair.Choice, bound: float, proven: bool, plans: int) -> str:
     """The answer, and what the model says no answer can beat."""
-    kept, moves, _ = repair._value(best.repairs)
+    kept, moves, _ = repair.value(best.repairs)
     text = f"solver: {-kept} of {plans} patients kept, {moves} sessions moved"
     if proven:
         return text + " (proven)"
@@ -129,7 +129,7 @@ def _as_key(row: Row) -> tuple[object, ...]:
 
 def _score(model: repair_days.Model, repairs: dict[str, repair.Candidate | None]) -> float:
     """An answer's objective in the model's weights (most kept, fewest moves, fewest days)."""
-    kept, moves, shift = repair._value(repairs)
+    kept, moves, shift = repair.value(repairs)
     return -kept * model.unit_plan - moves * model.unit_move - shift
 
 
@@ -331,7 +331,7 @@ def _choice(
     final: dict[str, Plan] = {}
     for r, a in enumerate(affected):
         if r not in kept:
-            final[a.plan.plan_id] = repair._kept(a)
+            final[a.plan.plan_id] = repair.staying(a)
             continue
         moved = new[r]
         final[a.plan.plan_id] = a.plan._replace(sessions=tuple(
@@ -353,6 +353,6 @@ def _choice(
         c = c._replace(moved=[(b, x) for b, x in c.moved if (b.start, b.resource) != (x.start, x.resource)])
         out[a.plan.plan_id] = c
         final[a.plan.plan_id] = c.plan
-    if not repair._all_rules_kept(clinic, base, span, affected, out, now):
+    if not repair.all_rules_kept(clinic, base, span, affected, out, now):
         return None
     return out

@@ -338,23 +338,23 @@ def choose(
     left = [a for a in affected if greedy[a.plan.plan_id] is None]
     if left:
         again = _in_turn(clinic, base, span, left + [a for a in affected if a not in left], now, budget)
-        if _value(again) < _value(greedy):
+        if value(again) < value(greedy):
             greedy = again
     if len(affected) > joint_plans or budget.ran_out:
         return Choice(greedy, False)
     joint = _joint(clinic, alone, affected, now, budget, greedy)
-    if not _all_rules_kept(clinic, base, span, affected, joint.repairs, now):
+    if not all_rules_kept(clinic, base, span, affected, joint.repairs, now):
         return Choice(greedy, False)  # the joint search's own fit test let something through: a bug
     return joint
 
 
-def _all_rules_kept(
+def all_rules_kept(
     clinic: Clinic, base: list[Booking], span: tuple[datetime, datetime], affected: list[Affected],
     repairs: dict[str, Candidate | None], now: datetime,
 ) -> bool:  # fmt: skip
     """The named checks, not `Fits`, have the last word: every repaired plan against
     everyone as they end up (a plan left unplaced keeps the sessions not in conflict)."""
-    final = {a.plan.plan_id: (c.plan if (c := repairs.get(a.plan.plan_id)) else _kept(a)) for a in affected}
+    final = {a.plan.plan_id: (c.plan if (c := repairs.get(a.plan.plan_id)) else staying(a)) for a in affected}
     avail = Availability(clinic, base + _bookings(list(final.values())), span=span)
     for a in affected:
         if repairs.get(a.plan.plan_id) is None:
@@ -377,21 +377,21 @@ def _in_turn(
     found: dict[str, Candidate | None] = {}
     done: dict[str, Plan] = {}
     for a in affected:
-        others = [done.get(b.plan.plan_id) or _kept(b) for b in affected if b is not a]
+        others = [done.get(b.plan.plan_id) or staying(b) for b in affected if b is not a]
         avail = Availability(clinic, base + _bookings(others), span=span)
         c = next(candidates(clinic, a.plan, a.request, a.must, avail, now, budget), None)
         found[a.plan.plan_id] = c
-        done[a.plan.plan_id] = c.plan if c else _kept(a)
+        done[a.plan.plan_id] = c.plan if c else staying(a)
     return found
 
 
-def _value(choice: dict[str, Candidate | None]) -> tuple[int, int, int]:
+def value(choice: dict[str, Candidate | None]) -> tuple[int, int, int]:
     """Most plans kept, then fewest sessions moved, then the nearest days (smaller is better)."""
     kept = [c for c in choice.values() if c is not None]
     return (-len(kept), sum(len(c.moved) for c in kept), sum(c.shift for c in kept))
 
 
-def _kept(a: Affected) -> Plan:
+def staying(a: Affected) -> Plan:
     """A plan not yet repaired, as the others see it: its sessions that will stay."""
     return a.plan._replace(sessions=tuple(s for s in a.plan.sessions if key(s) not in a.must))
 
@@ -404,7 +404,7 @@ def _joint(
     the nearest days; `greedy` is the first answer to beat."""
     lists = [_Lazy(candidates(clinic, a.plan, a.request, a.must, alone, now, budget)) for a in affected]
 
-    best = (_value(greedy), dict(greedy))
+    best = (value(greedy), dict(greedy))
     chosen: dict[str, Candidate | None] = {}
 
     def search(i: int, fits: Fits, lost: int, moves: int) -> None:
@@ -412,8 +412,8 @@ def _joint(
         if (-(len(affected) - lost), moves, 0) >= best[0] or not budget.spend():
             return  # cannot beat the best (keeping everyone left, moving nothing more)
         if i == len(affected):
-            if _value(chosen) < best[0]:
-                best = (_value(chosen), dict(chosen))
+            if value(chosen) < best[0]:
+                best = (value(chosen), dict(chosen))
             return
         a = affected[i]
         for c in lists[i].each():
@@ -422,7 +422,7 @@ def _joint(
                 chosen[a.plan.plan_id] = c
                 search(i + 1, fits, lost, moves + len(c.moved))
                 fits.give_back(c.plan)
-        stays = _kept(a)  # this patient cannot be placed: the series stays as booked (its
+        stays = staying(a)  # this patient cannot be placed: the series stays as booked (its
         if fits.admits(stays):  # conflicting sessions stay listed by `conflicts`)
             fits.take(stays)
             chosen[a.plan.plan_id] = None
