@@ -4,6 +4,7 @@ ledger changed by another desk while it solves, and its time limit."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,55 @@ def test_cp_sat_repairs_as_highs_does(cli, clinic_file: Path) -> None:
     assert answers["cpsat"] == answers["highs"]
     bad = cli("repair", "--optimize", "--solver", "gurobi", "--clinic", clinic_file)
     assert bad.exit_code == 2 and "--solver" in bad.stderr
+
+
+def test_a_consultation_that_stays_comes_before_the_infusion_moved_to_its_day(
+    cli, tmp_path: Path, ledger_path: Path | str
+) -> None:
+    """A same-day clinic: the consultation at 10:00 and infusion 1 at 10:30; the chair is
+    closed 10:30-11:30. Infusion 1 may not move to the free morning (before its
+    consultation): the answer moves the consultation too or takes another day, and is
+    proven (it once moved infusion 1 to 08:00, which the named checks refused)."""
+    from datetime import date, time
+
+    from helpers import write_clinic
+    from ketaplan.app.booking import book_plan
+    from ketaplan.core.availability import Availability
+    from ketaplan.core.model import Patient, Request
+    from ketaplan.core.planner import plan_with_checks
+    from ketaplan.formats.clinic_file import load_clinic
+    from ketaplan.store.holiday_cache import FROM_PACKAGE
+    from ketaplan.store.location import ledger_at
+
+    clinic_file = write_clinic(
+        tmp_path / "c.toml", chairs=1, consult_rooms=1, max_starts_per_slot=1, slot_minutes=30,
+        turnover_minutes=0, min_notice_hours=0,
+        hours={d: ["08:00-12:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+        protocol={"infusions": 2, "window_days": [2, 3], "min_days_apart": 1, "max_days_apart": 2,
+                  "session_minutes": 60, "consultation": True, "consultation_minutes": 30,
+                  "consultation_days_before": [0, 0]},
+    )  # fmt: skip
+    clinic = load_clinic(clinic_file, FROM_PACKAGE)
+    asked = Request(Patient("Ann"), date(2027, 2, 1), date(2027, 2, 3))
+    late = asked._replace(earliest=time(10, 0))  # how it was booked; the request kept has no time
+    plan = plan_with_checks(clinic, late, Availability(clinic, span=SPAN_OF(clinic)), plan_id="KP-ANN")
+    assert plan is not None
+    with ledger_at(str(ledger_path)).write() as tx:
+        book_plan(tx, clinic, plan[0], asked)
+    starts = {f"{s.kind} {s.number}": s.start.astimezone(clinic.zone) for s in plan[0].sessions}
+    assert (starts["consultation 1"].hour, starts["infusion 1"].hour) == (10, 10)
+    assert cli("close", "2027-02-01", "--hours", "10:30-11:30", "--chair", clinic.chairs[0], "--reason", "leak",
+               "--clinic", clinic_file).exit_code == 0  # fmt: skip
+    r = cli("repair", "--optimize", "--dry-run", "--json", "--clinic", clinic_file)
+    doc = json.loads(r.stdout)
+    assert doc["data"]["proven"], doc
+    moved = {f"{m['from']['kind']} {m['from']['number']}": m["to"] for m in doc["data"]["moved"][0]["sessions"]}
+    after = {k: moved.get(k, {"start": starts[k].isoformat()})["start"] for k in ("consultation 1", "infusion 1")}
+    if after["consultation 1"][:10] == after["infusion 1"][:10]:
+        assert after["consultation 1"] < after["infusion 1"]
+
+
+def SPAN_OF(clinic):  # noqa: N802 - read as a constant
+    from datetime import UTC, datetime
+
+    return (datetime(2027, 1, 25, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))

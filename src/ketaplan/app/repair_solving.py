@@ -19,8 +19,8 @@ from ketaplan.app.solving import MAX_ROUNDS, Budget, DayFit, packer, place_day
 from ketaplan.core import days, repair, repair_days
 from ketaplan.core.availability import Availability
 from ketaplan.core.clinic import Clinic
-from ketaplan.core.joint import Row
-from ketaplan.core.model import Booking, Plan, Session
+from ketaplan.core.joint import Element, Row
+from ketaplan.core.model import CONSULTATION, Booking, Plan, Session
 from ketaplan.core.times import local
 
 STEPS = 50_000  # each moved plan's search for its preferred places on the chosen days
@@ -231,8 +231,7 @@ class _DayChecks:
             return self.known[key]
         m, zone = self.model, self.clinic.zone
         chains = m.chains
-        arrivals = [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
-                    for r, j, d in group]  # fmt: skip
+        arrivals = [self._one_day(r, j, d, set(free + held)) for r, j, d in group]
         order = days.same_day_order(group, self.elements)
         pinned = self._pinned(free + held, lambda: place_day(self.clinic, self.avail, arrivals, order, self.deadline))
         if pinned is None:
@@ -244,8 +243,12 @@ class _DayChecks:
             return out
         # Residents of kept plans free within their day, preferring their own places.
         own = [(r, j, repair_days.day_of(chains[r][j], zone)) for r, j in free]
-        everyone = arrivals + [[self.elements[r][j]._replace(gap=None, days={d: self.elements[r][j].days[d]})]
-                               for r, j, d in own]  # fmt: skip
+        keys = group + own
+        everyone = [self._one_day(r, j, d, set(held)) for r, j, d in keys]
+        order = [
+            (a, b) for a, (r, j, d) in enumerate(keys) for b, other in enumerate(keys)
+            if other == (r, j + 1, d) and chains[r][j].session.kind == CONSULTATION
+        ]  # fmt: skip
         prefer: list[tuple[datetime, str] | None] = [None] * len(arrivals) + [
             (chains[r][j].session.start.astimezone(UTC), chains[r][j].session.resource or "") for r, j, _ in own
         ]
@@ -280,6 +283,19 @@ class _DayChecks:
             out = (moved, repair_days.moves_within(m.within[day], cols, unless, least))
         self.known[key] = out
         return out
+
+    def _one_day(self, r: int, j: int, d: date, pinned: set[tuple[int, int]]) -> list[Element]:
+        """Link j of plan r with the places of day d only: after its consultation, or before
+        its infusion 1, when that one is held where it is that day (same-day clinics)."""
+        chain, zone = self.model.chains[r], self.clinic.zone
+        options = self.elements[r][j].days[d]
+        if j and chain[j - 1].session.kind == CONSULTATION and (r, j - 1) in pinned:
+            if repair_days.day_of(chain[j - 1], zone) == d:
+                options = [o for o in options if o.start >= chain[j - 1].session.end]
+        if chain[j].session.kind == CONSULTATION and (r, j + 1) in pinned:
+            if repair_days.day_of(chain[j + 1], zone) == d:
+                options = [o for o in options if o.end <= chain[j + 1].session.start]
+        return [self.elements[r][j]._replace(gap=None, days={d: options} if options else {})]
 
     def _pinned(self, pinned: list[tuple[int, int]], check: Callable[[], DayFit | None]) -> DayFit | None:
         """`check` with these residents held on their chairs."""
