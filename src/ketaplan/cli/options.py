@@ -73,9 +73,7 @@ COPY = typer.Option("patient", "--copy", help="Printable copy: patient, coordina
 PAPER = typer.Option(None, "--paper", help="A4 or Letter (default: the clinic file's paper).")
 FORCE = typer.Option(False, "--force", help="Replace output files that exist.")
 
-# Changing a booked plan (reschedule, cancel, boosters, attend, no-show): their parameter
-# lists are alike because each names a plan, a session and the revision seen; the
-# definitions are shared here.
+# --optimize (batch, repair): the solver and its time.
 TIME_LIMIT = typer.Option(
     60.0, "--time-limit", min=1.0, help="With --optimize: the whole run's limit in seconds, model building included."
 )
@@ -89,12 +87,16 @@ SOLVER = typer.Option(
 def solver_name(value: str) -> str:
     """--solver's value, checked (a KetaplanError, as every input error)."""
     from ketaplan.core.errors import InputError
+    from ketaplan.solver import SOLVERS
 
-    if value not in ("highs", "cpsat"):
-        raise InputError(f"{value!r} is not highs or cpsat", field="--solver")
+    if value not in SOLVERS:
+        raise InputError(f"{value!r} is not {' or '.join(SOLVERS)}", field="--solver")
     return value
 
 
+# Changing a booked plan (reschedule, cancel, boosters, attend, no-show): their parameter
+# lists are alike because each names a plan, a session and the revision seen; the
+# definitions are shared here.
 PREVIEW = typer.Option(False, "--dry-run", help="Show what would change; change and write nothing.")
 # Messages a change queues for the patient and the clinic calendar (README: "Reaching patients")
 NO_SEND = typer.Option(
