@@ -46,7 +46,7 @@ def solve_repair(
 
     Solver = solver_class(budget.solver)  # noqa: N806 - a class
     started, deadline, zone = time.monotonic(), budget.deadline, clinic.zone
-    fixed = [_booking(a.plan, s) for a in affected for s in a.plan.active if not _to_come(s, now)]
+    fixed = [_booking(a.plan, s) for a in affected for s in a.plan.active if not repair.to_come(s, now)]
     avail = Availability(clinic, base + fixed, span=span)
     chains = [repair_days.links(clinic, a, avail, now) for a in affected]
     model = repair_days.master(clinic, chains, packer(clinic, avail, deadline, Solver, named=True))
@@ -131,10 +131,6 @@ def _score(model: repair_days.Model, repairs: dict[str, repair.Candidate | None]
     """An answer's objective in the model's weights (most kept, fewest moves, fewest days)."""
     kept, moves, shift = repair.value(repairs)
     return -kept * model.unit_plan - moves * model.unit_move - shift
-
-
-def _to_come(s: Session, now: datetime) -> bool:
-    return s.status in ("booked", "planned") and s.start.astimezone(UTC) > now.astimezone(UTC)
 
 
 def _booking(plan: Plan, s: Session) -> Booking:

@@ -73,12 +73,13 @@ def problems(clinic: Clinic, plan: Plan, request: Request, avail: Availability, 
             continue
         for label, reason in result.problems:
             s = sessions.get(label)
-            if s is not None and _to_come(s, now):
+            if s is not None and to_come(s, now):
                 found.append(Problem(s, result.rule, reason))
     return found
 
 
-def _to_come(s: Session, now: datetime) -> bool:
+def to_come(s: Session, now: datetime) -> bool:
+    """A session a repair may move: booked, and not begun."""
     return s.status in ("booked", "planned") and s.start.astimezone(UTC) > now.astimezone(UTC)
 
 
@@ -93,7 +94,7 @@ def candidates(
 ) -> Iterator[Candidate]:
     """The plan's repairs against `avail`, fewest sessions moved first: the conflicting
     ones (`must`), then with one more of those still to come, and so on."""
-    movable = sorted((s for s in plan.active if _to_come(s, now)), key=lambda s: s.start)
+    movable = sorted((s for s in plan.active if to_come(s, now)), key=lambda s: s.start)
     rest = [s for s in movable if key(s) not in must]
     for extra in range(len(rest) + 1):
         for more in combinations(rest, extra):

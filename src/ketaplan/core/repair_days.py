@@ -32,7 +32,7 @@ from ketaplan.core.availability import Availability, Option
 from ketaplan.core.clinic import Clinic
 from ketaplan.core.joint import Element, Program, Row
 from ketaplan.core.model import BOOSTER, CONSULTATION, INFUSION, Session
-from ketaplan.core.repair import Affected, check_request, key
+from ketaplan.core.repair import Affected, check_request, key, to_come
 from ketaplan.core.times import local
 
 Col = tuple[int, int, date]  # (plan, link, day)
@@ -110,10 +110,10 @@ def links(clinic: Clinic, a: Affected, avail: Availability, now: datetime) -> li
                 req.first_day + timedelta((every - tol) * s.number),
                 req.last_day + timedelta((every + tol) * s.number),
             )
-        to_come = s.status in ("booked", "planned") and s.start.astimezone(UTC) > now.astimezone(UTC)
+        movable = to_come(s, now)
         go: dict[date, list[Option]] = {}
-        stays = not to_come or key(s) not in a.must
-        if to_come:
+        stays = not movable or key(s) not in a.must
+        if movable:
             span = [max(first, today) + timedelta(i) for i in range((last - max(first, today)).days + 1)]
             go = {d: o for d, o in avail.window(span, s.kind, placing).items() if o}
             if stays:  # its own place is one of its day's
@@ -121,7 +121,7 @@ def links(clinic: Clinic, a: Affected, avail: Availability, now: datetime) -> li
                 own = Option(s.start, s.end, s.resource or "", zone_start.time())
                 go[was] = sorted({o.start: o for o in [own, *go.get(was, [])]}.values(), key=lambda o: o.start)
         kind = s.kind
-        out.append(Link(s, Element(kind, s.number, s.of, gap, go), not to_come, stays))
+        out.append(Link(s, Element(kind, s.number, s.of, gap, go), not movable, stays))
     return _pruned(out, zone)
 
 
